@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { GROUP_VERSION } from './group.ts';
+import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap } from './common.ts';
+
+/** In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did). */
+const inClusterAccess = z
+  .object({
+    nodeSelector: stringMap
+      .default({ storagenode: 'glusterfs' })
+      .describe('Kubernetes nodes that run glusterd. gk-deploy labelled them storagenode=glusterfs; that is the default.'),
+    image: z
+      .string()
+      .max(512)
+      .optional()
+      .describe('glusterd image. Defaults to the image pinned by this operator release.'),
+  })
+  .describe('How the glusterd DaemonSet is placed when access.mode is InCluster.');
+
+/** External mode: standalone Gluster servers reached over SSH (heketi's "ssh" executor). */
+const externalAccess = z
+  .object({
+    sshSecretRef: z
+      .object({
+        name: objectName.describe('Secret in this namespace holding the private key.'),
+        key: z.string().max(253).default('ssh-privatekey').describe('Key of the Secret holding the private key.'),
+      })
+      .describe('Secret with the SSH private key (kubernetes.io/ssh-auth Secrets use the key ssh-privatekey).'),
+    user: z.string().min(1).max(32).default('root').describe('Login user on the Gluster servers.'),
+    port: z.number().int().min(1).max(65535).default(22).describe('SSH port on the Gluster servers.'),
+    sudo: z.boolean().default(false).describe('Run every command through sudo (for a non-root user).'),
+    connectTimeoutSeconds: z.number().int().min(1).max(300).default(10).describe('SSH connect timeout.'),
+  })
+  .describe('How Gluster servers are reached when access.mode is External.');
+
+const accessSchema = cel(
+  z
+    .object({
+      mode: z
+        .enum(['InCluster', 'External'])
+        .describe('InCluster runs glusterd in a DaemonSet on Kubernetes nodes; External reaches existing Gluster servers over SSH.'),
+      inCluster: inClusterAccess.optional(),
+      external: externalAccess.optional(),
+    })
+    .describe('How the operator reaches the Gluster nodes of this cluster.'),
+  { rule: "self.mode != 'External' || has(self.external)", message: 'access.external is required when access.mode is External', fieldPath: '.external' },
+  { rule: "self.mode != 'InCluster' || !has(self.external)", message: 'access.external must not be set when access.mode is InCluster', fieldPath: '.external' },
+  { rule: "self.mode != 'External' || !has(self.inCluster)", message: 'access.inCluster must not be set when access.mode is External', fieldPath: '.inCluster' },
+  { rule: 'self.mode == oldSelf.mode', message: 'access.mode is immutable; create a new GlusterCluster instead' },
+);
+
+export const glusterClusterSpecSchema = cel(
+  z
+    .object({
+      access: accessSchema,
+      brickBackend: z
+        .enum(['LVM', 'Directory'])
+        .default('LVM')
+        .describe(
+          'Where bricks live. LVM (default, production): a thin pool per device and a thin LV + XFS per brick, as heketi did. ' +
+            'Directory: bricks as directories under directoryRoot on an already-mounted filesystem (no device-mapper needed).',
+        ),
+      directoryRoot: z
+        .string()
+        .max(1024)
+        .regex(/^\/.*/, 'must be an absolute path')
+        .optional()
+        .describe('Parent directory of bricks when brickBackend is Directory.'),
+      zoneChecking: z
+        .enum(['None', 'Strict'])
+        .default('None')
+        .describe('Strict refuses to place two bricks of one replica or disperse set in the same zone; None only prefers spreading.'),
+      minBrickSize: positiveQuantity('minBrickSize').default('1Gi').describe('Smallest brick placement will create (heketi: 1Gi).'),
+      maxBrickSize: positiveQuantity('maxBrickSize')
+        .default('4Ti')
+        .describe('Largest brick placement will create; larger volumes get more replica sets (heketi: 4Ti).'),
+      volumeOptions: stringMap
+        .optional()
+        .describe('Gluster options applied to every volume of this cluster unless the volume sets its own value.'),
+    })
+    .describe('Desired state of a Gluster trusted storage pool.'),
+  {
+    rule: "self.brickBackend != 'Directory' || has(self.directoryRoot)",
+    message: 'directoryRoot is required when brickBackend is Directory',
+    fieldPath: '.directoryRoot',
+  },
+  {
+    rule: 'quantity(self.minBrickSize).compareTo(quantity(self.maxBrickSize)) <= 0',
+    message: 'minBrickSize must not exceed maxBrickSize',
+    fieldPath: '.minBrickSize',
+  },
+);
+
+export const glusterClusterStatusSchema = z
+  .object({
+    observedGeneration: observedGenerationField.optional(),
+    conditions: conditionsField.optional(),
+    nodes: z
+      .object({
+        total: z.number().int().min(0).describe('GlusterNodes that belong to this cluster.'),
+        ready: z.number().int().min(0).describe('GlusterNodes that are Ready.'),
+      })
+      .optional()
+      .describe('Node counts.'),
+    peers: z.number().int().min(0).optional().describe('Peers in the Gluster trusted pool, as glusterd reports.'),
+    capacity: z
+      .object({
+        total: z.string().describe('Raw capacity of all devices.'),
+        free: z.string().describe('Raw capacity not used by bricks.'),
+      })
+      .optional()
+      .describe('Raw device capacity of the cluster.'),
+    volumes: z.number().int().min(0).optional().describe('GlusterVolumes placed on this cluster.'),
+  })
+  .describe('Observed state of the cluster, written only by the operator.');
+
+export const glusterClusterSchema = z.object({
+  apiVersion: z.literal(GROUP_VERSION),
+  kind: z.literal('GlusterCluster'),
+  metadata: objectMetaSchema,
+  spec: glusterClusterSpecSchema,
+  status: glusterClusterStatusSchema.optional(),
+});
+
+export type GlusterCluster = z.infer<typeof glusterClusterSchema>;
+export type GlusterClusterSpec = z.infer<typeof glusterClusterSpecSchema>;

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { GROUP_VERSION } from './group.ts';
+import { cel, conditionsField, immutable, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap } from './common.ts';
+
+const replicateSchema = cel(
+  z
+    .object({
+      replica: z.number().int().min(2).max(16).default(3).describe('Copies of every file (Gluster replica count; heketi replicate:N).'),
+      arbiter: z
+        .boolean()
+        .default(false)
+        .describe('Make the third brick of each set an arbiter (metadata only). Needs replica 3.'),
+    })
+    .describe('Settings when durability.type is Replicate.'),
+  { rule: '!self.arbiter || self.replica == 3', message: 'arbiter needs replica 3', fieldPath: '.arbiter' },
+);
+
+const disperseSchema = cel(
+  z
+    .object({
+      data: z.number().int().min(2).max(64).describe('Data bricks per set (heketi disperse:D:R, the D).'),
+      redundancy: z.number().int().min(1).max(32).describe('Bricks per set that may fail (the R). Must be less than data.'),
+    })
+    .describe('Settings when durability.type is Disperse (erasure coding).'),
+  { rule: 'self.redundancy < self.data', message: 'disperse redundancy must be less than data', fieldPath: '.redundancy' },
+);
+
+export const durabilitySchema = cel(
+  z
+    .object({
+      type: z
+        .enum(['None', 'Replicate', 'Disperse'])
+        .describe('None: plain distribute, no redundancy. Replicate: N copies. Disperse: erasure coding D+R.'),
+      replicate: replicateSchema.optional(),
+      disperse: disperseSchema.optional(),
+    })
+    .describe('How data survives brick loss. Immutable: Gluster cannot convert a volume between types.'),
+  { rule: "self.type != 'Disperse' || has(self.disperse)", message: 'durability.disperse is required when type is Disperse', fieldPath: '.disperse' },
+  { rule: "self.type == 'Disperse' || !has(self.disperse)", message: 'durability.disperse is only allowed when type is Disperse', fieldPath: '.disperse' },
+  { rule: "self.type == 'Replicate' || !has(self.replicate)", message: 'durability.replicate is only allowed when type is Replicate', fieldPath: '.replicate' },
+  { rule: 'self == oldSelf', message: 'durability is immutable once set' },
+);
+export type Durability = z.infer<typeof durabilitySchema>;
+
+/** Gluster's own volume-name rules: letters, digits, `-` and `_`, not starting with `-`. */
+const glusterVolumeName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'must be letters, digits, - and _ (Gluster volume name rules)');
+
+export const glusterVolumeSpecSchema = cel(
+  z
+    .object({
+      cluster: immutable(objectName, 'cluster').describe('Name of the GlusterCluster in this namespace that holds the volume.'),
+      size: positiveQuantity('size').describe('Usable capacity, e.g. 10Gi. May grow (the operator adds or grows bricks), never shrink.'),
+      durability: durabilitySchema.default({ type: 'Replicate', replicate: { replica: 3, arbiter: false } }),
+      glusterVolumeName: immutable(glusterVolumeName, 'glusterVolumeName')
+        .optional()
+        .describe('Name of the volume inside Gluster. Defaults to <namespace>_<name>; set it to adopt an existing name.'),
+      options: stringMap
+        .optional()
+        .describe('Gluster volume options (gluster volume set), e.g. performance.cache-size: 64MB.'),
+      gid: z
+        .number()
+        .int()
+        .min(0)
+        .max(2147483647)
+        .optional()
+        .describe('Group that owns the brick roots (chown :gid, chmod 2775), so pods running with this supplemental group can write.'),
+      snapshotFactor: z
+        .number()
+        .min(1)
+        .max(100)
+        .default(1)
+        .describe('Thin-pool size as a multiple of the brick size, leaving room for Gluster snapshots (heketi snapfactor).'),
+      deviceSelector: stringMap.optional().describe('Only place bricks on devices whose tags include all of these.'),
+      reclaimPolicy: z
+        .enum(['Delete', 'Retain'])
+        .default('Delete')
+        .describe('On deletion of this object: Delete removes the Gluster volume and its bricks; Retain leaves both untouched.'),
+    })
+    .describe('Desired state of one Gluster volume.'),
+  {
+    rule: 'quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0',
+    message: 'size may grow but not shrink',
+    fieldPath: '.size',
+  },
+  {
+    rule: 'has(self.glusterVolumeName) == has(oldSelf.glusterVolumeName)',
+    message: 'glusterVolumeName cannot be added or removed after creation',
+    fieldPath: '.glusterVolumeName',
+  },
+);
+
+export const brickStatusSchema = z.object({
+  node: z.string().describe('GlusterNode holding the brick.'),
+  path: z.string().describe('Brick as Gluster names it, host:/path.'),
+  device: z.string().optional().describe('Device the brick was carved from.'),
+  size: z.string().optional().describe('Brick size.'),
+  set: z.number().int().min(0).describe('Index of the replica or disperse set.'),
+  arbiter: z.boolean().optional().describe('True for an arbiter brick.'),
+  online: z.boolean().optional().describe('Brick process running, as gluster volume status reports.'),
+});
+
+export const glusterVolumeStatusSchema = z
+  .object({
+    observedGeneration: observedGenerationField.optional(),
+    conditions: conditionsField.optional(),
+    glusterVolumeName: z.string().optional().describe('Name of the volume inside Gluster.'),
+    glusterVolumeId: z.string().optional().describe('UUID Gluster gave the volume.'),
+    capacity: z.string().optional().describe('Usable size as created (may exceed spec.size after rounding to brick sizes).'),
+    durability: z.string().optional().describe('Layout as Gluster reports it, e.g. "replicate 3" or "disperse 4+2", with the set count.'),
+    mountSource: z.string().optional().describe('What to mount: host:volume, e.g. for mount -t glusterfs.'),
+    backupVolfileServers: z
+      .array(z.string())
+      .optional()
+      .describe('Other servers to fetch the volume layout from when the first is down (mount option backup-volfile-servers).'),
+    bricks: z.array(brickStatusSchema).optional().describe('Bricks of the volume.'),
+  })
+  .describe('Observed state of the volume, written only by the operator.');
+
+export const glusterVolumeSchema = z.object({
+  apiVersion: z.literal(GROUP_VERSION),
+  kind: z.literal('GlusterVolume'),
+  metadata: objectMetaSchema,
+  spec: glusterVolumeSpecSchema,
+  status: glusterVolumeStatusSchema.optional(),
+});
+
+export type GlusterVolume = z.infer<typeof glusterVolumeSchema>;
+export type GlusterVolumeSpec = z.infer<typeof glusterVolumeSpecSchema>;

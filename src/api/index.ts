@@ -1,0 +1,5 @@
+export * from './group.ts';
+export * from './common.ts';
+export * from './gluster-cluster.ts';
+export * from './gluster-node.ts';
+export * from './gluster-volume.ts';

@@ -1,0 +1,8 @@
+/**
+ * Container images, pinned by tag to this release. Never `:latest`: gk-deploy's `:latest` tags made every
+ * reschedule a silent upgrade. (The images are built from docker/ by the release pipeline; see README.)
+ */
+export const OPERATOR_VERSION = '0.1.0';
+export const GLUSTERFS_VERSION = '10.3';
+export const OPERATOR_IMAGE = `ghcr.io/gluster-operator/gluster-operator:v${OPERATOR_VERSION}`;
+export const GLUSTERD_IMAGE = `ghcr.io/gluster-operator/glusterd:v${OPERATOR_VERSION}-glusterfs${GLUSTERFS_VERSION}`;
