@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import * as k8s from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, glusterClusterSchema, glusterNodeSchema, glusterVolumeSchema } from '../../src/api/index.ts';
+import { crdName, KINDS } from '../../src/crd/definitions.ts';
+import { createTestNamespace, kubeConfig, kubectl } from '../support/kube.ts';
+import { readSamples, type KubeObject } from '../support/samples.ts';
+
+const plurals: Record<string, string> = Object.fromEntries(KINDS.map((k) => [k.kind, k.plural]));
+const schemas = { GlusterCluster: glusterClusterSchema, GlusterNode: glusterNodeSchema, GlusterVolume: glusterVolumeSchema } as const;
+
+describe('CRDs on the real apiserver', function () {
+  this.timeout(60_000);
+  const config = kubeConfig();
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  const extensions = config.makeApiClient(k8s.ApiextensionsV1Api);
+  let namespace: Awaited<ReturnType<typeof createTestNamespace>>;
+
+  before(async () => {
+    namespace = await createTestNamespace('crds');
+  });
+  after(async () => {
+    await namespace?.remove();
+  });
+
+  /** Creates an object the way `kubectl apply` does by default: unknown fields are errors, not dropped. */
+  function create(object: KubeObject) {
+    return custom.createNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace: namespace.name,
+      plural: plurals[object.kind]!,
+      body: { ...object, metadata: { ...object.metadata, namespace: namespace.name } },
+      fieldValidation: 'Strict',
+    });
+  }
+
+  /** The apiserver's refusal message, or a failure when it accepted the object. */
+  async function refusal(attempt: Promise<unknown>): Promise<string> {
+    try {
+      await attempt;
+    } catch (error) {
+      if (error instanceof k8s.ApiException) {
+        expect(error.code, String(error.body)).to.be.oneOf([400, 422]);
+        const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
+        return (JSON.parse(body) as { message: string }).message;
+      }
+      throw error;
+    }
+    expect.fail('the apiserver accepted an invalid object');
+  }
+
+  const volume = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: 'GlusterVolume',
+    metadata: { name },
+    spec: { cluster: 'main', size: '1Gi', ...spec },
+  });
+
+  it('are Established, structural, with status subresource, short names and the gluster category', async () => {
+    for (const definition of KINDS) {
+      const crd = await extensions.readCustomResourceDefinition({ name: crdName(definition) });
+      const established = crd.status?.conditions?.find((c) => c.type === 'Established');
+      expect(established?.status, definition.kind).to.equal('True');
+      const nonStructural = crd.status?.conditions?.find((c) => c.type === 'NonStructuralSchema');
+      expect(nonStructural, `${definition.kind}: ${nonStructural?.message}`).to.equal(undefined);
+      expect(crd.spec.versions[0]?.subresources?.status).to.deep.equal({});
+      expect(crd.spec.names.categories).to.deep.equal(['gluster']);
+    }
+    const { stdout } = await kubectl(['api-resources', '--api-group', API_GROUP, '--no-headers']);
+    expect(stdout).to.match(/glustervolumes\s+gvol\s/).and.to.match(/glusternodes\s+gnode\s/).and.to.match(/glusterclusters\s+gcluster\s/);
+  });
+
+  it('store every sample, with defaults applied, that our zod schemas read back', async () => {
+    for (const sample of readSamples()) {
+      const stored = (await create(sample)) as KubeObject;
+      const parsed = schemas[sample.kind as keyof typeof schemas].parse(stored);
+      expect(parsed.metadata.name).to.equal(sample.metadata.name);
+    }
+    const stored = await custom.getNamespacedCustomObject({
+      group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glusternodes', name: 'server-1',
+    });
+    // The apiserver applied the defaults our schemas declare.
+    expect(stored.spec.devices[0]).to.deep.equal({ name: '/dev/sdb', destroyData: false });
+    expect(stored.spec.state).to.equal('Online');
+  });
+
+  const invalid: Array<[string, KubeObject, RegExp]> = [
+    ['size of the wrong type', volume('bad-type', { size: 10 }), /spec\.size.*string/],
+    ['negative size', volume('bad-negative', { size: '-1Gi' }), /spec\.size/],
+    ['unparsable size', volume('bad-unparsable', { size: 'ten gigs' }), /spec\.size/],
+    ['zero size', volume('bad-zero', { size: '0' }), /spec\.size.*positive quantity/],
+    ['replicate 0', volume('bad-replica', { durability: { type: 'Replicate', replicate: { replica: 0 } } }), /spec\.durability\.replicate\.replica/],
+    ['arbiter without replica 3', volume('bad-arbiter', { durability: { type: 'Replicate', replicate: { replica: 2, arbiter: true } } }), /spec\.durability\.replicate\.arbiter.*arbiter needs replica 3/],
+    ['disperse redundancy >= data', volume('bad-disperse', { durability: { type: 'Disperse', disperse: { data: 2, redundancy: 2 } } }), /spec\.durability\.disperse\.redundancy.*less than data/],
+    ['disperse without its settings', volume('bad-disperse-missing', { durability: { type: 'Disperse' } }), /spec\.durability\.disperse.*required/],
+    ['unknown field', volume('bad-unknown', { sizee: '1Gi' }), /unknown field "spec\.sizee"/],
+    ['unknown durability type', volume('bad-type-enum', { durability: { type: 'Mirror' } }), /spec\.durability\.type.*Unsupported value/],
+    [
+      'a node device outside /dev',
+      { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterNode', metadata: { name: 'bad-device' }, spec: { cluster: 'main', manageAddress: 'h1', storageAddress: 'h1', devices: [{ name: 'sdb' }] } },
+      /spec\.devices\[0\]\.name/,
+    ],
+    [
+      'a device listed twice',
+      { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterNode', metadata: { name: 'bad-dup' }, spec: { cluster: 'main', manageAddress: 'h1', storageAddress: 'h1', devices: [{ name: '/dev/sdb' }, { name: '/dev/sdb' }] } },
+      /spec\.devices\[1\].*Duplicate value/,
+    ],
+    [
+      'External access without its SSH settings',
+      { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterCluster', metadata: { name: 'bad-external' }, spec: { access: { mode: 'External' } } },
+      /spec\.access\.external.*required when access\.mode is External/,
+    ],
+  ];
+  for (const [what, object, message] of invalid) {
+    it(`refuse ${what}, naming the field`, async () => {
+      expect(await refusal(create(object))).to.match(message);
+    });
+  }
+
+  describe('immutable and grow-only fields', () => {
+    const name = 'grows';
+    const patchSpec = (spec: Record<string, unknown>) =>
+      custom.patchNamespacedCustomObject(
+        { group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glustervolumes', name, body: { spec } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    before(async () => {
+      await create(volume(name, { size: '2Gi' }));
+    });
+
+    it('refuse a changed durability', async () => {
+      expect(await refusal(patchSpec({ durability: { replicate: { replica: 2 } } }))).to.match(/spec\.durability.*immutable/);
+    });
+    it('refuse a changed cluster', async () => {
+      expect(await refusal(patchSpec({ cluster: 'other' }))).to.match(/spec\.cluster.*immutable/);
+    });
+    it('refuse a smaller size', async () => {
+      expect(await refusal(patchSpec({ size: '1Gi' }))).to.match(/spec\.size.*may grow but not shrink/);
+    });
+    it('accept a larger size', async () => {
+      const grown = (await patchSpec({ size: '3Gi' })) as { spec: { size: string } };
+      expect(grown.spec.size).to.equal('3Gi');
+    });
+  });
+
+  it('kubectl get glustervolumes prints size, durability, ready, mount source and age', async () => {
+    await create(volume('printed', { size: '5Gi' }));
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glustervolumes', name: 'printed',
+        body: {
+          status: {
+            observedGeneration: 1,
+            mountSource: '10.77.0.11:crds_printed',
+            conditions: [{ type: 'Ready', status: 'True', reason: 'VolumeStarted', message: 'started', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }],
+          },
+        },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    const { stdout } = await kubectl(['get', 'glustervolumes', 'printed', '-n', namespace.name]);
+    const [header, row] = stdout.trim().split('\n');
+    expect(header!.split(/\s{2,}/)).to.deep.equal(['NAME', 'SIZE', 'DURABILITY', 'READY', 'MOUNT', 'AGE']);
+    const cells = row!.split(/\s{2,}/);
+    expect(cells.slice(0, 5)).to.deep.equal(['printed', '5Gi', 'Replicate', 'True', '10.77.0.11:crds_printed']);
+    expect(cells[5]).to.match(/^\d+s$/);
+    const wide = await kubectl(['get', 'gvol', 'printed', '-n', namespace.name, '-o', 'wide']);
+    expect(wide.stdout.split('\n')[0]).to.contain('CLUSTER').and.to.contain('GLUSTER VOLUME');
+  });
+
+  it('kubectl get gluster lists all three kinds; kubectl explain teaches the API', async () => {
+    const { stdout } = await kubectl(['get', 'gluster', '-n', namespace.name, '-o', 'name']);
+    expect(stdout).to.contain('glustercluster.').and.to.contain('glusternode.').and.to.contain('glustervolume.');
+    const explained = await kubectl(['explain', 'glustervolumes.spec.durability.disperse.redundancy']);
+    expect(explained.stdout).to.contain('Bricks per set that may fail');
+    const cluster = await kubectl(['get', 'glusterclusters', '-n', namespace.name]);
+    expect(cluster.stdout.split('\n')[0]!.split(/\s{2,}/)).to.deep.equal(['NAME', 'MODE', 'NODES', 'READY NODES', 'READY', 'CAPACITY', 'FREE', 'AGE']);
+  });
+});

@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { REPO_ROOT } from './paths.ts';
+import { testbedEnv } from './testbed-env.ts';
+
+const execFileAsync = promisify(execFile);
+
+export function kubeConfig(): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(testbedEnv().KUBECONFIG);
+  return config;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the test bed's kubectl (built with the control plane) with argv, never through a shell. */
+export async function kubectl(args: string[], options: { allowFailure?: boolean } = {}): Promise<CommandResult> {
+  const env = testbedEnv();
+  try {
+    const { stdout, stderr } = await execFileAsync(join(env.TESTBED_BIN_DIR, 'kubectl'), args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    const result = { code: typeof failure.code === 'number' ? failure.code : 1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+    if (!options.allowFailure) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+    return result;
+  }
+}
+
+/** A namespace of its own for one suite; `remove` deletes it and waits, so nothing outlives the suite. */
+export async function createTestNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name, labels: { 'gluster-operator.dev/test': 'true' } } } });
+  return {
+    name,
+    remove: async () => {
+      await kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+    },
+  };
+}
+
+/** Polls until check returns a value other than undefined, or fails with what it last saw. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
