@@ -63,6 +63,14 @@ export const glusterNodeStatusSchema = z
     observedGeneration: observedGenerationField.optional(),
     conditions: conditionsField.optional(),
     peerUUID: z.string().optional().describe('UUID glusterd reports for this node.'),
+    sshHostKey: z
+      .string()
+      .max(1024)
+      .optional()
+      .describe(
+        'SSH host key fingerprint pinned at first contact (External clusters). A server offering another key is refused; ' +
+          'clear this field to accept a reinstalled server.',
+      ),
     devices: z
       .array(deviceStatusSchema)
       .max(256)
