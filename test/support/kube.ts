@@ -31,8 +31,10 @@ export async function kubectl(args: string[], options: { allowFailure?: boolean 
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    const result = { code: typeof failure.code === 'number' ? failure.code : 1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+    const failure = error as { code?: number | string; message?: string; stdout?: string; stderr?: string };
+    // A string code (ENOENT) means kubectl never ran: report that, not an empty stderr.
+    const stderr = failure.stderr || failure.message || '';
+    const result = { code: typeof failure.code === 'number' ? failure.code : 1, stdout: failure.stdout ?? '', stderr };
     if (!options.allowFailure) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
     return result;
   }

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import * as k8s from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION } from '../../src/api/index.ts';
+import { systemClock } from '../../src/runtime/clock.ts';
+import { ResilientInformer, objectKey } from '../../src/runtime/informer.ts';
+import { LeaderElector } from '../../src/runtime/leader-election.ts';
+import { createTestNamespace, eventually, kubeConfig } from '../support/kube.ts';
+
+describe('controller runtime on the real apiserver', function () {
+  this.timeout(60_000);
+  const config = kubeConfig();
+  let namespace: Awaited<ReturnType<typeof createTestNamespace>>;
+  before(async () => {
+    namespace = await createTestNamespace('runtime');
+  });
+  after(async () => {
+    await namespace?.remove();
+  });
+
+  describe('leader election on a Lease', () => {
+    const electors: LeaderElector[] = [];
+    afterEach(async () => {
+      await Promise.all(electors.splice(0).map((elector) => elector.stop({ release: false })));
+    });
+
+    function candidate(identity: string, log: string[]) {
+      const elector = new LeaderElector({
+        coordination: config.makeApiClient(k8s.CoordinationV1Api),
+        namespace: namespace.name,
+        name: 'gluster-operator-leader',
+        identity,
+        leaseDurationMs: 3_000,
+        renewDeadlineMs: 2_000,
+        retryPeriodMs: 250,
+        clock: systemClock,
+        onStartedLeading: () => log.push(`${identity} leads`),
+        onStoppedLeading: () => log.push(`${identity} stopped`),
+      });
+      electors.push(elector);
+      return elector;
+    }
+
+    it('elects exactly one of two replicas and fails over when the leader dies', async () => {
+      const log: string[] = [];
+      const a = candidate('replica-a', log);
+      const b = candidate('replica-b', log);
+      a.start();
+      b.start();
+      await eventually('a leader', async () => (a.isLeader || b.isLeader ? true : undefined));
+      // Over several renew periods, never both.
+      for (let i = 0; i < 8; i += 1) {
+        expect(a.isLeader && b.isLeader, 'two leaders').to.equal(false);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const [leader, standby] = a.isLeader ? [a, b] : [b, a];
+      const diedAt = Date.now();
+      await leader.stop({ release: false }); // a crash: no release, the Lease must expire
+      await eventually('failover', async () => (standby.isLeader ? true : undefined), 15_000);
+      const failoverMs = Date.now() - diedAt;
+      expect(failoverMs, 'waited for the lease to expire').to.be.at.least(1_500);
+      const lease = await config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'gluster-operator-leader', namespace: namespace.name });
+      expect(lease.spec?.holderIdentity).to.equal(standby === a ? 'replica-a' : 'replica-b');
+      expect(lease.spec?.leaseTransitions).to.be.at.least(1);
+    });
+
+    it('hands over at once when the leader shuts down gracefully', async () => {
+      const log: string[] = [];
+      const a = candidate('graceful-a', log);
+      a.start();
+      await eventually('a leads', async () => (a.isLeader ? true : undefined));
+      const b = candidate('graceful-b', log);
+      b.start();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(b.isLeader).to.equal(false);
+      await a.stop();
+      await eventually('b leads', async () => (b.isLeader ? true : undefined), 2_000);
+      expect(log).to.deep.equal(['graceful-a leads', 'graceful-a stopped', 'graceful-b leads']);
+    });
+  });
+
+  it('an informer delivers adds and deletes, and resyncs from a fresh list', async () => {
+    const custom = config.makeApiClient(k8s.CustomObjectsApi);
+    const seen: string[] = [];
+    const plural = 'glustervolumes';
+    const list = async () =>
+      (await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural })) as k8s.KubernetesListObject<k8s.KubernetesObject>;
+    const informer = new ResilientInformer({
+      kubeConfig: config,
+      path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace.name}/${plural}`,
+      list,
+      onObject: (object, event) => seen.push(`${event} ${objectKey(object)}`),
+      resyncMs: 700,
+      restartBackoff: { baseMs: 100, maxMs: 1_000 },
+      clock: systemClock,
+    });
+    await informer.start();
+    try {
+      expect(informer.hasSynced).to.equal(true);
+      const body = {
+        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        kind: 'GlusterVolume',
+        metadata: { name: 'watched' },
+        spec: { cluster: 'main', size: '1Gi' },
+      };
+      await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural, body });
+      const key = `${namespace.name}/watched`;
+      await eventually('add event', async () => (seen.includes(`add ${key}`) ? true : undefined));
+      await eventually('resync event', async () => (seen.includes(`resync ${key}`) ? true : undefined), 5_000);
+      expect(informer.get('watched', namespace.name)?.metadata?.name).to.equal('watched');
+      await custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural, name: 'watched' });
+      await eventually('delete event', async () => (seen.includes(`delete ${key}`) ? true : undefined));
+    } finally {
+      await informer.stop();
+    }
+  });
+});
