@@ -1,0 +1,104 @@
+/**
+ * Size rules for bricks, as heketi applied them (apps/glusterfs/device_entry.go, placer/arbiter.go,
+ * volume_entry_allocate.go), in bytes instead of heketi's KiB. Pure arithmetic; placement and the model's
+ * free-space accounting both use these, so the space a brick takes is computed in exactly one place.
+ */
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+export const TiB = 1024 * GiB;
+
+/** LVM extent size: devices are set up with `vgcreate --physicalextentsize=4M`; every LV is a multiple of it. */
+export const EXTENT_SIZE = 4 * MiB;
+
+/** heketi: poolMetadataSize = 0.5% of the thin pool, capped at 16 GiB (maxPoolMetadataSizeMb = 16 * GB, in KiB). */
+export const POOL_METADATA_RATIO = 0.005;
+export const POOL_METADATA_MAX = 16 * GiB;
+
+/** heketi's default average file size for arbiter volumes (volume option user.heketi.average-file-size, 64 KiB). */
+export const DEFAULT_AVERAGE_FILE_SIZE = 64 * KiB;
+
+/**
+ * heketi's discountBrickSize returns dataBrickSize / averageFileSize, in KiB: 1 KiB of arbiter per expected
+ * file. We add a floor: mkfs.xfs (xfsprogs >= 5.19) refuses file systems smaller than 300 MiB, which heketi,
+ * older than that rule, did not need. The arbiter brick never exceeds the data brick.
+ */
+export const ARBITER_BYTES_PER_FILE = KiB;
+export const ARBITER_MIN_SIZE = 300 * MiB;
+
+export type BrickBackend = 'LVM' | 'Directory';
+
+export function alignUp(bytes: number, to: number = EXTENT_SIZE): number {
+  const rest = bytes % to;
+  return rest === 0 ? bytes : bytes + (to - rest);
+}
+
+/** Thin pool holding one brick: brick size × snapshot factor (heketi: tpsize), extent aligned. */
+export function thinPoolSize(brickSize: number, snapshotFactor: number): number {
+  return alignUp(Math.floor(brickSize * snapshotFactor));
+}
+
+/** Thin-pool metadata LV size for a pool (heketi: 0.5% of the pool, capped at 16 GiB), extent aligned. */
+export function poolMetadataSize(poolSize: number): number {
+  return alignUp(Math.min(Math.floor(poolSize * POOL_METADATA_RATIO), POOL_METADATA_MAX));
+}
+
+/**
+ * Device space one brick takes. LVM: its own thin pool plus the pool's metadata (heketi creates one pool per
+ * brick, so deleting a brick frees all of it). Directory: the brick size, as a quota-like reservation.
+ */
+export function brickAllocation(brickSize: number, snapshotFactor: number, backend: BrickBackend): number {
+  if (backend === 'Directory') return brickSize;
+  const pool = thinPoolSize(brickSize, snapshotFactor);
+  return pool + poolMetadataSize(pool);
+}
+
+/** Arbiter brick size for data bricks of `dataBrickSize` (see ARBITER_BYTES_PER_FILE for the source). */
+export function arbiterBrickSize(dataBrickSize: number, averageFileSize: number = DEFAULT_AVERAGE_FILE_SIZE): number {
+  const files = Math.ceil(dataBrickSize / averageFileSize);
+  const size = alignUp(Math.max(files * ARBITER_BYTES_PER_FILE, ARBITER_MIN_SIZE));
+  return Math.min(size, dataBrickSize);
+}
+
+const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const SUFFIX: Record<string, number> = {
+  '': 1,
+  Ki: KiB,
+  Mi: MiB,
+  Gi: GiB,
+  Ti: TiB,
+  Pi: 1024 * TiB,
+  Ei: 1024 * 1024 * TiB,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
+
+/** Bytes of a Kubernetes quantity as the API schemas accept it (`10Gi`, `500M`, `1.5Ti`), rounded up. */
+export function parseQuantity(quantity: string): number {
+  const match = QUANTITY.exec(quantity);
+  if (!match) throw new Error(`not a size: ${JSON.stringify(quantity)} (expected a quantity such as 10Gi)`);
+  const bytes = Math.ceil(Number(match[1]) * (SUFFIX[match[2] ?? ''] ?? 1));
+  if (!Number.isSafeInteger(bytes)) throw new Error(`size ${quantity} is too large`);
+  return bytes;
+}
+
+/** Binary quantity for messages: `5Gi` when exact, else two decimals in the largest unit (`3.33Ti`). */
+export function formatBytes(bytes: number): string {
+  for (const [suffix, unit] of [
+    ['Pi', 1024 * TiB],
+    ['Ti', TiB],
+    ['Gi', GiB],
+    ['Mi', MiB],
+    ['Ki', KiB],
+  ] as const) {
+    if (Math.abs(bytes) < unit) continue;
+    if (bytes % unit === 0) return `${bytes / unit}${suffix}`;
+    return `${Number((bytes / unit).toFixed(2))}${suffix}`;
+  }
+  return `${bytes}`;
+}

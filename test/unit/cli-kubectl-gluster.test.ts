@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { glusterClusterSchema, glusterNodeSchema, type GlusterCluster, type GlusterNode } from '../../src/api/index.ts';
+
+/** The CLI run as users run it: a child process of Node 24 (the repo's node_modules/.bin/node). */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const node = join(root, 'node_modules/.bin/node');
+const cli = join(root, 'src/cli/kubectl-gluster.ts');
+const fixture = (name: string) => join(root, 'test/fixtures/heketi', name);
+
+function kubectlGluster(args: string[], input?: string) {
+  const result = spawnSync(node, [cli, ...args], { encoding: 'utf8', cwd: root, input });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function objects(yaml: string): (GlusterCluster | GlusterNode)[] {
+  return parseAllDocuments(yaml).map((doc) => {
+    const value = doc.toJS() as { kind: string };
+    return value.kind === 'GlusterCluster' ? glusterClusterSchema.parse(value) : glusterNodeSchema.parse(value);
+  });
+}
+
+describe('kubectl-gluster topology import (child process)', function () {
+  this.timeout(20_000);
+
+  it('converts the 3-node heketi fixture into a GlusterCluster and three GlusterNodes that pass the API schemas', () => {
+    const run = kubectlGluster(['topology', 'import', '--json', fixture('topology-3-nodes.json')]);
+    expect(run.code, run.stderr).to.equal(0);
+    const [cluster, ...nodes] = objects(run.stdout) as [GlusterCluster, ...GlusterNode[]];
+    expect(cluster.kind).to.equal('GlusterCluster');
+    expect(cluster.apiVersion).to.equal('storage.gluster-operator.dev/v1alpha1');
+    expect(cluster.metadata.name).to.equal('gluster');
+    expect(cluster.spec.access).to.deep.include({ mode: 'External' });
+    expect(cluster.spec.access.external?.sshSecretRef.name).to.equal('gluster-ssh');
+    expect(nodes.map((n) => [n.metadata.name, n.spec.cluster, n.spec.manageAddress, n.spec.storageAddress, n.spec.zone])).to.deep.equal([
+      ['kube-node1', 'gluster', 'kube-node1', '172.16.10.101', '1'],
+      ['kube-node2', 'gluster', 'kube-node2', '172.16.10.102', '1'],
+      ['kube-node3', 'gluster', 'kube-node3', '172.16.10.103', '1'],
+    ]);
+    for (const n of nodes) expect(n.spec.devices).to.deep.equal([{ name: '/dev/sdb', destroyData: false }]);
+    expect(run.stderr).to.contain('imported 1 GlusterCluster and 3 GlusterNodes');
+  });
+
+  it('takes cluster name, namespace, access mode and SSH secret from flags, and reads standard input', () => {
+    const text = readFileSync(fixture('topology-3-nodes.json'), 'utf8');
+    const run = kubectlGluster(['topology', 'import', '--json', '-', '--cluster', 'prod', '--namespace', 'storage', '--mode', 'InCluster'], text);
+    expect(run.code, run.stderr).to.equal(0);
+    const all = objects(run.stdout);
+    for (const o of all) expect(o.metadata.namespace).to.equal('storage');
+    const cluster = all[0] as GlusterCluster;
+    expect(cluster.metadata.name).to.equal('prod');
+    expect(cluster.spec.access.mode).to.equal('InCluster');
+    expect(cluster.spec.access.external).to.equal(undefined);
+    expect((all[1] as GlusterNode).spec.cluster).to.equal('prod');
+
+    const ssh = kubectlGluster(['topology', 'import', '--json', fixture('topology-3-nodes.json'), '--ssh-secret', 'heketi-ssh']);
+    expect((objects(ssh.stdout)[0] as GlusterCluster).spec.access.external?.sshSecretRef.name).to.equal('heketi-ssh');
+  });
+
+  it('handles several clusters, both device forms, destroydata, tags, string and number zones, and name clashes', () => {
+    const run = kubectlGluster(['topology', 'import', '--json', fixture('topology-two-clusters.json'), '--cluster', 'gfs']);
+    expect(run.code, run.stderr).to.equal(0);
+    const all = objects(run.stdout);
+    const clusters = all.filter((o): o is GlusterCluster => o.kind === 'GlusterCluster');
+    const nodes = all.filter((o): o is GlusterNode => o.kind === 'GlusterNode');
+    expect(clusters.map((c) => c.metadata.name)).to.deep.equal(['gfs', 'gfs-2']);
+    expect(nodes.map((n) => [n.metadata.name, n.spec.cluster, n.spec.zone])).to.deep.equal([
+      ['storage-a.example.com', 'gfs', '1'],
+      ['storage-b.example.com', 'gfs', '2'],
+      ['storage-c.example.com', 'gfs', 'eu-west-1c'],
+      ['fd00-1', 'gfs-2', '1'],
+      ['fd00-1-2', 'gfs-2', '2'],
+      ['10.9.0.3', 'gfs-2', '1'],
+    ]);
+    const a = nodes[0]!;
+    expect(a.spec.manageAddress).to.equal('Storage-A.example.com');
+    expect(a.spec.tags).to.deep.equal({ rack: 'r1' });
+    expect(a.spec.devices).to.deep.equal([
+      { name: '/dev/sdb', destroyData: false },
+      { name: '/dev/sdc', destroyData: true, tags: { class: 'ssd' } },
+      { name: '/dev/sdd', destroyData: false },
+    ]);
+    expect(nodes[1]!.spec.storageAddress).to.equal('192.168.1.12');
+    expect(nodes[3]!.spec.manageAddress).to.equal('fd00::1');
+    expect(run.stderr).to.contain('cluster 1, node 1 (Storage-A.example.com): using the first of 2 manage hostnames');
+    expect(run.stderr).to.contain('cluster 1, node 2 (storage-b.example.com): using the first of 2 storage addresses');
+  });
+
+  const broken: [file: string, message: RegExp][] = [
+    ['invalid-hostname.json', /cluster 1, node 2 \(kube_node2\): node\.hostnames\.manage\[0\]: must be a DNS name or an IP address/],
+    ['duplicate-device.json', /cluster 1, node 3 \(kube-node3\): devices\[2\]: device \/dev\/sdb is listed twice/],
+    ['missing-storage.json', /cluster 1, node 1 \(kube-node1\): node\.hostnames\.storage: is missing \(expected a list of addresses\)/],
+    ['bad-device-path.json', /cluster 1, node 2 \(kube-node2\): devices\[0\]: /],
+    ['duplicate-node.json', /cluster 1, node 3 \(KUBE-NODE1\): node\.hostnames\.manage\[0\]: KUBE-NODE1 is also the manage hostname of cluster 1, node 1 \(kube-node1\)/],
+    ['malformed.json', /not valid JSON: /],
+  ];
+  for (const [file, message] of broken) {
+    it(`refuses ${file}: names the node and field, prints no YAML, exits non-zero`, () => {
+      const run = kubectlGluster(['topology', 'import', '--json', fixture(file)]);
+      expect(run.code).to.equal(1);
+      expect(run.stdout).to.equal('');
+      expect(run.stderr).to.match(/^error: the topology file is not valid, nothing was printed:/);
+      expect(run.stderr).to.match(message);
+    });
+  }
+
+  it('prints help, and refuses bad usage with exit code 2', () => {
+    const help = kubectlGluster(['topology', 'import', '--help']);
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.contain('kubectl gluster topology import --json FILE');
+    expect(help.stdout).to.contain('--ssh-secret NAME');
+    expect(kubectlGluster(['--help']).stdout).to.contain('Commands:');
+    expect(kubectlGluster([]).code).to.equal(2);
+    const missing = kubectlGluster(['topology', 'import']);
+    expect([missing.code, missing.stderr]).to.satisfy(([c, e]: [number, string]) => c === 2 && e.includes('--json FILE is required'));
+    expect(kubectlGluster(['topology', 'import', '--json', 'x', '--mode', 'Local']).stderr).to.contain('--mode must be InCluster or External');
+    expect(kubectlGluster(['topology', 'import', '--bogus']).code).to.equal(2);
+    expect(kubectlGluster(['volume', 'list']).stderr).to.contain('unknown command: volume list');
+    const absent = kubectlGluster(['topology', 'import', '--json', fixture('absent.json')]);
+    expect(absent.code).to.equal(1);
+    expect(absent.stderr).to.contain('cannot read');
+  });
+});
