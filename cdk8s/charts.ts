@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { customResourceDefinition, KINDS } from '../src/crd/definitions.ts';
 import { OPERATOR_IMAGE } from '../src/deploy/images.ts';
 import { PART_OF } from '../src/deploy/labels.ts';
+import { addCsiDriver, addCsiNodeDaemonSet, addSampleStorageClass } from './csi.ts';
 import { CLUSTER_RULES, NAMESPACE_RULES } from './rbac.ts';
 
 export const OPERATOR_NAMESPACE = 'gluster-operator';
@@ -96,5 +97,22 @@ export class OperatorChart extends Chart {
     });
     // cdk8s tags pods with its construct path; keep the template to labels we chose.
     ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+  }
+}
+
+/** The CSI node plugin: CSIDriver object and the node DaemonSet with node-driver-registrar. */
+export class CsiChart extends Chart {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { disableResourceNameHashes: true });
+    addCsiDriver(this);
+    addCsiNodeDaemonSet(this, OPERATOR_NAMESPACE, OPERATOR_IMAGE);
+  }
+}
+
+/** A StorageClass in the in-tree provisioner's parameter style, as a sample (not installed by default). */
+export class SampleStorageClassChart extends Chart {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { disableResourceNameHashes: true });
+    addSampleStorageClass(this);
   }
 }

@@ -1,6 +1,6 @@
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { CrdsChart, OperatorChart } from './charts.ts';
+import { CrdsChart, CsiChart, OperatorChart, SampleStorageClassChart } from './charts.ts';
 
 /**
  * Everything under crds/ and manifests/, as file path -> content. Pure, so the staleness test can compare
@@ -19,6 +19,8 @@ export function synthesizeFiles(): Map<string, string> {
   files.set('manifests/00-namespace.yaml', toYaml(objects.filter((o) => o.kind === 'Namespace')));
   files.set('manifests/10-rbac.yaml', toYaml(objects.filter((o) => o.kind !== 'Namespace' && o.kind !== 'Deployment')));
   files.set('manifests/20-operator.yaml', toYaml(objects.filter((o) => o.kind === 'Deployment')));
+  files.set('manifests/30-csi.yaml', toYaml(chartObjects(new CsiChart(app, 'csi'))));
+  files.set('manifests/samples/06-storage-class.yaml', toYaml(chartObjects(new SampleStorageClassChart(app, 'sample-storage-class'))));
   return files;
 }
 

@@ -53,18 +53,19 @@ export const glusterClusterSpecSchema = cel(
     .object({
       access: accessSchema,
       brickBackend: z
-        .enum(['LVM', 'Directory'])
+        .enum(['LVM', 'LoopFile', 'Directory'])
         .default('LVM')
         .describe(
           'Where bricks live. LVM (default, production): a thin pool per device and a thin LV + XFS per brick, as heketi did. ' +
-            'Directory: bricks as directories under directoryRoot on an already-mounted filesystem (no device-mapper needed).',
+            'LoopFile: one XFS-formatted sparse file per brick under directoryRoot, mounted through a loop device (no device-mapper ' +
+            'needed; sizes enforced). Directory: bricks as plain directories under directoryRoot on an already-mounted filesystem.',
         ),
       directoryRoot: z
         .string()
         .max(1024)
         .regex(/^\/.*/, 'must be an absolute path')
         .optional()
-        .describe('Parent directory of bricks when brickBackend is Directory.'),
+        .describe('Parent directory of bricks when brickBackend is LoopFile or Directory; devices are not used then.'),
       zoneChecking: z
         .enum(['None', 'Strict'])
         .default('None')
@@ -79,8 +80,8 @@ export const glusterClusterSpecSchema = cel(
     })
     .describe('Desired state of a Gluster trusted storage pool.'),
   {
-    rule: "self.brickBackend != 'Directory' || has(self.directoryRoot)",
-    message: 'directoryRoot is required when brickBackend is Directory',
+    rule: "self.brickBackend == 'LVM' || has(self.directoryRoot)",
+    message: 'directoryRoot is required when brickBackend is LoopFile or Directory',
     fieldPath: '.directoryRoot',
   },
   {

@@ -33,8 +33,8 @@ export const clusterSchema = z.object({
   zoneChecking: z.enum(['None', 'Strict']),
   minBrickSize: bytes,
   maxBrickSize: bytes,
-  brickBackend: z.enum(['LVM', 'Directory']),
-  /** Parent directory of bricks when brickBackend is Directory. */
+  brickBackend: z.enum(['LVM', 'LoopFile', 'Directory']),
+  /** Parent directory of bricks when brickBackend is LoopFile or Directory. */
   directoryRoot: z.string().optional(),
 });
 export type TopologyCluster = z.infer<typeof clusterSchema>;
@@ -172,13 +172,18 @@ export function brickThinPoolName(brick: TopologyBrick): string {
   return brick.pool ?? `tp_${brick.id}`;
 }
 
-/** Brick directory on its node: `<mount root>/<vg>/brick_<id>/brick` (LVM) or `<directoryRoot>/brick_<id>/brick`. */
+/**
+ * Brick directory on its node, as the brick backends (src/bricks) lay it out for brick id `brick_<id>`:
+ * `<mount root>/<vg>/brick_<id>/brick` (LVM), `<directoryRoot>/brick_<id>/brick` (LoopFile: the loop file's
+ * filesystem is mounted at `<directoryRoot>/brick_<id>`), `<directoryRoot>/brick_<id>` (Directory).
+ */
 export function brickPath(db: TopologyDatabase, brick: TopologyBrick): string {
   if (brick.path) return brick.path;
   const device = requireDevice(db, brick.device);
   const node = requireNode(db, device.node);
   const cluster = findCluster(db, node.cluster);
-  if (cluster?.brickBackend === 'Directory' && cluster.directoryRoot) return `${cluster.directoryRoot}/brick_${brick.id}/brick`;
+  if (cluster?.brickBackend === 'LoopFile' && cluster.directoryRoot) return `${cluster.directoryRoot}/brick_${brick.id}/brick`;
+  if (cluster?.brickBackend === 'Directory' && cluster.directoryRoot) return `${cluster.directoryRoot}/brick_${brick.id}`;
   return `${BRICK_MOUNT_ROOT}/${device.vg}/brick_${brick.id}/brick`;
 }
 

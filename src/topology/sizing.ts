@@ -27,7 +27,7 @@ export const DEFAULT_AVERAGE_FILE_SIZE = 64 * KiB;
 export const ARBITER_BYTES_PER_FILE = KiB;
 export const ARBITER_MIN_SIZE = 300 * MiB;
 
-export type BrickBackend = 'LVM' | 'Directory';
+export type BrickBackend = 'LVM' | 'LoopFile' | 'Directory';
 
 export function alignUp(bytes: number, to: number = EXTENT_SIZE): number {
   const rest = bytes % to;
@@ -49,7 +49,8 @@ export function poolMetadataSize(poolSize: number): number {
  * brick, so deleting a brick frees all of it). Directory: the brick size, as a quota-like reservation.
  */
 export function brickAllocation(brickSize: number, snapshotFactor: number, backend: BrickBackend): number {
-  if (backend === 'Directory') return brickSize;
+  // Loop files and directories take their size from the filesystem under directoryRoot: no thin pool.
+  if (backend !== 'LVM') return brickSize;
   const pool = thinPoolSize(brickSize, snapshotFactor);
   return pool + poolMetadataSize(pool);
 }

@@ -1,0 +1,141 @@
+import * as fs from '../gluster/commands/fs.ts';
+import * as lvm from '../gluster/commands/lvm.ts';
+import { NodeCommandError } from '../gluster/errors.ts';
+import type { NodeTarget } from '../gluster/transport.ts';
+import { assertBrickId, joinPath, type BrickBackend, type BrickRecord, type BrickRequest, type DeviceRequest, type NodeRunner, type PreparedDevice } from './backend.ts';
+import { thinPoolSizing } from './sizing.ts';
+import { brickMountRecord, ensureBrickDirectory, ensureMount, ensureUnmounted, ensureXfs, removeDirectoryIfPresent } from './xfs-mount.ts';
+
+/**
+ * heketi's brick layout, production default: one VG per device (vg_<device id>), and per brick a thin pool
+ * tp_<id> holding one thin LV brick_<id>, XFS on it, mounted at <mountRoot>/<vg>/brick_<id>, the gluster
+ * brick being the "brick" directory inside the mount.
+ */
+export interface LvmBackendOptions {
+  /** heketi: /var/lib/heketi/mounts. */
+  mountRoot: string;
+  defaultSnapshotFactor?: number;
+}
+
+export const vgNameFor = (deviceId: string) => `vg_${deviceId}`;
+
+export class LvmBrickBackend implements BrickBackend {
+  readonly kind = 'LVM' as const;
+  readonly #runner: NodeRunner;
+  readonly #options: Required<LvmBackendOptions>;
+
+  constructor(runner: NodeRunner, options: LvmBackendOptions) {
+    this.#runner = runner;
+    this.#options = { defaultSnapshotFactor: 1, ...options };
+    fs.assertAbsolutePath(options.mountRoot);
+  }
+
+  async prepareDevice(node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> {
+    assertBrickId(device.id);
+    const vg = vgNameFor(device.id);
+    const pv = (await this.#runner.run(node, lvm.pvs())).find((candidate) => candidate.name === device.path);
+    if (pv && pv.vgName !== null && pv.vgName !== vg) {
+      throw this.#refuse(node, ['pvs', device.path], `${device.path} already belongs to volume group ${pv.vgName}`);
+    }
+    if (!pv) {
+      const signatures = await this.#runner.run(node, fs.wipefsList(device.path));
+      if (signatures.length > 0) {
+        if (!device.destroyData) throw this.#refuse(node, ['wipefs', device.path], `${device.path} is not blank (${signatures.join(', ')}); set destroyData to erase it`);
+        await this.#runner.run(node, fs.wipefs(device.path, { all: true }));
+      }
+      await this.#runner.run(node, lvm.pvcreate(device.path));
+    }
+    let [group] = (await this.#runner.run(node, lvm.vgs())).filter((candidate) => candidate.name === vg);
+    if (!group) {
+      await this.#runner.run(node, lvm.vgcreate(vg, [device.path]));
+      [group] = await this.#runner.run(node, lvm.vgs(vg));
+    }
+    if (!group) throw this.#refuse(node, ['vgs', vg], `volume group ${vg} missing right after vgcreate`);
+    return { location: vg, sizeBytes: group.sizeBytes, freeBytes: group.freeBytes, extentSizeBytes: group.extentSizeBytes };
+  }
+
+  async createBrick(node: NodeTarget, request: BrickRequest): Promise<BrickRecord> {
+    assertBrickId(request.id);
+    const vg = request.location;
+    const [group] = await this.#runner.run(node, lvm.vgs(vg));
+    if (!group) throw this.#refuse(node, ['vgs', vg], `volume group ${vg} not found`);
+    const sizing = thinPoolSizing(request.sizeBytes, request.snapshotFactor ?? this.#options.defaultSnapshotFactor, group.extentSizeBytes);
+    const names = this.#names(vg, request.id);
+
+    const existing = await this.#runner.run(node, lvm.lvs(vg));
+    if (!existing.some((lv) => lv.name === names.thinPool)) {
+      await this.#runner.run(node, lvm.lvcreateThinPool({ vg, pool: names.thinPool, sizeBytes: sizing.thinPoolSizeBytes, metadataSizeBytes: sizing.poolMetadataSizeBytes }));
+    }
+    if (!existing.some((lv) => lv.name === names.lv)) {
+      await this.#runner.run(node, lvm.lvcreateThinVolume({ vg, pool: names.thinPool, lv: names.lv, virtualSizeBytes: request.sizeBytes }));
+    }
+    const record: BrickRecord = {
+      id: request.id,
+      backend: 'LVM',
+      path: joinPath(names.mountPoint, 'brick'),
+      sizeBytes: request.sizeBytes,
+      location: vg,
+      mount: brickMountRecord(names.device, names.mountPoint),
+      gid: request.gid ?? null,
+      lvm: { vg, thinPool: names.thinPool, lv: names.lv, thinPoolSizeBytes: sizing.thinPoolSizeBytes, poolMetadataSizeBytes: sizing.poolMetadataSizeBytes },
+    };
+    await ensureXfs(this.#runner, node, names.device);
+    await ensureMount(this.#runner, node, record.mount!);
+    await ensureBrickDirectory(this.#runner, node, record.path, record.gid);
+    return record;
+  }
+
+  async ensureMounted(node: NodeTarget, record: BrickRecord): Promise<void> {
+    if (!record.mount) throw new Error(`brick ${record.id} has no mount record`);
+    await ensureMount(this.#runner, node, record.mount);
+  }
+
+  async deleteBrick(node: NodeTarget, record: BrickRecord): Promise<void> {
+    const { vg, thinPool, lv } = this.#lvmOf(record);
+    const mountPoint = record.mount?.target ?? this.#names(vg, record.id).mountPoint;
+    await ensureUnmounted(this.#runner, node, mountPoint);
+    let lvsNow = await this.#runner.run(node, lvm.lvs(vg));
+    if (lvsNow.some((candidate) => candidate.name === lv)) {
+      await this.#runner.run(node, lvm.lvremove(vg, lv));
+      lvsNow = await this.#runner.run(node, lvm.lvs(vg));
+    }
+    // A pool still holding thin LVs (a snapshot, a foreign LV) stays: deleting it would destroy them.
+    const pool = lvsNow.find((candidate) => candidate.name === thinPool);
+    if (pool && (pool.thinCount ?? 0) === 0) await this.#runner.run(node, lvm.lvremove(vg, thinPool));
+    await removeDirectoryIfPresent(this.#runner, node, mountPoint);
+  }
+
+  async growBrick(node: NodeTarget, record: BrickRecord, newSizeBytes: number): Promise<BrickRecord> {
+    const current = this.#lvmOf(record);
+    if (newSizeBytes < record.sizeBytes) throw new Error(`brick ${record.id}: cannot shrink from ${record.sizeBytes} to ${newSizeBytes}`);
+    const [group] = await this.#runner.run(node, lvm.vgs(current.vg));
+    if (!group) throw this.#refuse(node, ['vgs', current.vg], `volume group ${current.vg} not found`);
+    const sizing = thinPoolSizing(newSizeBytes, current.thinPoolSizeBytes / record.sizeBytes, group.extentSizeBytes);
+    const lvsNow = await this.#runner.run(node, lvm.lvs(current.vg));
+    const pool = lvsNow.find((candidate) => candidate.name === current.thinPool);
+    const thin = lvsNow.find((candidate) => candidate.name === current.lv);
+    if (!pool || !thin) throw this.#refuse(node, ['lvs', current.vg], `brick ${record.id}: thin pool or LV missing`);
+    if ((pool.metadataSizeBytes ?? 0) < sizing.poolMetadataSizeBytes) {
+      await this.#runner.run(node, lvm.lvextendPoolMetadata(current.vg, current.thinPool, sizing.poolMetadataSizeBytes));
+    }
+    if (pool.sizeBytes < sizing.thinPoolSizeBytes) await this.#runner.run(node, lvm.lvextend(current.vg, current.thinPool, sizing.thinPoolSizeBytes));
+    if (thin.sizeBytes < newSizeBytes) await this.#runner.run(node, lvm.lvextend(current.vg, current.lv, newSizeBytes));
+    await this.ensureMounted(node, record);
+    await this.#runner.run(node, fs.xfsGrowfs(record.mount!.target));
+    return { ...record, sizeBytes: newSizeBytes, lvm: { ...current, thinPoolSizeBytes: sizing.thinPoolSizeBytes, poolMetadataSizeBytes: sizing.poolMetadataSizeBytes } };
+  }
+
+  #names(vg: string, id: string) {
+    const lv = `brick_${id}`;
+    return { thinPool: `tp_${id}`, lv, device: `/dev/${vg}/${lv}`, mountPoint: joinPath(this.#options.mountRoot, vg, lv) };
+  }
+
+  #lvmOf(record: BrickRecord): NonNullable<BrickRecord['lvm']> {
+    if (record.backend !== 'LVM' || !record.lvm) throw new Error(`brick ${record.id} is not an LVM brick`);
+    return record.lvm;
+  }
+
+  #refuse(node: NodeTarget, argv: string[], message: string): NodeCommandError {
+    return new NodeCommandError({ errorClass: 'permanent', node: node.name, argv, message });
+  }
+}

@@ -1,0 +1,102 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { Clock } from '../runtime/clock.ts';
+import { ResilientInformer, objectKey } from '../runtime/informer.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { WorkQueue, type Reconciler } from '../runtime/work-queue.ts';
+
+/**
+ * Wires informers to work queues, controller-runtime style: one queue and one reconciler per kind; event
+ * handlers only map objects to keys; watches of related kinds map their objects to keys of the owning kind
+ * (a GlusterNode change wakes its GlusterCluster). Started only by the leader.
+ */
+export interface WatchSource {
+  name: string;
+  path: string;
+  list: () => Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>;
+  labelSelector?: string;
+}
+
+export interface ControllerDefinition {
+  /** e.g. glustervolume; names the queue in logs. */
+  name: string;
+  reconcile: Reconciler;
+  concurrency: number;
+  /** The primary kind: its own key is enqueued. */
+  primary: WatchSource;
+  /** Related kinds and how their objects map to primary keys. */
+  related?: Array<{ source: WatchSource; toKeys: (object: k8s.KubernetesObject) => string[] }>;
+}
+
+export interface ManagerOptions {
+  kubeConfig: k8s.KubeConfig;
+  clock: Clock;
+  logger: Logger;
+  resyncMs: number;
+}
+
+export class ControllerManager {
+  private readonly options: ManagerOptions;
+  private readonly informers: ResilientInformer<k8s.KubernetesObject>[] = [];
+  private readonly queues: WorkQueue[] = [];
+
+  constructor(options: ManagerOptions) {
+    this.options = options;
+  }
+
+  get hasSynced(): boolean {
+    return this.informers.every((informer) => informer.hasSynced);
+  }
+
+  async start(controllers: ControllerDefinition[]): Promise<void> {
+    const { logger } = this.options;
+    for (const controller of controllers) {
+      const queue = new WorkQueue({
+        concurrency: controller.concurrency,
+        backoff: { baseMs: 1_000, maxMs: 5 * 60_000 },
+        onError: (key, error, retryInMs) =>
+          logger.warn('reconcile failed', { controller: controller.name, key, retryInMs, error: errorMessage(error) }),
+      });
+      this.queues.push(queue);
+      const timedReconcile: Reconciler = async (key) => {
+        const started = Date.now();
+        const result = await controller.reconcile(key);
+        logger.debug('reconciled', { controller: controller.name, key, ms: Date.now() - started });
+        return result;
+      };
+      await this.watch(controller.primary, (object) => queue.add(objectKey(object)));
+      for (const related of controller.related ?? []) {
+        await this.watch(related.source, (object) => {
+          for (const key of related.toKeys(object)) queue.add(key);
+        });
+      }
+      queue.start(timedReconcile);
+    }
+  }
+
+  /** Graceful: stop watching, let in-flight reconciles finish. */
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+    await Promise.all(this.queues.map((queue) => queue.stop()));
+  }
+
+  private async watch(source: WatchSource, enqueue: (object: k8s.KubernetesObject) => void): Promise<void> {
+    const { kubeConfig, clock, logger, resyncMs } = this.options;
+    const informer = new ResilientInformer({
+      kubeConfig,
+      path: source.path,
+      list: source.list,
+      labelSelector: source.labelSelector,
+      onObject: (object) => enqueue(object),
+      onError: (error, restartInMs) => logger.warn('watch failed; restarting', { source: source.name, restartInMs, error: errorMessage(error) }),
+      resyncMs,
+      restartBackoff: { baseMs: 500, maxMs: 30_000 },
+      clock,
+    });
+    this.informers.push(informer);
+    await informer.start();
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Runs mount and umount, and tells a healthy FUSE mount from a broken one.
+ *
+ * The FUSE client (the `glusterfs` process mount.glusterfs starts) serves the mount for as long as it lives.
+ * If it died with the plugin, every pod's volume on the node would fail with "Transport endpoint is not
+ * connected" after a plugin restart (kadalu's best-known bug). So:
+ *  - mount runs in its own session (`detached`), with stdio on a file rather than pipes to this process: no
+ *    signal to the plugin's process group reaches it, and glusterfs (which daemonizes) never holds a pipe whose
+ *    reader is gone;
+ *  - optionally under `systemd-run --scope`: in a container, the runtime kills every process of the container's
+ *    cgroup when the container stops, detached or not; a transient systemd scope moves the client out of that
+ *    cgroup (what Kubernetes' own mount-utils does for FUSE mounts).
+ */
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+export type SystemdScopeMode = 'auto' | 'always' | 'never';
+
+export interface MounterOptions {
+  timeoutMs?: number;
+  systemdScope?: SystemdScopeMode;
+}
+
+/** systemd is running when /run/systemd/system exists (what sd_booted(3) checks). */
+export function systemdAvailable(): boolean {
+  return existsSync('/run/systemd/system');
+}
+
+/** Wraps argv in a transient systemd scope so the processes it starts outlive the plugin's container. */
+export function withSystemdScope(argv: readonly string[], description: string): string[] {
+  return ['systemd-run', `--description=${description}`, '--scope', '--collect', '--quiet', '--', ...argv];
+}
+
+/** Runs argv detached from this process: own session, output to a file, killed (its group) on timeout. */
+export async function runDetached(argv: readonly string[], timeoutMs: number): Promise<CommandResult> {
+  const [command, ...args] = argv;
+  if (!command) throw new Error('empty argv');
+  const dir = await mkdtemp(join(tmpdir(), 'gluster-csi-'));
+  const outputPath = join(dir, 'output');
+  const output = await open(outputPath, 'w');
+  try {
+    const result = await new Promise<Omit<CommandResult, 'output'>>((resolve, reject) => {
+      const child = spawn(command, args, { detached: true, stdio: ['ignore', output.fd, output.fd] });
+      const timer = setTimeout(() => {
+        // Only the group we created: mount and mount.glusterfs. glusterfs itself daemonizes into its own session.
+        if (child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+      }, timeoutMs);
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      // 'exit', not 'close': no pipes to wait for.
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
+    await output.close();
+    return { ...result, output: (await readFile(outputPath, 'utf8')).trim() };
+  } finally {
+    await output.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export type MountHealth =
+  | { state: 'healthy'; stats: FsStats }
+  | { state: 'broken'; reason: string }
+  | { state: 'missing' };
+
+export interface FsStats {
+  blockSize: bigint;
+  blocks: bigint;
+  blocksFree: bigint;
+  blocksAvailable: bigint;
+  files: bigint;
+  filesFree: bigint;
+}
+
+/** errno codes a dead or disconnected FUSE client produces on any access. */
+const BROKEN_CODES: ReadonlySet<string> = new Set(['ENOTCONN', 'ECONNABORTED', 'EIO', 'ESTALE']);
+
+/**
+ * statfs the path. A dead FUSE client answers ENOTCONN at once; a hung one (server unreachable, client stopped)
+ * never answers, so a timeout counts as broken as well (the stuck libuv thread is the price of not hanging the RPC).
+ */
+export async function checkHealth(path: string, timeoutMs = 10_000): Promise<MountHealth> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<MountHealth>((resolve) => {
+    timer = setTimeout(() => resolve({ state: 'broken', reason: `statfs did not answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  const probe = statfs(path, { bigint: true }).then(
+    (s): MountHealth => ({
+      state: 'healthy',
+      stats: { blockSize: s.bsize, blocks: s.blocks, blocksFree: s.bfree, blocksAvailable: s.bavail, files: s.files, filesFree: s.ffree },
+    }),
+    (error: NodeJS.ErrnoException): MountHealth => {
+      if (error.code === 'ENOENT') return { state: 'missing' };
+      if (error.code && BROKEN_CODES.has(error.code)) return { state: 'broken', reason: error.message };
+      throw error;
+    },
+  );
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class Mounter {
+  readonly timeoutMs: number;
+  readonly useSystemdScope: boolean;
+
+  constructor(options: MounterOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    const mode = options.systemdScope ?? 'auto';
+    this.useSystemdScope = mode === 'always' || (mode === 'auto' && systemdAvailable());
+  }
+
+  /** The argv actually run for a mount argv, with the systemd scope when enabled. */
+  mountCommand(argv: readonly string[], targetPath: string): string[] {
+    return this.useSystemdScope ? withSystemdScope(argv, `Gluster FUSE mount of ${targetPath}`) : [...argv];
+  }
+
+  async mount(argv: readonly string[], targetPath: string): Promise<void> {
+    const result = await runDetached(this.mountCommand(argv, targetPath), this.timeoutMs);
+    if (result.code !== 0) {
+      throw new Error(`${argv.join(' ')} failed (${result.signal ?? `exit ${result.code}`}): ${result.output || 'no output'}`);
+    }
+  }
+
+  /** `umount`, or with lazy `umount -l`: detaches a broken mount even while something still holds it. */
+  async unmount(targetPath: string, lazy = false): Promise<void> {
+    const argv = ['umount', ...(lazy ? ['-l'] : []), targetPath];
+    const result = await runDetached(argv, this.timeoutMs);
+    if (result.code !== 0) {
+      throw new Error(`${argv.join(' ')} failed (${result.signal ?? `exit ${result.code}`}): ${result.output || 'no output'}`);
+    }
+  }
+}

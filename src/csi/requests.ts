@@ -1,0 +1,143 @@
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { fromZodError } from './errors.ts';
+
+/**
+ * The boundary between kubelet and the plugin: every field of a request the plugin acts on is parsed here,
+ * volume_context included (it comes from a PV anyone with PV write access can edit). proto-loader is run with
+ * `defaults: true`, so absent strings arrive as '' and absent maps as {}; "required" means non-empty.
+ */
+
+/** Gluster volume names: glusterd accepts letters, digits, `-`, `_` (and `.`), never a leading `-`. */
+export const glusterVolumeNameSchema = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,127}$/, 'not a Gluster volume name');
+
+/** A DNS name or IPv4 address. Anything else (spaces, commas, colons) could split mount.glusterfs' option list. */
+export const hostSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'not a host name or IPv4 address');
+
+/** `host:volume` (mount.glusterfs also accepts `host:/volume`; the slash is dropped so both compare equal). */
+export const mountSourceSchema = z
+  .string()
+  .regex(/^[^:]+:\/?[^:/]+$/, 'must be host:volume')
+  .transform((value) => {
+    const colon = value.indexOf(':');
+    return { host: value.slice(0, colon), volume: value.slice(colon + 1).replace(/^\//, '') };
+  })
+  .pipe(z.object({ host: hostSchema, volume: glusterVolumeNameSchema }));
+export type MountSource = z.output<typeof mountSourceSchema>;
+
+/** What the provisioner writes into the PV's `spec.csi.volumeAttributes`. */
+export const volumeContextSchema = z
+  .object({
+    mountSource: mountSourceSchema,
+    backupVolfileServers: z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(':').filter((host) => host !== ''))
+      .pipe(z.array(hostSchema)),
+    glusterVolumeName: glusterVolumeNameSchema,
+    // Informational: kubelet adds the PV's pv.beta.kubernetes.io/gid annotation to the pod's groups itself.
+    gid: z
+      .string()
+      .regex(/^\d{1,10}$/, 'must be a decimal group id')
+      .transform(Number)
+      .pipe(z.number().int().max(2147483647))
+      .optional(),
+  })
+  // Keys other components add (e.g. csi.storage.k8s.io/* with podInfoOnMount) are allowed and ignored.
+  .loose()
+  .superRefine((context, ctx) => {
+    if (context.glusterVolumeName !== context.mountSource.volume) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['glusterVolumeName'],
+        message: `"${context.glusterVolumeName}" does not match the volume of mountSource ("${context.mountSource.volume}")`,
+      });
+    }
+  });
+export type VolumeContext = z.output<typeof volumeContextSchema>;
+
+/** An absolute, normalized path: `..` or `//` in a path kubelet sends would mean something is badly wrong. */
+const absolutePathSchema = z
+  .string()
+  .min(1, 'is required')
+  .max(4096)
+  .refine((path) => path.startsWith('/') && !path.includes('\0') && posix.normalize(path) === path && path !== '/', {
+    message: 'must be an absolute normalized path other than /',
+  });
+
+/** `<namespace>/<GlusterVolume name>`, the handle the operator's provisioner gives PVs. */
+const volumeIdSchema = z.string().min(1, 'is required').max(512);
+
+/**
+ * Mount options one by one. kubelet passes each PV mountOption as one flag, and a flag may itself be a comma
+ * list. Each option is a key or key=value of characters mount.glusterfs (a shell script) handles literally.
+ */
+export const mountOptionSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/+=@-]*$/, 'not a plain mount option');
+const mountFlagsSchema = z
+  .array(z.string())
+  .transform((flags) => flags.flatMap((flag) => flag.split(',')).filter((option) => option !== ''))
+  .pipe(z.array(mountOptionSchema));
+
+const ACCESS_MODES = [
+  'SINGLE_NODE_WRITER',
+  'SINGLE_NODE_READER_ONLY',
+  'MULTI_NODE_READER_ONLY',
+  'MULTI_NODE_SINGLE_WRITER',
+  'MULTI_NODE_MULTI_WRITER',
+  'SINGLE_NODE_SINGLE_WRITER',
+  'SINGLE_NODE_MULTI_WRITER',
+] as const;
+/** Modes that never write: published read-only whatever the `readonly` flag says. */
+const READ_ONLY_MODES: ReadonlySet<string> = new Set(['SINGLE_NODE_READER_ONLY', 'MULTI_NODE_READER_ONLY']);
+
+const volumeCapabilitySchema = z
+  .object({
+    access_type: z.literal('mount', { error: 'block volumes are not supported; Gluster volumes are filesystems' }),
+    mount: z.object({
+      // Empty means "the driver's filesystem"; anything but glusterfs is a PV meant for another driver.
+      fs_type: z.union([z.literal(''), z.literal('glusterfs')], { error: 'fs_type must be empty or glusterfs' }),
+      mount_flags: mountFlagsSchema,
+    }),
+    access_mode: z.object({ mode: z.enum(ACCESS_MODES, { error: 'access mode is missing or unsupported' }) }),
+  })
+  .loose();
+
+export const publishRequestSchema = z
+  .object({
+    volume_id: volumeIdSchema,
+    target_path: absolutePathSchema,
+    volume_capability: volumeCapabilitySchema,
+    readonly: z.boolean().default(false),
+    volume_context: volumeContextSchema,
+  })
+  .loose()
+  .transform((request) => ({
+    volumeId: request.volume_id,
+    targetPath: request.target_path,
+    readOnly: request.readonly || READ_ONLY_MODES.has(request.volume_capability.access_mode.mode),
+    accessMode: request.volume_capability.access_mode.mode,
+    mountFlags: request.volume_capability.mount.mount_flags,
+    context: request.volume_context,
+  }));
+export type PublishRequest = z.output<typeof publishRequestSchema>;
+
+export const unpublishRequestSchema = z
+  .object({ volume_id: volumeIdSchema, target_path: absolutePathSchema })
+  .loose()
+  .transform((request) => ({ volumeId: request.volume_id, targetPath: request.target_path }));
+export type UnpublishRequest = z.output<typeof unpublishRequestSchema>;
+
+export const volumeStatsRequestSchema = z
+  .object({ volume_id: volumeIdSchema, volume_path: absolutePathSchema })
+  .loose()
+  .transform((request) => ({ volumeId: request.volume_id, volumePath: request.volume_path }));
+export type VolumeStatsRequest = z.output<typeof volumeStatsRequestSchema>;
+
+/** Parses or throws INVALID_ARGUMENT naming the fields. */
+export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const result = schema.safeParse(request);
+  if (!result.success) throw fromZodError(result.error);
+  return result.data;
+}

@@ -1,0 +1,161 @@
+import { STAT_FORMAT, parseFindmntJson, parseLosetupJson, parseStat, parseWipefsJson, type LoopDevice, type MountEntry, type PathStat } from '../parsers/mounts.ts';
+import { ParseError } from '../errors.ts';
+import { command, ignoreOutput, type NodeCommand } from './command.ts';
+
+/**
+ * Filesystem, mount and loop-device argv builders used by the brick backends. Paths must be absolute and
+ * free of ".." so a bad brick id can never point a delete elsewhere.
+ */
+export function assertAbsolutePath(path: string): void {
+  if (!path.startsWith('/') || path === '/' || path.split('/').includes('..') || /[\0\n]/.test(path)) {
+    throw new Error(`invalid absolute path "${path}"`);
+  }
+}
+
+const action = (argv: string[], timeoutMs?: number): NodeCommand<void> =>
+  command({ argv, outcome: 'exit-code', mutatesCluster: false, parse: ignoreOutput, ...(timeoutMs && { timeoutMs }) });
+
+/** Brick mount options from heketi: inode64 for large XFS, nouuid because snapshots/clones share a UUID. */
+export const BRICK_MOUNT_OPTIONS = 'rw,inode64,noatime,nouuid';
+
+/** Lists the signature types on a device without touching it ([] when blank). */
+export const wipefsList = (device: string): NodeCommand<string[]> => {
+  assertAbsolutePath(device);
+  return command({ argv: ['wipefs', '--json', device], outcome: 'exit-code', mutatesCluster: false, parse: parseWipefsJson });
+};
+
+/** Erases signatures. `--all` only when the user asked to destroy data (heketi's destroydata). */
+export const wipefs = (device: string, options: { all: boolean }): NodeCommand<void> => {
+  assertAbsolutePath(device);
+  if (!options.all) throw new Error('wipefs without --all erases nothing; call wipefs only when destroying data was asked for');
+  return action(['wipefs', '--all', device]);
+};
+
+/** Gluster's recommended inode size (room for xattrs) and directory block size. */
+export const mkfsXfs = (device: string): NodeCommand<void> => {
+  assertAbsolutePath(device);
+  return action(['mkfs.xfs', '-i', 'size=512', '-n', 'size=8192', device], 300_000);
+};
+
+export const mount = (device: string, mountPoint: string, options: { fstype?: string; options?: string } = {}): NodeCommand<void> => {
+  assertAbsolutePath(device);
+  assertAbsolutePath(mountPoint);
+  return action(['mount', '-t', options.fstype ?? 'xfs', '-o', options.options ?? BRICK_MOUNT_OPTIONS, device, mountPoint]);
+};
+
+export const umount = (mountPoint: string): NodeCommand<void> => {
+  assertAbsolutePath(mountPoint);
+  return action(['umount', mountPoint], 120_000);
+};
+
+export const xfsGrowfs = (mountPoint: string): NodeCommand<void> => {
+  assertAbsolutePath(mountPoint);
+  return action(['xfs_growfs', mountPoint], 120_000);
+};
+
+/** What is mounted exactly at mountPoint; [] when nothing is (findmnt exits 1 then). */
+export const findmnt = (mountPoint: string): NodeCommand<MountEntry[]> => {
+  assertAbsolutePath(mountPoint);
+  return command({
+    argv: ['findmnt', '--json', '-o', 'SOURCE,TARGET,FSTYPE,OPTIONS', '--mountpoint', mountPoint],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    okExitCodes: [0, 1],
+    parse: (stdout, exitCode) => (exitCode === 1 && stdout.trim() === '' ? [] : parseFindmntJson(stdout)),
+  });
+};
+
+export const mkdirP = (path: string): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  return action(['mkdir', '-p', path]);
+};
+
+/** Removes an empty directory only: a brick that still holds data is never deleted by accident. */
+export const rmdir = (path: string): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  return action(['rmdir', path]);
+};
+
+/** Recursive delete, for brick directories Gluster has let go of (the Directory backend). */
+export const rmRf = (path: string): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  if (path.split('/').filter(Boolean).length < 2) throw new Error(`refusing to rm -rf a top-level path "${path}"`);
+  return action(['rm', '-rf', '--one-file-system', '--', path], 300_000);
+};
+
+export const chownGroup = (path: string, gid: number): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  if (!Number.isInteger(gid) || gid < 0) throw new Error(`invalid gid ${gid}`);
+  return action(['chown', `:${gid}`, path]);
+};
+
+/** setgid + group-writable, so files created by any pod in the group stay in the group (heketi's 2775). */
+export const chmod = (path: string, mode: '2775'): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  return action(['chmod', mode, path]);
+};
+
+/** stat of a path; null when it does not exist. */
+export const statPath = (path: string): NodeCommand<PathStat | null> => {
+  assertAbsolutePath(path);
+  return command({
+    // `stat` prints nothing to stdout and exits 1 for a missing path; the executor maps other failures.
+    argv: ['stat', '-c', STAT_FORMAT, path],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    okExitCodes: [0, 1],
+    parse: (stdout, exitCode) => (exitCode === 1 && stdout === '' ? null : parseStat(stdout)),
+  });
+};
+
+/** A sparse file of the given size (truncate allocates nothing). */
+export const truncateFile = (path: string, sizeBytes: number): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new Error(`invalid size ${sizeBytes}`);
+  return action(['truncate', '--size', String(sizeBytes), path]);
+};
+
+export const rmFile = (path: string): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  return action(['rm', '-f', '--', path]);
+};
+
+export const losetupList = (): NodeCommand<LoopDevice[]> =>
+  command({ argv: ['losetup', '--list', '--json', '--output', 'NAME,BACK-FILE'], outcome: 'exit-code', mutatesCluster: false, parse: parseLosetupJson });
+
+/** Loop devices backed by this file, matched by inode (paths differ between mount namespaces). */
+export const losetupAssociated = (file: string): NodeCommand<LoopDevice[]> => {
+  assertAbsolutePath(file);
+  return command({
+    argv: ['losetup', '--list', '--json', '--output', 'NAME,BACK-FILE', '--associated', file],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    parse: parseLosetupJson,
+  });
+};
+
+/** Attaches the file to a free loop device and prints its name. */
+export const losetupAttach = (file: string): NodeCommand<string> => {
+  assertAbsolutePath(file);
+  return command({
+    argv: ['losetup', '--find', '--show', file],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    parse: (stdout) => {
+      const device = stdout.trim();
+      if (!/^\/dev\/loop\d+$/.test(device)) throw new ParseError("losetup --find --show", stdout);
+      return device;
+    },
+  });
+};
+
+/** Re-reads the backing file's size after it grew. */
+export const losetupRefreshSize = (device: string): NodeCommand<void> => {
+  assertAbsolutePath(device);
+  return action(['losetup', '--set-capacity', device]);
+};
+
+export const losetupDetach = (device: string): NodeCommand<void> => {
+  assertAbsolutePath(device);
+  return action(['losetup', '--detach', device]);
+};

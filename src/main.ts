@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The operator process (`npm start`): runs against the current kubeconfig (in a pod: its ServiceAccount).
+ * Only the Lease holder reconciles; a standby serves /healthz and /readyz and waits. Losing the lease
+ * exits the process (the Deployment restarts it as a standby), so two replicas never act at once.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { loadOperatorConfig } from './operator/config.ts';
+import { startOperator, type RunningOperator } from './operator/operator.ts';
+import { systemClock } from './runtime/clock.ts';
+import { startHealthServer } from './runtime/health.ts';
+import { LeaderElector } from './runtime/leader-election.ts';
+import { createLogger } from './runtime/logger.ts';
+
+const config = loadOperatorConfig(process.env);
+const logger = createLogger(config.logLevel);
+const kubeConfig = new k8s.KubeConfig();
+kubeConfig.loadFromDefault();
+
+let running: RunningOperator | undefined;
+let starting: Promise<void> | undefined;
+let shuttingDown = false;
+
+const health = await startHealthServer(config.healthPort, [
+  // A standby is ready; a leader once its caches are filled.
+  { name: 'controllers', ready: () => (running ? running.hasSynced() : elector !== undefined && !elector.isLeader) },
+], config.healthHost);
+logger.info('health endpoints up', { port: config.healthPort });
+
+function lead(): void {
+  starting = (async () => {
+    try {
+      running = await startOperator({ config, kubeConfig, logger, clock: systemClock });
+    } catch (error) {
+      logger.error('operator failed to start', { error: error instanceof Error ? error.message : String(error) });
+      await shutdown(1);
+    }
+  })();
+}
+
+const elector = config.leaderElection
+  ? new LeaderElector({
+      coordination: kubeConfig.makeApiClient(k8s.CoordinationV1Api),
+      namespace: config.namespace,
+      name: 'gluster-operator-leader',
+      identity: config.identity,
+      leaseDurationMs: config.leaseDurationMs,
+      renewDeadlineMs: config.renewDeadlineMs,
+      retryPeriodMs: config.retryPeriodMs,
+      clock: systemClock,
+      onStartedLeading: () => {
+        logger.info('became leader', { identity: config.identity });
+        lead();
+      },
+      onStoppedLeading: () => {
+        logger.warn('lost leadership; exiting so a fresh standby takes its place', { identity: config.identity });
+        void shutdown(shuttingDown ? 0 : 1);
+      },
+      onNewLeader: (identity) => logger.info('leader observed', { leader: identity }),
+    })
+  : undefined;
+
+if (elector) elector.start();
+else lead();
+
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info('shutting down', { code });
+  await starting?.catch(() => undefined);
+  await running?.stop().catch((error: unknown) => logger.error('shutdown error', { error: String(error) }));
+  await elector?.stop();
+  health.close();
+  process.exit(code);
+}
+
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import type { GlusterCluster, GlusterNode } from '../api/index.ts';
+import { selectBrickBackend, type BrickBackend } from '../bricks/index.ts';
+import { ClusterExecutor } from '../gluster/executor.ts';
+import type { MutationQueue } from '../gluster/mutation-queue.ts';
+import type { NodeTarget, Transport } from '../gluster/transport.ts';
+import { BRICK_MOUNT_ROOT } from '../topology/model.ts';
+import { GlusterNodeStatusHostKeyStore } from '../transport/host-key-store.ts';
+import { DaemonSetPodFinder, KubeExecTransport } from '../transport/kube-exec.ts';
+import { SshTransport } from '../transport/ssh.ts';
+
+/**
+ * How the operator reaches the nodes of one GlusterCluster: a transport (SSH for External clusters, exec
+ * into the glusterd pod for InCluster ones), the cluster's executor (queries direct, mutations through the
+ * shared per-cluster queue) and its brick backend. Built lazily and rebuilt when the access spec or the SSH
+ * key Secret changes; connections are pooled inside the transport.
+ */
+export interface ClusterAccess {
+  executor: ClusterExecutor;
+  backend: BrickBackend;
+  transport: Transport;
+}
+
+export function nodeTarget(node: GlusterNode): NodeTarget {
+  return { name: node.metadata.name, manageAddress: node.spec.manageAddress };
+}
+
+/** A missing or unusable SSH Secret: permanent until the user fixes it, reported on the cluster. */
+export class AccessConfigError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'AccessConfigError';
+    this.field = field;
+  }
+}
+
+export class ClusterAccessPool {
+  private readonly kubeConfig: k8s.KubeConfig;
+  private readonly core: k8s.CoreV1Api;
+  private readonly queue: MutationQueue;
+  private readonly cache = new Map<string, { fingerprint: string; access: ClusterAccess }>();
+
+  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue }) {
+    this.kubeConfig = options.kubeConfig;
+    this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.queue = options.queue;
+  }
+
+  async forCluster(cluster: GlusterCluster): Promise<ClusterAccess> {
+    const namespace = cluster.metadata.namespace ?? 'default';
+    const key = `${namespace}/${cluster.metadata.name}`;
+    const { fingerprint, build } = await this.plan(cluster, namespace);
+    const cached = this.cache.get(key);
+    if (cached?.fingerprint === fingerprint) return cached.access;
+    await cached?.access.transport.close();
+    const transport = build();
+    const executor = new ClusterExecutor({ transport, queue: this.queue, clusterKey: key });
+    const backend = selectBrickBackend(cluster.spec.brickBackend, executor, { mountRoot: BRICK_MOUNT_ROOT });
+    const access = { transport, executor, backend };
+    this.cache.set(key, { fingerprint, access });
+    return access;
+  }
+
+  async forget(cluster: GlusterCluster): Promise<void> {
+    const key = `${cluster.metadata.namespace ?? 'default'}/${cluster.metadata.name}`;
+    await this.cache.get(key)?.access.transport.close();
+    this.cache.delete(key);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.cache.values()].map((entry) => entry.access.transport.close()));
+    this.cache.clear();
+  }
+
+  private async plan(cluster: GlusterCluster, namespace: string): Promise<{ fingerprint: string; build: () => Transport }> {
+    const { access } = cluster.spec;
+    if (access.mode === 'InCluster') {
+      return {
+        fingerprint: `in-cluster:${cluster.spec.brickBackend}`,
+        build: () =>
+          new KubeExecTransport({
+            kubeConfig: this.kubeConfig,
+            podFinder: new DaemonSetPodFinder({ core: this.core, namespace, cluster: cluster.metadata.name }),
+          }),
+      };
+    }
+    const external = access.external;
+    if (!external) throw new AccessConfigError('spec.access.external', 'spec.access.external is required for External clusters');
+    let secret: k8s.V1Secret;
+    try {
+      secret = await this.core.readNamespacedSecret({ name: external.sshSecretRef.name, namespace });
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 404) {
+        throw new AccessConfigError(
+          'spec.access.external.sshSecretRef.name',
+          `Secret ${namespace}/${external.sshSecretRef.name} named by spec.access.external.sshSecretRef does not exist`,
+        );
+      }
+      throw error;
+    }
+    const encoded = secret.data?.[external.sshSecretRef.key];
+    if (!encoded) {
+      throw new AccessConfigError(
+        'spec.access.external.sshSecretRef.key',
+        `Secret ${namespace}/${external.sshSecretRef.name} has no key "${external.sshSecretRef.key}" (spec.access.external.sshSecretRef.key)`,
+      );
+    }
+    const privateKey = Buffer.from(encoded, 'base64');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify({ external, backend: cluster.spec.brickBackend }))
+      .update(privateKey)
+      .digest('hex');
+    return {
+      fingerprint,
+      build: () =>
+        new SshTransport({
+          access: {
+            privateKey,
+            user: external.user,
+            port: external.port,
+            sudo: external.sudo,
+            connectTimeoutSeconds: external.connectTimeoutSeconds,
+          },
+          hostKeys: GlusterNodeStatusHostKeyStore.fromKubeConfig(this.kubeConfig, namespace),
+        }),
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** The operator's settings, from its environment (the Deployment sets them). Parsed once at start. */
+const operatorConfigSchema = z.object({
+  OPERATOR_NAMESPACE: z.string().min(1).default('gluster-operator'),
+  POD_NAME: z.string().min(1).default(`gluster-operator-${process.pid}`),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  HEALTH_HOST: z.string().default('0.0.0.0'),
+  /** Watch one namespace only; all namespaces when empty. */
+  WATCH_NAMESPACE: z.string().default(''),
+  LEADER_ELECTION: z.enum(['true', 'false']).default('true'),
+  LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).default(15),
+  RENEW_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(10),
+  RETRY_PERIOD_SECONDS: z.coerce.number().min(0.1).default(2),
+  RESYNC_SECONDS: z.coerce.number().int().min(5).default(300),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+});
+
+export type OperatorConfig = ReturnType<typeof loadOperatorConfig>;
+
+export function loadOperatorConfig(env: NodeJS.ProcessEnv) {
+  const parsed = operatorConfigSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid operator environment: ${z.prettifyError(parsed.error)}`);
+  const c = parsed.data;
+  return {
+    namespace: c.OPERATOR_NAMESPACE,
+    identity: c.POD_NAME,
+    healthPort: c.HEALTH_PORT,
+    healthHost: c.HEALTH_HOST,
+    watchNamespace: c.WATCH_NAMESPACE || undefined,
+    leaderElection: c.LEADER_ELECTION === 'true',
+    leaseDurationMs: c.LEASE_DURATION_SECONDS * 1000,
+    renewDeadlineMs: c.RENEW_DEADLINE_SECONDS * 1000,
+    retryPeriodMs: c.RETRY_PERIOD_SECONDS * 1000,
+    resyncMs: c.RESYNC_SECONDS * 1000,
+    logLevel: c.LOG_LEVEL,
+  };
+}

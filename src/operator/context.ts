@@ -1,0 +1,44 @@
+import type * as k8s from '@kubernetes/client-node';
+import { glusterClusterSchema, glusterNodeSchema, glusterVolumeSchema, type GlusterCluster, type GlusterNode, type GlusterVolume } from '../api/index.ts';
+import { CustomResourceClient } from '../controller/custom-objects.ts';
+import type { EventRecorder } from '../controller/events.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { TopologyStore } from '../topology/store.ts';
+import type { Condition } from '../api/common.ts';
+import type { ClusterAccessPool } from './cluster-access.ts';
+
+/** Finalizer the operator puts on all three kinds: deletion waits until Gluster state is cleaned up. */
+export const FINALIZER = 'storage.gluster-operator.dev/finalizer';
+
+/** What every reconciler gets: API clients, the topology, how to reach nodes, events, logs, time. */
+export interface ReconcileContext {
+  kubeConfig: k8s.KubeConfig;
+  clusters: CustomResourceClient<GlusterCluster>;
+  nodes: CustomResourceClient<GlusterNode>;
+  volumes: CustomResourceClient<GlusterVolume>;
+  topology: TopologyStore;
+  /** The TopologyRestored condition from start-up, for GlusterCluster status. */
+  topologyCondition: Condition | undefined;
+  access: ClusterAccessPool;
+  events: EventRecorder;
+  logger: Logger;
+  clock: Clock;
+  random: () => number;
+}
+
+export function customResourceClients(kubeConfig: k8s.KubeConfig) {
+  return {
+    clusters: new CustomResourceClient<GlusterCluster>(kubeConfig, 'glusterclusters', glusterClusterSchema),
+    nodes: new CustomResourceClient<GlusterNode>(kubeConfig, 'glusternodes', glusterNodeSchema),
+    volumes: new CustomResourceClient<GlusterVolume>(kubeConfig, 'glustervolumes', glusterVolumeSchema),
+  };
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const [namespace, name] = key.includes('/') ? (key.split('/', 2) as [string, string]) : ['default', key];
+  return { namespace, name };
+}
+
+/** Requeue periods: steady state re-checks Gluster (which changes behind our back) every few minutes. */
+export const REQUEUE = { steady: 5 * 60_000, waiting: 10_000, unreachable: 30_000 } as const;

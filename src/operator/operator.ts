@@ -1,0 +1,126 @@
+import * as k8s from '@kubernetes/client-node';
+import type { GlusterNode } from '../api/index.ts';
+import { ControllerManager, type ControllerDefinition, type WatchSource } from '../controller/manager.ts';
+import { KubeEventRecorder } from '../controller/events.ts';
+import type { NodeCommand } from '../gluster/commands/command.ts';
+import { MutationQueue } from '../gluster/mutation-queue.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { SecretBackupStore } from '../topology/backup/secret-store.ts';
+import { topologyCodec } from '../topology/backup/codec.ts';
+import type { TopologyDatabase } from '../topology/model.ts';
+import { observeCluster } from '../topology/rebuild/observe.ts';
+import { TopologyStore } from '../topology/store.ts';
+import { ClusterAccessPool, nodeTarget } from './cluster-access.ts';
+import type { OperatorConfig } from './config.ts';
+import { customResourceClients, type ReconcileContext } from './context.ts';
+import { reconcileCluster } from './reconcilers/cluster.ts';
+import { reconcileNode } from './reconcilers/node.ts';
+import { reconcileVolume } from './reconcilers/volume.ts';
+
+/**
+ * The leader's work: restore (or rebuild) the topology, then run one controller per kind. Returned handle
+ * stops everything gracefully: watches first, then in-flight reconciles, then the last backup write.
+ */
+export interface RunningOperator {
+  hasSynced(): boolean;
+  stop(): Promise<void>;
+  /** Extra controllers (the provisioner) started against the same context. */
+  context: ReconcileContext;
+}
+
+export async function startOperator(options: {
+  config: OperatorConfig;
+  kubeConfig: k8s.KubeConfig;
+  logger: Logger;
+  clock: Clock;
+  extraControllers?: (context: ReconcileContext) => ControllerDefinition[];
+}): Promise<RunningOperator> {
+  const { config, kubeConfig, logger, clock } = options;
+  const clients = customResourceClients(kubeConfig);
+  const queue = new MutationQueue({
+    onRetry: ({ key, attempt, delayMs, error }) => logger.info('glusterd busy; retrying', { cluster: key, attempt, delayMs, error: String(error) }),
+  });
+  const access = new ClusterAccessPool({ kubeConfig, queue });
+  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+
+  const runOnNode = async <T>(node: GlusterNode, command: NodeCommand<T>): Promise<T> => {
+    const cluster = await clients.clusters.get(node.metadata.namespace ?? 'default', node.spec.cluster);
+    if (!cluster) throw new Error(`GlusterCluster ${node.spec.cluster} of node ${node.metadata.name} not found`);
+    return (await access.forCluster(cluster)).executor.run(nodeTarget(node), command);
+  };
+  const topology = new TopologyStore({
+    backup: new SecretBackupStore<TopologyDatabase>({ core, namespace: config.namespace, codec: topologyCodec(), writer: config.identity }),
+    observe: () => observeCluster({ custom, run: runOnNode, ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}) }),
+    events: core,
+    log: (level, message, fields) => logger.log(level, message, fields),
+  });
+  const outcome = await topology.start();
+  logger.info('topology ready', { reason: outcome.reason, message: outcome.message, generation: outcome.generation });
+
+  const context: ReconcileContext = {
+    kubeConfig,
+    ...clients,
+    topology,
+    topologyCondition: outcome.condition,
+    access,
+    events: new KubeEventRecorder(kubeConfig, {
+      controller: 'gluster-operator',
+      instance: config.identity,
+      onError: (error) => logger.warn('event not recorded', { error: String(error) }),
+    }),
+    logger,
+    clock,
+    random: Math.random,
+  };
+
+  const source = (client: (typeof clients)[keyof typeof clients]): WatchSource => ({
+    name: client.plural,
+    path: client.watchPath(config.watchNamespace),
+    list: () => client.rawList(config.watchNamespace),
+  });
+  const byCluster = (object: k8s.KubernetesObject) => {
+    const spec = (object as { spec?: { cluster?: string } }).spec;
+    return spec?.cluster ? [`${object.metadata?.namespace}/${spec.cluster}`] : [];
+  };
+  const controllers: ControllerDefinition[] = [
+    {
+      name: 'glustercluster',
+      concurrency: 2,
+      reconcile: (key) => reconcileCluster(context, key),
+      primary: source(clients.clusters),
+      related: [
+        { source: source(clients.nodes), toKeys: byCluster },
+        { source: source(clients.volumes), toKeys: byCluster },
+      ],
+    },
+    {
+      name: 'glusternode',
+      concurrency: 4,
+      reconcile: (key) => reconcileNode(context, key),
+      primary: source(clients.nodes),
+    },
+    {
+      name: 'glustervolume',
+      concurrency: 4,
+      reconcile: (key) => reconcileVolume(context, key),
+      primary: source(clients.volumes),
+    },
+    ...(options.extraControllers?.(context) ?? []),
+  ];
+  const manager = new ControllerManager({ kubeConfig, clock, logger, resyncMs: config.resyncMs });
+  await manager.start(controllers);
+  logger.info('controllers started', { controllers: controllers.map((c) => c.name) });
+
+  return {
+    context,
+    hasSynced: () => manager.hasSynced,
+    stop: async () => {
+      await manager.stop();
+      await topology.flush().catch((error: unknown) => logger.error('last topology backup failed', { error: String(error) }));
+      await topology.stop();
+      await access.closeAll();
+    },
+  };
+}

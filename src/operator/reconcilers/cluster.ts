@@ -1,0 +1,177 @@
+import * as k8s from '@kubernetes/client-node';
+import { GROUP_VERSION, type GlusterCluster } from '../../api/index.ts';
+import { isConditionTrue, setConditions, standardConditions, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
+import { glusterdDaemonSetName, renderGlusterdDaemonSet } from '../../deploy/glusterd-daemonset.ts';
+import { poolList } from '../../gluster/commands/gluster.ts';
+import { isRetryable } from '../../gluster/errors.ts';
+import type { ReconcileResult } from '../../runtime/work-queue.ts';
+import { deviceFree, findCluster } from '../../topology/model.ts';
+import { TOPOLOGY_GENERATION_ANNOTATION } from '../../topology/rebuild/observe.ts';
+import { formatBytes } from '../../topology/sizing.ts';
+import { AccessConfigError, nodeTarget } from '../cluster-access.ts';
+import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
+import { syncCluster } from '../topology-sync.ts';
+
+/**
+ * GlusterCluster: for InCluster clusters, deploys and updates the glusterd DaemonSet (server-side apply,
+ * owned by the cluster so it goes with it) and waits for its pods; for External ones, nodes are checked by
+ * their own reconcilers. Either way it summarizes: node counts, pool size, capacity, volumes, and the
+ * Ready / Progressing / Degraded conditions. Deleting a cluster that still has volumes is refused (held by
+ * the finalizer, said in status and Events) instead of silently doing nothing.
+ */
+const FIELD_MANAGER = 'gluster-operator';
+
+export async function reconcileCluster(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const { namespace, name } = splitKey(key);
+  let cluster = await ctx.clusters.get(namespace, name);
+  if (!cluster) return;
+  const volumes = (await ctx.volumes.list(namespace)).filter((volume) => volume.spec.cluster === name);
+  const nodes = (await ctx.nodes.list(namespace)).filter((node) => node.spec.cluster === name);
+  if (cluster.metadata.deletionTimestamp) return finalizeCluster(ctx, cluster, volumes.length, nodes.length);
+  cluster = await ensureFinalizer(ctx.clusters, cluster);
+  const current = cluster;
+  ctx.topology.commit((db) => syncCluster(db, current));
+
+  const extra: ConditionUpdate[] = [];
+  if (ctx.topologyCondition) extra.push(ctx.topologyCondition);
+
+  let daemonSetMessage: string | undefined;
+  if (cluster.spec.access.mode === 'InCluster') {
+    daemonSetMessage = await applyDaemonSet(ctx, cluster);
+  } else {
+    try {
+      await ctx.access.forCluster(cluster);
+    } catch (error) {
+      if (error instanceof AccessConfigError) {
+        await writeStatus(ctx, cluster, { state: 'failed', reason: 'AccessNotConfigured', message: error.message }, {}, extra);
+        await ctx.events.warning(cluster, 'AccessNotConfigured', error.message);
+        return { requeueAfterMs: REQUEUE.waiting };
+      }
+      throw error;
+    }
+  }
+
+  const readyNodes = nodes.filter((node) => isConditionTrue(node.status?.conditions, 'Ready'));
+  let peers: number | undefined;
+  for (const node of readyNodes) {
+    try {
+      peers = (await (await ctx.access.forCluster(cluster)).executor.run(nodeTarget(node), poolList())).length;
+      break;
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+    }
+  }
+
+  const db = ctx.topology.db;
+  const nodeNames = new Set(nodes.map((node) => node.metadata.name));
+  const devices = db.devices.filter((device) => nodeNames.has(device.node));
+  const total = devices.reduce((sum, device) => sum + device.size, 0);
+  const free = devices.reduce((sum, device) => sum + deviceFree(db, device.id), 0);
+
+  const phase: Phase =
+    daemonSetMessage !== undefined
+      ? { state: 'progressing', reason: 'WaitingForGlusterd', message: daemonSetMessage }
+      : nodes.length === 0
+        ? { state: 'progressing', reason: 'NoNodes', message: 'no GlusterNode names this cluster yet' }
+        : readyNodes.length === 0
+          ? { state: 'failed', reason: 'NoNodeReady', message: `none of ${nodes.length} node(s) is Ready` }
+          : readyNodes.length < nodes.length
+            ? {
+                state: 'degraded',
+                reason: 'NodesNotReady',
+                message: `${nodes.length - readyNodes.length} of ${nodes.length} node(s) not Ready: ${nodes
+                  .filter((node) => !readyNodes.includes(node))
+                  .map((node) => node.metadata.name)
+                  .join(', ')}`,
+              }
+            : { state: 'ready', reason: 'ClusterReady', message: `${nodes.length} node(s) Ready, ${peers ?? '?'} peer(s) in the pool` };
+
+  await writeStatus(
+    ctx,
+    cluster,
+    phase,
+    {
+      nodes: { total: nodes.length, ready: readyNodes.length },
+      ...(peers !== undefined ? { peers } : {}),
+      capacity: { total: formatBytes(total), free: formatBytes(free) },
+      volumes: volumes.length,
+    },
+    extra,
+  );
+  await recordTopologyGeneration(ctx, cluster);
+  return { requeueAfterMs: phase.state === 'ready' ? REQUEUE.steady : REQUEUE.waiting };
+}
+
+/** Server-side applies the DaemonSet; returns why it is not ready yet, or undefined when all pods are. */
+async function applyDaemonSet(ctx: ReconcileContext, cluster: GlusterCluster): Promise<string | undefined> {
+  const apps = ctx.kubeConfig.makeApiClient(k8s.AppsV1Api);
+  const namespace = cluster.metadata.namespace ?? 'default';
+  const daemonSet = renderGlusterdDaemonSet({
+    clusterName: cluster.metadata.name,
+    namespace,
+    nodeSelector: cluster.spec.access.inCluster?.nodeSelector ?? { storagenode: 'glusterfs' },
+    ...(cluster.spec.access.inCluster?.image ? { image: cluster.spec.access.inCluster.image } : {}),
+  }) as k8s.V1DaemonSet;
+  daemonSet.metadata!.ownerReferences = [
+    { apiVersion: GROUP_VERSION, kind: 'GlusterCluster', name: cluster.metadata.name, uid: cluster.metadata.uid!, controller: true, blockOwnerDeletion: true },
+  ];
+  const applied = await apps.patchNamespacedDaemonSet(
+    { name: glusterdDaemonSetName(cluster.metadata.name), namespace, body: daemonSet, fieldManager: FIELD_MANAGER, force: true },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+  );
+  const desired = applied.status?.desiredNumberScheduled ?? 0;
+  const ready = applied.status?.numberReady ?? 0;
+  if (desired === 0) return `glusterd DaemonSet ${applied.metadata?.name} matches no node (nodeSelector ${JSON.stringify(daemonSet.spec?.template.spec?.nodeSelector)})`;
+  if (ready < desired) return `glusterd pods ready: ${ready} of ${desired}`;
+  return undefined;
+}
+
+async function recordTopologyGeneration(ctx: ReconcileContext, cluster: GlusterCluster): Promise<void> {
+  // The generation the backup must at least have; a lost backup is then known to be behind (see rebuild).
+  if (!findCluster(ctx.topology.db, cluster.metadata.name)) return;
+  const generation = String(ctx.topology.db.generation);
+  if (cluster.metadata.annotations?.[TOPOLOGY_GENERATION_ANNOTATION] === generation) return;
+  await ctx.topology.flush();
+  const custom = ctx.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  await custom.patchNamespacedCustomObject(
+    {
+      group: GROUP_VERSION.split('/')[0]!,
+      version: GROUP_VERSION.split('/')[1]!,
+      namespace: cluster.metadata.namespace ?? 'default',
+      plural: 'glusterclusters',
+      name: cluster.metadata.name,
+      body: { metadata: { annotations: { [TOPOLOGY_GENERATION_ANNOTATION]: generation } } },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+}
+
+async function finalizeCluster(ctx: ReconcileContext, cluster: GlusterCluster, volumes: number, nodes: number): Promise<ReconcileResult> {
+  if (volumes > 0 || nodes > 0) {
+    const message = `deletion waits: ${volumes} GlusterVolume(s) and ${nodes} GlusterNode(s) still name this cluster; delete them first`;
+    await writeStatus(ctx, cluster, { state: 'degraded', reason: 'DeletionBlocked', message });
+    await ctx.events.warning(cluster, 'DeletionBlocked', message);
+    return { requeueAfterMs: REQUEUE.waiting };
+  }
+  ctx.topology.commit((db) => {
+    if (!findCluster(db, cluster.metadata.name)) return db;
+    return { ...db, generation: db.generation + 1, clusters: db.clusters.filter((c) => c.name !== cluster.metadata.name) };
+  });
+  await ctx.topology.flush();
+  await ctx.access.forget(cluster);
+  await removeFinalizer(ctx.clusters, cluster);
+  return;
+}
+
+async function writeStatus(
+  ctx: ReconcileContext,
+  cluster: GlusterCluster,
+  phase: Phase,
+  extra: Partial<NonNullable<GlusterCluster['status']>> = {},
+  conditions: ConditionUpdate[] = [],
+): Promise<void> {
+  const generation = cluster.metadata.generation ?? 0;
+  const next = setConditions(cluster.status?.conditions, [...standardConditions(phase), ...conditions], generation, new Date(ctx.clock.now()));
+  await ctx.clusters.patchStatus(cluster.metadata.namespace ?? 'default', cluster.metadata.name, { ...extra, observedGeneration: generation, conditions: next });
+}

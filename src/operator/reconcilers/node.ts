@@ -1,0 +1,210 @@
+import type { GlusterCluster, GlusterNode } from '../../api/index.ts';
+import type { Condition } from '../../api/common.ts';
+import { setConditions, standardConditions, type Phase } from '../../controller/conditions.ts';
+import { NodeCommandError, isRetryable } from '../../gluster/errors.ts';
+import { failureReason } from '../../gluster/executor.ts';
+import { peerProbe, poolList } from '../../gluster/commands/gluster.ts';
+import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
+import type { ReconcileResult } from '../../runtime/work-queue.ts';
+import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, type TopologyDatabase } from '../../topology/model.ts';
+import { formatBytes } from '../../topology/sizing.ts';
+import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
+import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
+import { filesystemSize } from '../node-commands.ts';
+import { syncDevice, syncNode } from '../topology-sync.ts';
+
+/**
+ * GlusterNode: joins the node to its cluster's trusted pool (probing from a node already in it), prepares
+ * its devices (wiping only with destroyData; a device with data on it is refused and reported, untouched),
+ * records them in the topology database and reports per-device size, free space and bricks. Deleting a node
+ * that still holds bricks is held by the finalizer until the bricks are gone.
+ */
+type DeviceStatus = NonNullable<NonNullable<GlusterNode['status']>['devices']>[number];
+
+export async function reconcileNode(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const { namespace, name } = splitKey(key);
+  let node = await ctx.nodes.get(namespace, name);
+  if (!node) return;
+  if (node.metadata.deletionTimestamp) return finalizeNode(ctx, node);
+  node = await ensureFinalizer(ctx.nodes, node);
+
+  const cluster = await ctx.clusters.get(namespace, node.spec.cluster);
+  if (!cluster) {
+    await writeStatus(ctx, node, { state: 'failed', reason: 'ClusterNotFound', message: `spec.cluster: GlusterCluster ${namespace}/${node.spec.cluster} does not exist` });
+    return { requeueAfterMs: REQUEUE.waiting };
+  }
+  let access: ClusterAccess;
+  try {
+    access = await ctx.access.forCluster(cluster);
+  } catch (error) {
+    if (error instanceof AccessConfigError) {
+      await writeStatus(ctx, node, { state: 'failed', reason: 'AccessNotConfigured', message: error.message });
+      return { requeueAfterMs: REQUEUE.waiting };
+    }
+    throw error;
+  }
+  ctx.topology.commit((db) => syncNode(db, node));
+
+  const target = nodeTarget(node);
+  let pool: GlusterPeer[];
+  try {
+    pool = await access.executor.run(target, poolList());
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    await writeStatus(ctx, node, { state: 'failed', reason: 'Unreachable', message: describe(error) });
+    await ctx.events.warning(node, 'Unreachable', describe(error));
+    return { requeueAfterMs: REQUEUE.unreachable };
+  }
+  const peerUUID = pool.find((peer) => peer.isLocal)?.uuid;
+
+  const joined = await joinPool(ctx, access, cluster, node, pool);
+  if (!joined.ok) {
+    await writeStatus(ctx, node, { state: 'progressing', reason: 'JoiningPool', message: joined.message }, { peerUUID });
+    return { requeueAfterMs: REQUEUE.waiting };
+  }
+
+  const devices = await prepareDevices(ctx, access, cluster, node);
+  const db = ctx.topology.db;
+  const deviceStatuses = devices.map((device) => withUsage(db, node, device));
+  const ready = deviceStatuses.filter((device) => device.state === 'Ready');
+  const bricks = ready.reduce((sum, device) => sum + (device.bricks ?? 0), 0);
+  const refused = deviceStatuses.filter((device) => device.state !== 'Ready');
+  const phase: Phase =
+    node.spec.state !== 'Online'
+      ? { state: 'degraded', reason: `Node${node.spec.state}`, message: `spec.state is ${node.spec.state}: no new bricks are placed here` }
+      : refused.length > 0
+        ? { state: 'degraded', reason: 'DeviceRefused', message: refused.map((d) => `${d.name}: ${d.message ?? d.state}`).join('; ') }
+        : { state: 'ready', reason: 'NodeReady', message: `in the trusted pool with ${ready.length} device(s) ready` };
+  await writeStatus(ctx, node, phase, { peerUUID, devices: deviceStatuses, readyDevices: ready.length, bricks });
+  return { requeueAfterMs: REQUEUE.steady };
+}
+
+/**
+ * Probes this node into the pool from a member, in name order so every node joins the same pool (two
+ * nodes probing each other from separate pools would make two clusters). The lexically first reachable
+ * node is the anchor; it is "joined" by definition.
+ */
+async function joinPool(
+  ctx: ReconcileContext,
+  access: ClusterAccess,
+  cluster: GlusterCluster,
+  node: GlusterNode,
+  pool: GlusterPeer[],
+): Promise<{ ok: true } | { ok: false; message: string }> {
+  const others = (await ctx.nodes.list(node.metadata.namespace))
+    .filter((other) => other.spec.cluster === cluster.metadata.name && other.metadata.name !== node.metadata.name && !other.metadata.deletionTimestamp)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const knows = (peers: GlusterPeer[], address: string) => peers.some((peer) => peer.hostname === address || peer.hostnames.includes(address));
+  for (const other of others) {
+    let otherPool: GlusterPeer[];
+    try {
+      otherPool = await access.executor.run(nodeTarget(other), poolList());
+    } catch (error) {
+      if (isRetryable(error)) continue; // that member is down; try the next one
+      throw error;
+    }
+    if (knows(otherPool, node.spec.storageAddress) || knows(pool, other.spec.storageAddress)) return { ok: true };
+    // The anchor (first reachable by name) probes newcomers; a newcomer that sorts first waits to be probed.
+    if (node.metadata.name.localeCompare(other.metadata.name) < 0 && pool.length <= 1 && otherPool.length <= 1) {
+      await access.executor.run(nodeTarget(node), peerProbe(other.spec.storageAddress));
+    } else {
+      await access.executor.run(nodeTarget(other), peerProbe(node.spec.storageAddress));
+    }
+    await ctx.events.normal(node, 'PeerProbed', `probed ${node.spec.storageAddress} into the pool of cluster ${cluster.metadata.name}`);
+    return { ok: true };
+  }
+  return { ok: true }; // no other reachable member: this node is the pool for now
+}
+
+interface PreparedDeviceState {
+  name: string;
+  state: DeviceStatus['state'];
+  size?: number;
+  message?: string;
+}
+
+async function prepareDevices(ctx: ReconcileContext, access: ClusterAccess, cluster: GlusterCluster, node: GlusterNode): Promise<PreparedDeviceState[]> {
+  const target = nodeTarget(node);
+  const name = node.metadata.name;
+  if (cluster.spec.brickBackend !== 'LVM') {
+    // Bricks come from the filesystem under directoryRoot: it is this node's one "device".
+    const root = cluster.spec.directoryRoot!;
+    await access.backend.prepareDevice(target, { path: root, id: deviceId(name, root) });
+    const fsSize = await access.executor.run(target, filesystemSize(root));
+    const id = deviceId(name, root);
+    // What our own bricks already take counts as capacity too: df only shows what is left.
+    const ours = deviceUsedSafe(ctx.topology.db, id);
+    ctx.topology.commit((db) => syncDevice(db, name, { path: root, sizeBytes: fsSize.availableBytes + ours }));
+    return [{ name: root, state: 'Ready', size: fsSize.availableBytes + ours }];
+  }
+  const results: PreparedDeviceState[] = [];
+  for (const device of node.spec.devices) {
+    try {
+      const prepared = await access.backend.prepareDevice(target, { path: device.name, id: deviceId(name, device.name), destroyData: device.destroyData });
+      const size = prepared.sizeBytes ?? 0;
+      ctx.topology.commit((db) => syncDevice(db, name, { path: device.name, sizeBytes: size, ...(device.tags ? { tags: device.tags } : {}) }));
+      results.push({ name: device.name, state: 'Ready', size });
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      if (!(error instanceof NodeCommandError)) throw error;
+      const missing = failureReason(error) === 'no-such-device';
+      results.push({ name: device.name, state: missing ? 'Missing' : 'Refused', message: error.message });
+      await ctx.events.warning(node, missing ? 'DeviceMissing' : 'DeviceRefused', error.message);
+    }
+  }
+  return results;
+}
+
+function deviceUsedSafe(db: TopologyDatabase, id: string): number {
+  const device = findDevice(db, id);
+  return device ? device.size - deviceFree(db, id) : 0;
+}
+
+function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDeviceState): DeviceStatus {
+  const id = deviceId(node.metadata.name, device.name);
+  const known = findDevice(db, id);
+  return {
+    name: device.name,
+    state: device.state,
+    ...(device.size !== undefined ? { size: formatBytes(device.size) } : {}),
+    ...(known ? { free: formatBytes(deviceFree(db, id)), bricks: deviceBrickCount(db, id) } : {}),
+    ...(device.message ? { message: device.message } : {}),
+  };
+}
+
+async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<ReconcileResult> {
+  const db = ctx.topology.db;
+  const deviceIds = new Set(db.devices.filter((device) => device.node === node.metadata.name).map((device) => device.id));
+  const bricks = db.volumes.flatMap((volume) => volume.bricks.filter((brick) => deviceIds.has(brick.device)).map(() => volume.name));
+  if (bricks.length > 0) {
+    const volumes = [...new Set(bricks)].join(', ');
+    const message = `deletion waits: ${bricks.length} brick(s) of volume(s) ${volumes} are on this node; move or delete them first`;
+    await writeStatus(ctx, node, { state: 'degraded', reason: 'DeletionBlocked', message });
+    await ctx.events.warning(node, 'DeletionBlocked', message);
+    return { requeueAfterMs: REQUEUE.unreachable };
+  }
+  ctx.topology.commit((current) => {
+    let next = current;
+    for (const id of deviceIds) next = removeDevice(next, id);
+    return findNode(next, node.metadata.name) ? removeNode(next, node.metadata.name) : next;
+  });
+  await ctx.topology.flush();
+  await removeFinalizer(ctx.nodes, node);
+  return;
+}
+
+async function writeStatus(
+  ctx: ReconcileContext,
+  node: GlusterNode,
+  phase: Phase,
+  extra: Partial<NonNullable<GlusterNode['status']>> = {},
+): Promise<void> {
+  const generation = node.metadata.generation ?? 0;
+  const conditions: Condition[] = setConditions(node.status?.conditions, standardConditions(phase), generation, new Date(ctx.clock.now()));
+  await ctx.nodes.patchStatus(node.metadata.namespace ?? 'default', node.metadata.name, { ...extra, observedGeneration: generation, conditions });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

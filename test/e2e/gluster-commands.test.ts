@@ -1,0 +1,172 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as g from '../../src/gluster/commands/gluster.ts';
+import { rmRf } from '../../src/gluster/commands/fs.ts';
+import { ClusterExecutor, runNodeCommand } from '../../src/gluster/executor.ts';
+import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
+import type { NodeTarget } from '../../src/gluster/transport.ts';
+import { eventually } from '../support/kube.ts';
+import { TestbedSshTransport } from '../support/ssh-transport.ts';
+import { testbedEnv } from '../support/testbed-env.ts';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The command layer against real glusterd on the test bed, through the executor and a Transport: peers,
+ * every volume layout end to end (create, start, FUSE mount, write/read, expand + rebalance, delete), and
+ * 20 concurrent creations through the mutation queue. Bricks are directories under TESTBED_BRICK_ROOT (the
+ * host's root filesystem, hence `force`). Everything created is removed in `after`, also on failure.
+ */
+describe('gluster command layer on the test bed', function () {
+  this.timeout(600_000);
+  const env = testbedEnv();
+  const nodes: NodeTarget[] = env.TESTBED_NODES.slice(0, 3).map((address, i) => ({ name: `gl${i + 1}`, manageAddress: address }));
+  const [first] = nodes as [NodeTarget, ...NodeTarget[]];
+  const run = `t3a-${randomBytes(3).toString('hex')}`;
+  const transport = new TestbedSshTransport();
+  const executor = new ClusterExecutor({ transport, queue: new MutationQueue({ backoff: { maxAttempts: 8, baseDelayMs: 250 } }), clusterKey: 'testbed' });
+  const mounts: string[] = [];
+  let probedPeers: string[] = [];
+
+  const brickDir = (volume: string, i: number) => `${env.TESTBED_BRICK_ROOT}/${volume}-b${i}`;
+  /** One brick per node, round robin, numbered from `from`. */
+  const bricks = (volume: string, count: number, from = 1) =>
+    Array.from({ length: count }, (_, k) => `${nodes[(from - 1 + k) % nodes.length]!.manageAddress}:${brickDir(volume, from + k)}`);
+
+  async function mountVolume(volume: string): Promise<string> {
+    const mountPoint = mkdtempSync(join(tmpdir(), `${volume}-`));
+    mounts.push(mountPoint);
+    const backups = nodes.slice(1).map((n) => n.manageAddress).join(':');
+    await eventually('FUSE mount', async () => {
+      await execFileAsync('mount', ['-t', 'glusterfs', '-o', `backup-volfile-servers=${backups}`, `${first.manageAddress}:/${volume}`, mountPoint]);
+      return true;
+    }, 30_000);
+    return mountPoint;
+  }
+
+  async function unmount(mountPoint: string): Promise<void> {
+    await execFileAsync('umount', [mountPoint]).catch(() => execFileAsync('umount', ['-l', mountPoint]));
+    rmdirSync(mountPoint);
+    mounts.splice(mounts.indexOf(mountPoint), 1);
+  }
+
+  after(async function () {
+    this.timeout(600_000);
+    for (const mountPoint of [...mounts]) await unmount(mountPoint).catch(() => undefined);
+    // Every volume of this run, whatever state a failed test left it in.
+    const volumes = await executor.run(first, g.volumeInfo()).catch(() => []);
+    for (const volume of volumes.filter((v) => v.name.startsWith(run))) {
+      await executor.run(first, g.volumeStop(volume.name, { force: true })).catch(() => undefined);
+      await executor.run(first, g.volumeDelete(volume.name)).catch(() => undefined);
+    }
+    for (const node of nodes) {
+      const listing = await transport.run(node, ['sh', '-c', `ls -d ${env.TESTBED_BRICK_ROOT}/${run}-* 2>/dev/null || true`]);
+      for (const dir of listing.stdout.split('\n').filter(Boolean)) await runNodeCommand(transport, node, rmRf(dir));
+    }
+    // Only peers this suite brought into the pool leave it; other suites may share the pool.
+    for (const peer of probedPeers) await executor.run(first, g.peerDetach(peer)).catch(() => undefined);
+  });
+
+  it('forms one pool by peer probe (idempotent) and reads it back', async () => {
+    const before = await executor.run(first, g.poolList());
+    const known = new Set(before.map((p) => p.hostname));
+    for (const node of nodes.slice(1)) {
+      const result = await executor.run(first, g.peerProbe(node.manageAddress));
+      expect(result.message, node.name).to.be.a('string');
+      if (!known.has(node.manageAddress)) probedPeers.push(node.manageAddress);
+    }
+    // Probing again is a success too.
+    await executor.run(first, g.peerProbe(nodes[1]!.manageAddress));
+    await eventually('all peers connected', async () => {
+      const pool = await executor.run(first, g.poolList());
+      return pool.length >= 3 && pool.every((p) => p.connected) ? pool : undefined;
+    });
+    // Membership reaches the other glusterds asynchronously: wait until every node sees the whole pool.
+    for (const node of nodes) {
+      await eventually(`${node.name} sees the pool`, async () => {
+        const pool = await executor.run(node, g.poolList());
+        const peers = await executor.run(node, g.peerStatus());
+        return pool.length >= 3 && pool.every((p) => p.connected) && peers.every((p) => p.state === 'Peer in Cluster') ? pool : undefined;
+      }, 60_000);
+    }
+    const peers = await executor.run(first, g.peerStatus());
+    expect(peers.map((p) => p.hostname)).to.include.members(nodes.slice(1).map((n) => n.manageAddress));
+    expect(peers.every((p) => p.state === 'Peer in Cluster')).to.equal(true);
+  });
+
+  const layouts: { label: string; layout: g.VolumeLayout; expect: Record<string, unknown> }[] = [
+    { label: 'distribute', layout: { kind: 'distribute' }, expect: { durability: 'distribute', type: 'Distribute' } },
+    { label: 'replicate 3', layout: { kind: 'replicate', replica: 3 }, expect: { durability: 'replicate', replicaCount: 3, arbiterCount: 0 } },
+    { label: 'arbiter', layout: { kind: 'replicate', replica: 3, arbiter: true }, expect: { durability: 'replicate', replicaCount: 3, arbiterCount: 1 } },
+    { label: 'disperse 2+1', layout: { kind: 'disperse', data: 2, redundancy: 1 }, expect: { durability: 'disperse', disperseCount: 3, redundancyCount: 1 } },
+  ];
+
+  for (const { label, layout, expect: expected } of layouts) {
+    it(`${label}: create, start, mount, write/read, add-brick + rebalance, delete`, async () => {
+      const volume = `${run}-${layout.kind}${layout.kind === 'replicate' && layout.arbiter ? '-arb' : ''}`;
+      const size = g.setSize(layout);
+      const created = await executor.run(first, g.volumeCreate({ name: volume, layout, bricks: bricks(volume, size), force: true }));
+      expect(created.name).to.equal(volume);
+      await executor.run(first, g.volumeStart(volume));
+
+      const [info] = await executor.run(first, g.volumeInfo(volume));
+      expect(info).to.deep.include({ name: volume, id: created.id, status: 'Started', brickCount: size, ...expected });
+      if (layout.kind === 'replicate' && layout.arbiter) expect(info!.bricks.map((b) => b.isArbiter)).to.deep.equal([false, false, true]);
+      const [status] = await executor.run(first, g.volumeStatus(volume));
+      await eventually('bricks online', async () => {
+        const [s] = await executor.run(first, g.volumeStatus(volume));
+        return s!.bricks.every((b) => b.online && b.port !== null) ? s : undefined;
+      });
+      expect(status!.bricks).to.have.length(size);
+      if (layout.kind !== 'distribute') {
+        const heal = await executor.run(first, g.volumeHealInfo(volume));
+        expect(heal).to.have.length(size);
+      }
+
+      const mountPoint = await mountVolume(volume);
+      const files = Array.from({ length: 20 }, (_, i) => [`f${i}.txt`, `${volume} ${i} ${randomBytes(8).toString('hex')}\n`] as const);
+      for (const [name, payload] of files) writeFileSync(join(mountPoint, name), payload);
+      for (const [name, payload] of files) expect(readFileSync(join(mountPoint, name), 'utf8')).to.equal(payload);
+
+      // Expand by one whole set on fresh brick directories, then spread the data.
+      await executor.run(first, g.volumeAddBrick(volume, layout, bricks(volume, size, size + 1), { force: true }));
+      const [grown] = await executor.run(first, g.volumeInfo(volume));
+      expect(grown!.brickCount).to.equal(2 * size);
+      expect(grown!.distCount).to.equal(2);
+      const taskId = await executor.run(first, g.volumeRebalanceStart(volume));
+      const done = await eventually('rebalance completed', async () => {
+        const rebalance = await executor.run(first, g.volumeRebalanceStatus(volume));
+        expect(rebalance.aggregate.state, 'rebalance state').to.not.equal('failed');
+        return rebalance.aggregate.state === 'completed' ? rebalance : undefined;
+      }, 120_000);
+      expect(done.taskId).to.equal(taskId);
+      expect(done.aggregate.failures).to.equal(0);
+      for (const [name, payload] of files) expect(readFileSync(join(mountPoint, name), 'utf8')).to.equal(payload);
+
+      await unmount(mountPoint);
+      await executor.run(first, g.volumeStop(volume));
+      await executor.run(first, g.volumeDelete(volume));
+      const remaining = await executor.run(first, g.volumeInfo());
+      expect(remaining.map((v) => v.name)).to.not.include(volume);
+    });
+  }
+
+  it('20 concurrent volume creations through the queue all succeed', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `${run}-c${i}`);
+    // Spread over the nodes, as concurrent reconciles would: glusterd's lock is cluster-wide either way.
+    const results = await Promise.allSettled(
+      names.map((name, i) => executor.run(nodes[i % nodes.length]!, g.volumeCreate({ name, layout: { kind: 'distribute' }, bricks: [`${nodes[i % nodes.length]!.manageAddress}:${brickDir(name, 1)}`], force: true }))),
+    );
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    expect(failures).to.deep.equal([]);
+    const listed = (await executor.run(first, g.volumeInfo())).map((v) => v.name);
+    expect(listed).to.include.members(names);
+    const deletions = await Promise.allSettled(names.map((name, i) => executor.run(nodes[i % nodes.length]!, g.volumeDelete(name))));
+    expect(deletions.filter((r) => r.status === 'rejected')).to.deep.equal([]);
+  });
+});
