@@ -33,6 +33,8 @@ export function run(argv: string[], readText: (path: string) => string): Command
         namespace: { type: 'string' },
         mode: { type: 'string', default: 'External' },
         'ssh-secret': { type: 'string', default: 'gluster-ssh' },
+        'brick-backend': { type: 'string', default: 'LVM' },
+        'directory-root': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -46,6 +48,11 @@ export function run(argv: string[], readText: (path: string) => string): Command
   if (values.help) return { stdout: IMPORT_USAGE, stderr: '', code: 0 };
   if (!values.json) return usageError('--json FILE is required', IMPORT_USAGE);
   if (values.mode !== 'External' && values.mode !== 'InCluster') return usageError(`--mode must be InCluster or External, not ${values.mode}`, IMPORT_USAGE);
+  const backend = values['brick-backend'];
+  if (backend !== 'LVM' && backend !== 'LoopFile' && backend !== 'Directory') {
+    return usageError(`--brick-backend must be LVM, LoopFile or Directory, not ${backend}`, IMPORT_USAGE);
+  }
+  if (backend !== 'LVM' && !values['directory-root']) return usageError(`--brick-backend ${backend} needs --directory-root PATH`, IMPORT_USAGE);
   let text: string;
   try {
     text = readText(values.json);
@@ -58,6 +65,8 @@ export function run(argv: string[], readText: (path: string) => string): Command
     namespace: values.namespace,
     mode: values.mode,
     sshSecret: values['ssh-secret'],
+    brickBackend: backend,
+    ...(values['directory-root'] ? { directoryRoot: values['directory-root'] } : {}),
   });
 }
 

@@ -27,6 +27,8 @@ Options:
   --mode MODE          External (default): reach the nodes over SSH, as heketi's ssh executor did;
                        InCluster: run glusterd in the operator's DaemonSet on Kubernetes nodes
   --ssh-secret NAME    Secret with the SSH private key for External mode (default: gluster-ssh)
+  --brick-backend B    LVM (default, as heketi), LoopFile or Directory (for nodes without device-mapper)
+  --directory-root P   where LoopFile or Directory bricks go on every node
   -h, --help           show this help
 
 Example:

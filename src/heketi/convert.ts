@@ -19,6 +19,10 @@ export interface ImportOptions {
   mode: 'InCluster' | 'External';
   /** Secret with the SSH private key (External mode). */
   sshSecret: string;
+  /** GlusterCluster spec.brickBackend; LVM (heketi's) unless the nodes have no device-mapper. */
+  brickBackend?: 'LVM' | 'LoopFile' | 'Directory';
+  /** spec.directoryRoot, for the LoopFile and Directory backends. */
+  directoryRoot?: string;
 }
 
 export interface ImportResult {
@@ -65,7 +69,11 @@ export function convertHeketiTopology(topology: HeketiTopology, options: ImportO
       apiVersion: GROUP_VERSION,
       kind: 'GlusterCluster',
       metadata: metadata(clusterName),
-      spec: { access },
+      spec: {
+        access,
+        ...(options.brickBackend ? { brickBackend: options.brickBackend } : {}),
+        ...(options.directoryRoot ? { directoryRoot: options.directoryRoot } : {}),
+      },
     });
     if (!cluster.success) {
       problems.push(`cluster ${c + 1} (${clusterName}): ${cluster.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

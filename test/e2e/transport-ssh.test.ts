@@ -12,6 +12,7 @@ import { GlusterNodeStatusHostKeyStore, HostKeyConflictError, MemoryHostKeyStore
 import { SshTransport, type SshTransportOptions } from '../../src/transport/ssh.ts';
 import { createTestNamespace, eventually, kubeConfig } from '../support/kube.ts';
 import { REPO_ROOT } from '../support/paths.ts';
+import { ensureDaemon, nodeExec, pidFromFile, stopDaemon, waitGone } from '../support/testbed-nodes.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 import { HOSTILE_ARGS } from '../support/transport-hostile-args.ts';
 
@@ -272,11 +273,6 @@ describe('SSH transport on the test bed', function () {
   // ------------------------------------------------------------------------------------------- helpers
 
   /** Runs argv inside node i's namespaces on this machine (no SSH), like `hack/testbed exec`. */
-  async function nodeExec(i: number, argv: string[]): Promise<string> {
-    const { stdout } = await execFileAsync(join(REPO_ROOT, 'hack', 'testbed'), ['exec', String(i), '--', ...argv]);
-    return stdout;
-  }
-
   /** Ends the server side of our connection from localPort on node 3 or 1 (whichever has it). */
   async function killSessions(localPort: number): Promise<void> {
     for (const i of [1, 2, 3]) {
@@ -286,56 +282,10 @@ describe('SSH transport on the test bed', function () {
     }
   }
 
-  function pidFromFile(file: string): number | undefined {
-    try {
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 0) return undefined;
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
-      return state && state !== 'Z' ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async function waitGone(pid: number): Promise<void> {
-    await eventually(`pid ${pid} to exit`, async () => {
-      try {
-        const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
-        return state === 'Z' ? true : undefined;
-      } catch {
-        return true;
-      }
-    });
-  }
-
-  async function stopSshd(): Promise<void> {
-    const pid = pidFromFile(join(node3Dir, 'run', 'sshd.pid'));
-    expect(pid, 'sshd of node 3 runs').to.be.a('number');
-    expect(pidFromFile(join(node3Dir, 'run', 'glusterd.pid')), 'glusterd of node 3 runs (needed to re-enter the node)').to.be.a('number');
-    process.kill(pid!, 'SIGTERM');
-    await waitGone(pid!);
-  }
-
-  async function ensureSshd(): Promise<void> {
-    if (pidFromFile(join(node3Dir, 'run', 'sshd.pid'))) return;
-    // Exactly as hack/testbed starts it.
-    await nodeExec(node3Index, ['/usr/sbin/sshd', '-f', join(node3Dir, 'sshd_config'), '-E', '/var/log/glusterfs/sshd.log']);
-    await eventually('sshd of node 3 to listen', async () => ((await nodeExec(node3Index, ['ss', '-Htln', '( sport = :22 )'])).trim() ? true : undefined));
-  }
-
-  async function stopGlusterd(): Promise<void> {
-    const pid = pidFromFile(join(node3Dir, 'run', 'glusterd.pid'));
-    expect(pid, 'glusterd of node 3 runs').to.be.a('number');
-    expect(pidFromFile(join(node3Dir, 'run', 'sshd.pid')), 'sshd of node 3 runs (needed to re-enter the node)').to.be.a('number');
-    process.kill(pid!, 'SIGTERM');
-    await waitGone(pid!);
-  }
-
-  async function ensureGlusterd(): Promise<void> {
-    if (pidFromFile(join(node3Dir, 'run', 'glusterd.pid'))) return;
-    await nodeExec(node3Index, ['glusterd', '--pid-file=/run/glusterd.pid', '--log-file=/var/log/glusterfs/glusterd.log']);
-    await eventually('glusterd of node 3 to listen', async () => ((await nodeExec(node3Index, ['ss', '-Htln', '( sport = :24007 )'])).trim() ? true : undefined));
-  }
+  const stopSshd = () => stopDaemon(node3Index, 'sshd');
+  const ensureSshd = () => ensureDaemon(node3Index, 'sshd');
+  const stopGlusterd = () => stopDaemon(node3Index, 'glusterd');
+  const ensureGlusterd = () => ensureDaemon(node3Index, 'glusterd');
 
   async function startExtraSshd(port: number): Promise<{ dir: string }> {
     const dir = mkdtempSync(join(tmpdir(), 't3b-sshd-'));

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeServiceAccountKubeconfig } from '../../hack/lib/service-account-kubeconfig.ts';
+import { kubeConfig } from './kube.ts';
+import { REPO_ROOT } from './paths.ts';
+
+/**
+ * The operator as a separate process, authenticated with its own ServiceAccount's token, so it has only
+ * the RBAC of manifests/ (the suite fails where that RBAC is not enough). Short lease and resync times
+ * keep failover and failure detection within a test's patience.
+ */
+export interface OperatorProcess {
+  identity: string;
+  logs: string[];
+  exited: Promise<number | null>;
+  /** SIGTERM and wait (graceful), or SIGKILL (a crash). */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+}
+
+let kubeconfigDir: string | undefined;
+
+export async function operatorKubeconfig(): Promise<string> {
+  kubeconfigDir ??= mkdtempSync(join(tmpdir(), 'gluster-operator-sa-'));
+  return writeServiceAccountKubeconfig({
+    admin: kubeConfig(),
+    namespace: 'gluster-operator',
+    serviceAccount: 'gluster-operator',
+    path: join(kubeconfigDir, 'kubeconfig'),
+  });
+}
+
+export function removeOperatorKubeconfig(): void {
+  if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
+  kubeconfigDir = undefined;
+}
+
+const running = new Set<ChildProcess>();
+
+export async function startOperatorProcess(identity: string, healthPort: number, env: Record<string, string> = {}): Promise<OperatorProcess> {
+  const kubeconfig = await operatorKubeconfig();
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'src', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: kubeconfig,
+      OPERATOR_NAMESPACE: 'gluster-operator',
+      POD_NAME: identity,
+      HEALTH_PORT: String(healthPort),
+      HEALTH_HOST: '127.0.0.1',
+      LEASE_DURATION_SECONDS: '4',
+      RENEW_DEADLINE_SECONDS: '3',
+      RETRY_PERIOD_SECONDS: '0.5',
+      RESYNC_SECONDS: '5',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const logs: string[] = [];
+  const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    identity,
+    logs,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Kills every operator process a suite started; for after hooks, so none outlives a failed suite. */
+export async function killAllOperators(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
