@@ -84,6 +84,10 @@ export async function startOperator(options: {
     const spec = (object as { spec?: { cluster?: string } }).spec;
     return spec?.cluster ? [`${object.metadata?.namespace}/${spec.cluster}`] : [];
   };
+  const nodesOfVolume = (object: k8s.KubernetesObject) => {
+    const bricks = (object as { status?: { bricks?: Array<{ node?: string }> } }).status?.bricks ?? [];
+    return [...new Set(bricks.map((brick) => brick.node).filter(Boolean))].map((node) => `${object.metadata?.namespace}/${node}`);
+  };
   const controllers: ControllerDefinition[] = [
     {
       name: 'glustercluster',
@@ -100,6 +104,8 @@ export async function startOperator(options: {
       concurrency: 4,
       reconcile: (key) => reconcileNode(context, key),
       primary: source(clients.nodes),
+      // A volume's bricks change the free space and brick counts its nodes report.
+      related: [{ source: source(clients.volumes), toKeys: nodesOfVolume }],
     },
     {
       name: 'glustervolume',
