@@ -17,5 +17,8 @@ for (const dir of ['crds', 'manifests']) {
     if (entry.isFile() && !files.has(`${dir}/${entry.name}`)) rmSync(join(root, dir, entry.name));
   }
 }
-for (const [path, content] of files) writeFileSync(join(root, path), content);
+for (const [path, content] of files) {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content);
+}
 console.log(`wrote ${files.size} files to crds/ and manifests/`);

@@ -1,5 +1,6 @@
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { argoCdHealthPatch } from '../src/deploy/argocd-health.ts';
 import { CrdsChart, CsiChart, OperatorChart, SampleStorageClassChart } from './charts.ts';
 
 /**
@@ -21,6 +22,13 @@ export function synthesizeFiles(): Map<string, string> {
   files.set('manifests/20-operator.yaml', toYaml(objects.filter((o) => o.kind === 'Deployment')));
   files.set('manifests/30-csi.yaml', toYaml(chartObjects(new CsiChart(app, 'csi'))));
   files.set('manifests/samples/06-storage-class.yaml', toYaml(chartObjects(new SampleStorageClassChart(app, 'sample-storage-class'))));
+  files.set(
+    'manifests/argocd/argocd-cm-health-patch.yaml',
+    '# Argo CD health checks for the three kinds:\n' +
+      '#   kubectl -n argocd patch configmap argocd-cm --patch-file manifests/argocd/argocd-cm-health-patch.yaml\n' +
+      HEADER +
+      stringify(argoCdHealthPatch(), { lineWidth: 0 }),
+  );
   return files;
 }
 
