@@ -152,7 +152,7 @@ export function addSampleStorageClass(chart: Chart): ApiObject {
     kind: 'StorageClass',
     metadata: { name: SAMPLE_STORAGE_CLASS, labels: { ...PART_OF } },
     provisioner: DRIVER_NAME,
-    parameters: { volumetype: 'replicate:3', clusterid: 'main' },
+    parameters: { volumetype: 'replicate:3', clusterid: 'main', clusternamespace: 'gluster' },
     reclaimPolicy: 'Delete',
     allowVolumeExpansion: true,
     volumeBindingMode: 'Immediate',

@@ -11,6 +11,7 @@ import { topologyCodec } from '../topology/backup/codec.ts';
 import type { TopologyDatabase } from '../topology/model.ts';
 import { observeCluster } from '../topology/rebuild/observe.ts';
 import { TopologyStore } from '../topology/store.ts';
+import { createProvisionerControllers } from '../provisioner/index.ts';
 import { ClusterAccessPool, nodeTarget } from './cluster-access.ts';
 import type { OperatorConfig } from './config.ts';
 import { customResourceClients, type ReconcileContext } from './context.ts';
@@ -113,6 +114,16 @@ export async function startOperator(options: {
       reconcile: (key) => reconcileVolume(context, key),
       primary: source(clients.volumes),
     },
+    // Dynamic provisioning: PVCs of our StorageClasses become GlusterVolumes (above) and pre-bound PVs.
+    ...createProvisionerControllers({
+      kubeConfig,
+      events: context.events,
+      logger,
+      clock,
+      volumes: clients.volumes,
+      defaultVolumeNamespace: config.namespace,
+      ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+    }),
     ...(options.extraControllers?.(context) ?? []),
   ];
   const manager = new ControllerManager({ kubeConfig, clock, logger, resyncMs: config.resyncMs });

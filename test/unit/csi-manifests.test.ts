@@ -63,7 +63,7 @@ describe('CSI manifests (cdk8s/csi.ts)', () => {
   it('offers a sample StorageClass with in-tree style parameters', () => {
     const sc = byKind('StorageClass');
     expect(sc).to.deep.include({ provisioner: DRIVER_NAME, reclaimPolicy: 'Delete', allowVolumeExpansion: true, volumeBindingMode: 'Immediate' });
-    expect(sc.parameters).to.deep.equal({ volumetype: 'replicate:3', clusterid: 'main' });
+    expect(sc.parameters).to.deep.equal({ volumetype: 'replicate:3', clusterid: 'main', clusternamespace: 'gluster' });
     expect(render({ sampleStorageClass: false }).map((o) => o.kind)).to.deep.equal(['CSIDriver', 'DaemonSet']);
   });
 });

@@ -1,0 +1,210 @@
+import type { EventRecorder } from '../controller/events.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { ReconcileResult } from '../runtime/work-queue.ts';
+import { parseStorageClassParameters } from './storage-class-parameters.ts';
+import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, LABEL_PROVISIONED_BY, PROVISIONER_NAME, PVC_REFERENCE, provisionedName } from './constants.ts';
+import { decideClaim, isOrphanedVolume, isOurStorageClass, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS } from './decisions.ts';
+import { allocateGid, gidsInUse } from './gid-allocator.ts';
+import type { ProvisionerKube } from './kube-io.ts';
+import type { Claim, StorageClass } from './kube-objects.ts';
+import type { ProvisioningParameters } from './storage-class-parameters.ts';
+import { buildGlusterVolume } from './volume-builder.ts';
+
+/**
+ * Events that do not repeat: a claim stuck on a bad parameter is reconciled again and again (resyncs,
+ * requeues), and `kubectl describe pvc` should show the problem once, then again only after a while.
+ */
+export class EventOnce {
+  private readonly sent = new Map<string, number>();
+  private readonly recorder: EventRecorder;
+  private readonly clock: Clock;
+  private readonly repeatAfterMs: number;
+
+  constructor(recorder: EventRecorder, clock: Clock, repeatAfterMs = 10 * 60_000) {
+    this.recorder = recorder;
+    this.clock = clock;
+    this.repeatAfterMs = repeatAfterMs;
+  }
+
+  async record(object: Parameters<EventRecorder['normal']>[0], type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
+    const key = `${object.metadata.uid ?? object.metadata.name}|${type}|${reason}|${note}`;
+    const now = this.clock.now();
+    const last = this.sent.get(key);
+    if (last !== undefined && now - last < this.repeatAfterMs) return;
+    this.sent.set(key, now);
+    if (this.sent.size > 10_000) {
+      for (const [old, at] of this.sent) if (now - at >= this.repeatAfterMs) this.sent.delete(old);
+    }
+    await (type === 'Normal' ? this.recorder.normal(object, reason, note) : this.recorder.warning(object, reason, note));
+  }
+}
+
+/** One promise chain per key: GIDs of one StorageClass are allocated one claim at a time. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+export interface ClaimReconcilerDeps {
+  kube: ProvisionerKube;
+  events: EventRecorder;
+  logger: Logger;
+  clock: Clock;
+  /** Where GlusterVolumes go when the StorageClass has no `clusternamespace` (the operator's namespace). */
+  defaultVolumeNamespace?: string;
+}
+
+function claimReference(claim: Claim) {
+  return { ...PVC_REFERENCE, metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion } };
+}
+
+export class ClaimReconciler {
+  private readonly deps: ClaimReconcilerDeps;
+  private readonly once: EventOnce;
+  private readonly gidLock = new KeyedMutex();
+  /** Claim keys by StorageClass name, from every claim seen, so a StorageClass change wakes its claims. */
+  private readonly claimsByClass = new Map<string, Set<string>>();
+
+  constructor(deps: ClaimReconcilerDeps) {
+    this.deps = deps;
+    this.once = new EventOnce(deps.events, deps.clock);
+  }
+
+  claimKeysOfClass(storageClass: string): string[] {
+    return [...(this.claimsByClass.get(storageClass) ?? [])];
+  }
+
+  private index(key: string, storageClass: string | undefined): void {
+    for (const [className, keys] of this.claimsByClass) {
+      if (className !== storageClass && keys.delete(key) && keys.size === 0) this.claimsByClass.delete(className);
+    }
+    if (storageClass === undefined) return;
+    let keys = this.claimsByClass.get(storageClass);
+    if (!keys) this.claimsByClass.set(storageClass, (keys = new Set()));
+    keys.add(key);
+  }
+
+  readonly reconcile = async (key: string): Promise<ReconcileResult> => {
+    const { kube, logger } = this.deps;
+    const [namespace, name] = key.split('/', 2) as [string, string];
+    const claim = await kube.readClaim(namespace, name);
+    this.index(key, claim?.spec.storageClassName);
+    if (!claim) return this.collectOrphans(namespace, name, undefined);
+    const storageClass = claim.spec.storageClassName ? await kube.readStorageClass(claim.spec.storageClassName) : undefined;
+    if (!isOurStorageClass(storageClass)) return;
+
+    const objectName = provisionedName(claim.metadata.uid);
+    const volumeNamespace = this.volumeNamespaceFor(storageClass, claim);
+    const [volume, persistentVolume] = await Promise.all([kube.volumes.get(volumeNamespace, objectName), kube.readPersistentVolume(objectName)]);
+    const decision = decideClaim({ claim, storageClass, volume, persistentVolume });
+    const log = { key, decision: decision.action };
+    switch (decision.action) {
+      case 'ignore':
+        logger.debug('claim: nothing to do', { ...log, why: decision.why });
+        return;
+      case 'wait':
+        logger.debug('claim: waiting', { ...log, why: decision.why });
+        return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+      case 'fail':
+        logger.info('claim: failed', { ...log, reason: decision.reason, message: decision.message });
+        await this.once.record(claimReference(claim), 'Warning', decision.reason, decision.message);
+        return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+      case 'createVolume':
+        return this.createVolume(claim, storageClass, decision.parameters, decision.size, decision.warnings, volumeNamespace);
+      case 'createPersistentVolume': {
+        const { persistentVolume: created, created: fresh } = await kube.createPersistentVolume(decision.persistentVolume);
+        if (created.spec.claimRef?.uid !== claim.metadata.uid) {
+          throw new Error(`PersistentVolume ${created.metadata.name} exists and is bound to claim uid ${created.spec.claimRef?.uid}, not ${claim.metadata.uid}`);
+        }
+        if (fresh) {
+          logger.info('claim: provisioned', { key, persistentVolume: created.metadata.name });
+          await this.once.record(claimReference(claim), 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${created.metadata.name}`);
+        }
+        return;
+      }
+      case 'expandVolume': {
+        await kube.patchGlusterVolumeSpec(volumeNamespace, objectName, { size: decision.size });
+        await kube.patchClaimStatus(namespace, name, resizeStartedStatus(claim, decision.size, new Date(this.deps.clock.now())));
+        logger.info('claim: resizing', { key, size: decision.size });
+        await this.once.record(claimReference(claim), 'Normal', 'Resizing', `External resizer is resizing volume ${objectName} to ${decision.size}`);
+        return { requeueAfterMs: RESIZE_POLL_MS };
+      }
+      case 'expandPersistentVolume': {
+        await kube.patchPersistentVolumeCapacity(objectName, decision.capacity);
+        await kube.patchClaimStatus(namespace, name, resizeFinishedStatus(claim, decision.capacity));
+        logger.info('claim: resized', { key, capacity: decision.capacity });
+        await this.once.record(claimReference(claim), 'Normal', 'VolumeResizeSuccessful', `Resize volume ${objectName} to ${decision.capacity} succeeded`);
+        return;
+      }
+      case 'finishResize':
+        await kube.patchClaimStatus(namespace, name, resizeFinishedStatus(claim, decision.capacity));
+        return;
+    }
+  };
+
+  /** The GlusterCluster's namespace: `clusternamespace`, else the default, else the claim's own. */
+  private volumeNamespaceFor(storageClass: StorageClass, claim: Claim): string {
+    const parsed = parseStorageClassParameters(storageClass.parameters);
+    return (parsed.success ? parsed.parameters.clusterNamespace : undefined) ?? this.deps.defaultVolumeNamespace ?? claim.metadata.namespace;
+  }
+
+  private async createVolume(
+    claim: Claim,
+    storageClass: StorageClass,
+    parameters: ProvisioningParameters,
+    size: string,
+    warnings: string[],
+    volumeNamespace: string,
+  ): Promise<ReconcileResult> {
+    const { kube, logger } = this.deps;
+    const reference = claimReference(claim);
+    for (const warning of warnings) await this.once.record(reference, 'Warning', 'IgnoredParameters', warning);
+    // Allocation and creation under one lock per class, from fresh (quorum) lists: no two claims get one GID.
+    const outcome = await this.gidLock.run(storageClass.metadata.name, async () => {
+      const existing = await kube.volumes.get(volumeNamespace, provisionedName(claim.metadata.uid));
+      if (existing) return { created: false as const, volume: existing };
+      const [pvs, volumes] = await Promise.all([kube.listPersistentVolumes(), kube.listGlusterVolumes(`${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`)]);
+      const gid = allocateGid(gidsInUse(storageClass.metadata.name, pvs, volumes), parameters.gidMin, parameters.gidMax);
+      if (gid === undefined) return { created: false as const, exhausted: true as const };
+      return kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, size, gid, namespace: volumeNamespace }));
+    });
+    if ('exhausted' in outcome) {
+      await this.once.record(reference, 'Warning', 'ProvisioningFailed', `no free GID left in ${parameters.gidMin}..${parameters.gidMax} of StorageClass ${storageClass.metadata.name}`);
+      return { requeueAfterMs: WAIT_REQUEUE_MS };
+    }
+    if (outcome.created) {
+      logger.info('claim: GlusterVolume created', { claim: `${claim.metadata.namespace}/${claim.metadata.name}`, volume: outcome.volume.metadata.name, gid: outcome.volume.spec.gid });
+      await this.once.record(reference, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}": GlusterVolume ${outcome.volume.metadata.name}`);
+    }
+    // The GlusterVolume's status changes wake this claim (related watch); the requeue is a safety net.
+    return { requeueAfterMs: WAIT_REQUEUE_MS };
+  }
+
+  /** Claim `namespace/name` is gone (or is another one now): GlusterVolumes made for it that never got a PV. */
+  private async collectOrphans(namespace: string, name: string, claimUid: string | undefined): Promise<ReconcileResult> {
+    const { kube, logger } = this.deps;
+    // The claim's GlusterVolumes may live in another namespace (the cluster's): find them by annotation.
+    const volumes = await kube.listGlusterVolumes(`${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`);
+    for (const volume of volumes) {
+      const annotations = volume.metadata.annotations ?? {};
+      if (annotations[ANN_CLAIM_NAME] !== name || (annotations[ANN_CLAIM_NAMESPACE] ?? volume.metadata.namespace) !== namespace) continue;
+      const persistentVolumeExists = (await kube.readPersistentVolume(volume.metadata.name)) !== undefined;
+      if (!isOrphanedVolume({ volume, claimUid, persistentVolumeExists })) continue;
+      logger.info('claim deleted before its volume was provisioned: deleting its GlusterVolume (reclaim policy Delete)', {
+        claim: `${namespace}/${name}`,
+        volume: volume.metadata.name,
+      });
+      await kube.volumes.delete(volume.metadata.namespace ?? namespace, volume.metadata.name);
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import type * as k8s from '@kubernetes/client-node';
+import { DRIVER_NAME, type GlusterVolume } from '../api/index.ts';
+import { findCondition, isConditionTrue } from '../controller/conditions.ts';
+import { parseQuantity } from '../topology/sizing.ts';
+import {
+  ANN_BETA_STORAGE_PROVISIONER,
+  ANN_PROVISIONED_BY,
+  ANN_SELECTED_NODE,
+  ANN_STORAGE_PROVISIONER,
+  LABEL_CLAIM_UID,
+  LABEL_PROVISIONED_BY,
+  PROVISIONER_NAME,
+  provisionedName,
+} from './constants.ts';
+import { quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
+import { buildPersistentVolume, isVolumeMountable, SUPPORTED_ACCESS_MODES } from './pv-builder.ts';
+import { formatParameterErrors, parseStorageClassParameters, type ProvisioningParameters } from './storage-class-parameters.ts';
+
+/**
+ * What to do next for a claim or a PV, decided from what was read, with no I/O: the reconcilers read the
+ * world, ask here, do the one thing returned, and come back (level-triggered). Each decision is safe to
+ * repeat: creates are of deterministic names, so a retry meets 409 AlreadyExists instead of a duplicate.
+ */
+
+/** How long to look again while something we wait for has no watch event to wake us (or as a safety net). */
+export const WAIT_REQUEUE_MS = 30_000;
+export const FAILED_REQUEUE_MS = 60_000;
+export const RESIZE_POLL_MS = 5_000;
+
+const RESIZE_CONDITION_TYPES = ['Resizing', 'FileSystemResizePending', 'ControllerResizeError', 'NodeResizeError'];
+
+export type ClaimDecision =
+  | { action: 'ignore'; why: string }
+  | { action: 'wait'; why: string; requeueAfterMs?: number }
+  /** Warning Event `reason` (ProvisioningFailed or VolumeResizeFailed) with `message` on the claim. */
+  | { action: 'fail'; reason: 'ProvisioningFailed' | 'VolumeResizeFailed'; message: string; requeueAfterMs?: number }
+  | { action: 'createVolume'; parameters: ProvisioningParameters; size: string; warnings: string[] }
+  | { action: 'createPersistentVolume'; persistentVolume: k8s.V1PersistentVolume }
+  /** Resize step 1: grow the GlusterVolume's spec.size and mark the claim Resizing. */
+  | { action: 'expandVolume'; size: string }
+  /** Resize step 2: the volume has grown; grow the PV, then finish on the claim. */
+  | { action: 'expandPersistentVolume'; capacity: string }
+  /** Resize step 3: the claim's status.capacity and conditions. */
+  | { action: 'finishResize'; capacity: string };
+
+export interface ClaimWorld {
+  claim: Claim;
+  storageClass: StorageClass | undefined;
+  /** The GlusterVolume `pvc-<claim uid>` in the claim's namespace, if any. */
+  volume: GlusterVolume | undefined;
+  /** The PV `pvc-<claim uid>`, if any. */
+  persistentVolume: PersistentVolume | undefined;
+}
+
+export function isOurStorageClass(storageClass: StorageClass | undefined): storageClass is StorageClass {
+  return storageClass?.provisioner === DRIVER_NAME;
+}
+
+export function isOurPersistentVolume(pv: PersistentVolume | undefined): pv is PersistentVolume {
+  return pv?.metadata.annotations?.[ANN_PROVISIONED_BY] === PROVISIONER_NAME && pv.spec.csi?.driver === DRIVER_NAME;
+}
+
+function bytesOf(quantity: string | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  try {
+    return parseQuantity(quantity);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The GlusterVolume's own word on why it is not Ready, when it has given up (Ready False and Degraded True). */
+function volumeFailure(volume: GlusterVolume): string | undefined {
+  const conditions = volume.status?.conditions;
+  const ready = findCondition(conditions, 'Ready');
+  if (ready?.status !== 'False' || !isConditionTrue(conditions, 'Degraded')) return undefined;
+  return `GlusterVolume ${volume.metadata.namespace}/${volume.metadata.name} failed: ${ready.reason}${ready.message ? `: ${ready.message}` : ''}`;
+}
+
+export function decideClaim(world: ClaimWorld): ClaimDecision {
+  const { claim, storageClass, volume, persistentVolume } = world;
+  const name = provisionedName(claim.metadata.uid);
+  if (claim.metadata.deletionTimestamp) return { action: 'ignore', why: 'claim is being deleted' };
+  const className = claim.spec.storageClassName;
+  if (!className) return { action: 'ignore', why: 'claim has no storageClassName' };
+  if (!storageClass) return { action: 'ignore', why: `StorageClass ${className} not found` };
+  if (storageClass.provisioner !== DRIVER_NAME) return { action: 'ignore', why: `StorageClass ${className} belongs to ${storageClass.provisioner}` };
+
+  if (claim.spec.volumeName) {
+    if (claim.spec.volumeName === name && isOurPersistentVolume(persistentVolume)) {
+      return decideResize({ claim, storageClass, persistentVolume, volume });
+    }
+    return { action: 'ignore', why: `claim is bound to ${claim.spec.volumeName}, which this provisioner did not make for it` };
+  }
+  if (persistentVolume) {
+    // Made and pre-bound already; the PV binder completes the binding.
+    return { action: 'ignore', why: `PersistentVolume ${name} exists; waiting for the PV binder` };
+  }
+
+  const annotations = claim.metadata.annotations ?? {};
+  if (annotations[ANN_STORAGE_PROVISIONER] !== PROVISIONER_NAME && annotations[ANN_BETA_STORAGE_PROVISIONER] !== PROVISIONER_NAME) {
+    // The PV controller sets this once it has found no existing PV to bind: provisioning earlier could race a static PV.
+    return { action: 'wait', why: 'waiting for the PV controller to request provisioning', requeueAfterMs: WAIT_REQUEUE_MS };
+  }
+  if (storageClass.volumeBindingMode === 'WaitForFirstConsumer' && !annotations[ANN_SELECTED_NODE]) {
+    return { action: 'wait', why: 'WaitForFirstConsumer: waiting for a pod to select a node' };
+  }
+
+  const fail = (message: string): ClaimDecision => ({ action: 'fail', reason: 'ProvisioningFailed', message, requeueAfterMs: FAILED_REQUEUE_MS });
+  if (claim.spec.selector) return fail('claim.spec.selector is not supported for dynamic provisioning');
+  if (claim.spec.dataSource || claim.spec.dataSourceRef) return fail('claim.spec.dataSource (cloning, snapshots) is not supported');
+  if (claim.spec.volumeMode === 'Block') return fail('volumeMode Block is not supported: Gluster volumes are file systems');
+  const modes = claim.spec.accessModes ?? [];
+  if (modes.length === 0) return fail('claim has no accessModes');
+  const unsupported = modes.filter((mode) => !(SUPPORTED_ACCESS_MODES as readonly string[]).includes(mode));
+  if (unsupported.length > 0) return fail(`access mode ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_ACCESS_MODES.join(', ')})`);
+  const request = quantityString(claim.spec.resources?.requests?.storage);
+  const requestBytes = bytesOf(request);
+  if (request === undefined || requestBytes === undefined || requestBytes <= 0) {
+    return fail(`claim.spec.resources.requests.storage ${JSON.stringify(request ?? null)} is not a size this provisioner understands`);
+  }
+
+  const parsed = parseStorageClassParameters(storageClass.parameters);
+  if (!parsed.success) return fail(formatParameterErrors(parsed.errors));
+
+  if (!volume) return { action: 'createVolume', parameters: parsed.parameters, size: request, warnings: parsed.warnings };
+  if (volume.metadata.labels?.[LABEL_CLAIM_UID] !== claim.metadata.uid) {
+    return fail(`GlusterVolume ${volume.metadata.namespace}/${volume.metadata.name} exists and was not made for this claim`);
+  }
+  if (volume.metadata.deletionTimestamp) return { action: 'wait', why: `GlusterVolume ${volume.metadata.name} is being deleted`, requeueAfterMs: WAIT_REQUEUE_MS };
+  if (isVolumeMountable(volume)) {
+    return { action: 'createPersistentVolume', persistentVolume: buildPersistentVolume({ claim, storageClass, volume }) };
+  }
+  const failure = volumeFailure(volume);
+  if (failure) return fail(failure);
+  return { action: 'wait', why: `GlusterVolume ${volume.metadata.name} is not Ready yet`, requeueAfterMs: WAIT_REQUEUE_MS };
+}
+
+/** Growth of a bound claim: GlusterVolume first, PV once the volume has the space, the claim's status last. */
+export function decideResize(world: { claim: Claim; storageClass: StorageClass; persistentVolume: PersistentVolume; volume: GlusterVolume | undefined }): ClaimDecision {
+  const { claim, storageClass, persistentVolume, volume } = world;
+  const request = quantityString(claim.spec.resources?.requests?.storage);
+  const requestBytes = bytesOf(request);
+  const pvCapacity = quantityString(persistentVolume.spec.capacity?.storage);
+  const pvBytes = bytesOf(pvCapacity);
+  if (request === undefined || requestBytes === undefined || pvCapacity === undefined || pvBytes === undefined) {
+    return { action: 'ignore', why: 'bound; sizes not comparable' };
+  }
+  const fail = (message: string): ClaimDecision => ({ action: 'fail', reason: 'VolumeResizeFailed', message, requeueAfterMs: FAILED_REQUEUE_MS });
+
+  if (requestBytes > pvBytes) {
+    if (storageClass.allowVolumeExpansion !== true) return fail(`StorageClass ${storageClass.metadata.name} does not allow volume expansion`);
+    if (!volume) return fail(`GlusterVolume of PersistentVolume ${persistentVolume.metadata.name} not found`);
+    if (volume.metadata.deletionTimestamp) return fail(`GlusterVolume ${volume.metadata.name} is being deleted`);
+    const specBytes = bytesOf(volume.spec.size) ?? 0;
+    if (specBytes < requestBytes) return { action: 'expandVolume', size: request };
+    const capacity = volume.status?.capacity;
+    const capacityBytes = bytesOf(capacity);
+    const ready = findCondition(volume.status?.conditions, 'Ready');
+    const generation = volume.metadata.generation;
+    const current = ready?.observedGeneration === undefined || generation === undefined || ready.observedGeneration >= generation;
+    if (capacity !== undefined && capacityBytes !== undefined && capacityBytes >= requestBytes && ready?.status === 'True' && current) {
+      return { action: 'expandPersistentVolume', capacity };
+    }
+    const failure = volumeFailure(volume);
+    if (failure) return fail(failure);
+    return { action: 'wait', why: `waiting for GlusterVolume ${volume.metadata.name} to grow to ${request}`, requeueAfterMs: RESIZE_POLL_MS };
+  }
+
+  const claimCapacityBytes = bytesOf(quantityString(claim.status?.capacity?.storage));
+  const resizeMarked =
+    (claim.status?.conditions ?? []).some((condition) => RESIZE_CONDITION_TYPES.includes(condition.type)) ||
+    claim.status?.allocatedResourceStatuses?.storage !== undefined;
+  if (claimCapacityBytes === undefined) return { action: 'ignore', why: 'bound; the PV binder has not written capacity yet' };
+  if (claimCapacityBytes < pvBytes || resizeMarked) return { action: 'finishResize', capacity: pvCapacity };
+  return { action: 'ignore', why: 'bound' };
+}
+
+/** The claim's /status merge patch when a resize starts (as external-resizer marks it). */
+export function resizeStartedStatus(claim: Claim, request: string, now: Date): Record<string, unknown> {
+  const others = (claim.status?.conditions ?? []).filter((condition) => !RESIZE_CONDITION_TYPES.includes(condition.type));
+  const resizing: ClaimCondition = { type: 'Resizing', status: 'True', lastTransitionTime: now.toISOString() };
+  return {
+    conditions: [...others, resizing],
+    allocatedResources: { storage: request },
+    allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' },
+  };
+}
+
+/**
+ * The claim's /status merge patch when a resize is done. Gluster needs no node-side file system resize (the
+ * FUSE client sees the new size), so the resize conditions go and the capacity is final.
+ */
+export function resizeFinishedStatus(claim: Claim, capacity: string): Record<string, unknown> {
+  const conditions = (claim.status?.conditions ?? []).filter((condition) => !RESIZE_CONDITION_TYPES.includes(condition.type));
+  return {
+    capacity: { ...(claim.status?.capacity ?? {}), storage: capacity },
+    conditions,
+    // Merge patch: null removes the key.
+    allocatedResourceStatuses: claim.status?.allocatedResourceStatuses?.storage !== undefined ? { storage: null } : undefined,
+    allocatedResources: { storage: capacity },
+  };
+}
+
+export type PersistentVolumeDecision =
+  | { action: 'ignore'; why: string }
+  | { action: 'wait'; why: string; requeueAfterMs?: number }
+  /** The PV's reclaim policy is the user's word (often changed by hand to Retain): carry it to the GlusterVolume. */
+  | { action: 'syncReclaimPolicy'; policy: 'Delete' | 'Retain' }
+  | { action: 'deleteVolume' }
+  | { action: 'deletePersistentVolume' };
+
+export function decidePersistentVolume(world: { persistentVolume: PersistentVolume; volume: GlusterVolume | undefined }): PersistentVolumeDecision {
+  const { persistentVolume: pv, volume } = world;
+  if (!isOurPersistentVolume(pv)) return { action: 'ignore', why: 'not provisioned by us' };
+  if (pv.metadata.deletionTimestamp) return { action: 'ignore', why: 'PersistentVolume is being deleted' };
+  const policy = pv.spec.persistentVolumeReclaimPolicy;
+  if (volume && !volume.metadata.deletionTimestamp && (policy === 'Delete' || policy === 'Retain') && volume.spec.reclaimPolicy !== policy) {
+    return { action: 'syncReclaimPolicy', policy };
+  }
+  if (pv.status?.phase !== 'Released') return { action: 'ignore', why: `phase ${pv.status?.phase ?? 'unknown'}` };
+  if (policy !== 'Delete') return { action: 'ignore', why: `Released with reclaim policy ${policy ?? 'unset'}: kept` };
+  if (!volume) return { action: 'deletePersistentVolume' };
+  if (volume.metadata.deletionTimestamp) return { action: 'wait', why: `GlusterVolume ${volume.metadata.name} is being deleted`, requeueAfterMs: WAIT_REQUEUE_MS };
+  return { action: 'deleteVolume' };
+}
+
+/**
+ * A GlusterVolume we made whose claim went away before its PV existed (deleted while provisioning): with
+ * nothing to release it through, apply the StorageClass's reclaim policy here. Kept when Retain.
+ */
+export function isOrphanedVolume(world: { volume: GlusterVolume; claimUid: string | undefined; persistentVolumeExists: boolean }): boolean {
+  const { volume, claimUid, persistentVolumeExists } = world;
+  if (volume.metadata.labels?.[LABEL_PROVISIONED_BY] !== PROVISIONER_NAME) return false;
+  if (volume.metadata.deletionTimestamp || persistentVolumeExists) return false;
+  const owner = volume.metadata.labels?.[LABEL_CLAIM_UID];
+  if (!owner || owner === claimUid) return false;
+  return volume.spec.reclaimPolicy === 'Delete';
+}

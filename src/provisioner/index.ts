@@ -1,0 +1,136 @@
+import type * as k8s from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, type GlusterVolume } from '../api/index.ts';
+import type { CustomResourceClient } from '../controller/custom-objects.ts';
+import type { EventRecorder } from '../controller/events.ts';
+import type { ControllerDefinition, WatchSource } from '../controller/manager.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { systemClock } from '../runtime/clock.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { ClaimReconciler } from './claim-reconciler.ts';
+import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, LABEL_PROVISIONED_BY, PROVISIONER_NAME } from './constants.ts';
+import { isOurPersistentVolume, isOurStorageClass } from './decisions.ts';
+import { ProvisionerKube } from './kube-io.ts';
+import { persistentVolumeSchema, storageClassSchema } from './kube-objects.ts';
+import { PersistentVolumeReconciler } from './volume-reconciler.ts';
+
+export { parseStorageClassParameters, formatParameterErrors } from './storage-class-parameters.ts';
+export { buildPersistentVolume } from './pv-builder.ts';
+export { buildGlusterVolume } from './volume-builder.ts';
+export { PROVISIONER_NAME } from './constants.ts';
+
+/**
+ * The dynamic provisioner as two controllers for the ControllerManager (run by the leader only):
+ * `provisioner-claims` (PVCs of StorageClasses whose provisioner is gluster.gluster-operator.dev: GlusterVolume,
+ * then pre-bound PV; resize) and `provisioner-volumes` (reclaim of our PVs when Released).
+ */
+export interface ProvisionerOptions {
+  kubeConfig: k8s.KubeConfig;
+  events: EventRecorder;
+  logger: Logger;
+  clock?: Clock;
+  /** Shared GlusterVolume client, e.g. the operator's; one is made when absent. */
+  volumes?: CustomResourceClient<GlusterVolume>;
+  /** Claims reconciled at once (default 4). */
+  concurrency?: number;
+  /**
+   * Only claims (and GlusterVolumes, and PVs bound to claims) of this namespace. Unset: the whole cluster,
+   * as in production. Tests on a shared cluster set it so two provisioners never act on one claim.
+   */
+  namespace?: string;
+  /** Where GlusterVolumes go when a StorageClass has no `clusternamespace` parameter (the operator's namespace). */
+  defaultVolumeNamespace?: string;
+}
+
+const GLUSTER_VOLUMES_OF_PROVISIONER = `${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`;
+
+type AnyList = k8s.KubernetesListObject<k8s.KubernetesObject>;
+
+export function createProvisionerControllers(options: ProvisionerOptions): ControllerDefinition[] {
+  const kube = new ProvisionerKube(options.kubeConfig, options.volumes);
+  const claims = new ClaimReconciler({
+    kube,
+    events: options.events,
+    logger: options.logger,
+    clock: options.clock ?? systemClock,
+    ...(options.defaultVolumeNamespace ? { defaultVolumeNamespace: options.defaultVolumeNamespace } : {}),
+  });
+  const volumes = new PersistentVolumeReconciler({ kube, events: options.events, logger: options.logger, ...(options.namespace ? { namespace: options.namespace } : {}) });
+
+  const namespace = options.namespace;
+  const claimSource: WatchSource = {
+    name: 'persistentvolumeclaims',
+    path: namespace ? `/api/v1/namespaces/${namespace}/persistentvolumeclaims` : '/api/v1/persistentvolumeclaims',
+    list: async () =>
+      (namespace ? await kube.core.listNamespacedPersistentVolumeClaim({ namespace }) : await kube.core.listPersistentVolumeClaimForAllNamespaces()) as AnyList,
+  };
+  const persistentVolumeSource: WatchSource = {
+    name: 'persistentvolumes',
+    path: '/api/v1/persistentvolumes',
+    list: async () => (await kube.core.listPersistentVolume()) as AnyList,
+  };
+  const storageClassSource: WatchSource = {
+    name: 'storageclasses',
+    path: '/apis/storage.k8s.io/v1/storageclasses',
+    list: async () => (await kube.storage.listStorageClass()) as AnyList,
+  };
+  const glusterVolumeSource: WatchSource = {
+    name: 'glustervolumes (provisioned)',
+    path: kube.volumes.watchPath(namespace),
+    labelSelector: GLUSTER_VOLUMES_OF_PROVISIONER,
+    list: () =>
+      (namespace
+        ? kube.custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, plural: 'glustervolumes', namespace, labelSelector: GLUSTER_VOLUMES_OF_PROVISIONER })
+        : kube.custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: 'glustervolumes', labelSelector: GLUSTER_VOLUMES_OF_PROVISIONER })) as Promise<AnyList>,
+  };
+
+  return [
+    {
+      name: 'provisioner-claims',
+      reconcile: claims.reconcile,
+      concurrency: options.concurrency ?? 4,
+      primary: claimSource,
+      related: [
+        {
+          // Status of a GlusterVolume we made (Ready, capacity) moves its claim on.
+          source: glusterVolumeSource,
+          toKeys: (object) => {
+            const claimName = object.metadata?.annotations?.[ANN_CLAIM_NAME];
+            const claimNamespace = object.metadata?.annotations?.[ANN_CLAIM_NAMESPACE] ?? object.metadata?.namespace;
+            return claimName && claimNamespace ? [`${claimNamespace}/${claimName}`] : [];
+          },
+        },
+        {
+          // A PV of ours changing (bound, capacity) concerns its claim.
+          source: persistentVolumeSource,
+          toKeys: (object) => {
+            const parsed = persistentVolumeSchema.safeParse(object);
+            if (!parsed.success || !isOurPersistentVolume(parsed.data)) return [];
+            const ref = parsed.data.spec.claimRef;
+            return ref?.namespace && ref.name ? [`${ref.namespace}/${ref.name}`] : [];
+          },
+        },
+        {
+          // A StorageClass created or recreated after its claims: wake the claims that named it.
+          source: storageClassSource,
+          toKeys: (object) => {
+            const parsed = storageClassSchema.safeParse(object);
+            return parsed.success && isOurStorageClass(parsed.data) ? claims.claimKeysOfClass(parsed.data.metadata.name) : [];
+          },
+        },
+      ],
+    },
+    {
+      name: 'provisioner-volumes',
+      reconcile: volumes.reconcile,
+      concurrency: 2,
+      primary: persistentVolumeSource,
+      related: [
+        {
+          // GlusterVolume `pvc-<uid>` backs PV `pvc-<uid>`: its deletion lets the released PV go.
+          source: glusterVolumeSource,
+          toKeys: (object) => (object.metadata?.name ? [object.metadata.name] : []),
+        },
+      ],
+    },
+  ];
+}

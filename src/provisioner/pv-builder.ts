@@ -1,0 +1,70 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { GlusterVolume } from '../api/index.ts';
+import { isConditionTrue } from '../controller/conditions.ts';
+import { ANN_GID, ANN_PROVISIONED_BY, PROVISIONER_NAME, provisionedName } from './constants.ts';
+import { quantityString, type Claim, type StorageClass } from './kube-objects.ts';
+
+/** Access modes a FUSE-mounted Gluster volume serves. ReadWriteOncePod needs a driver that enforces it; this one does not. */
+export const SUPPORTED_ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'] as const;
+
+/** `volumeHandle` of our PVs: the GlusterVolume's `<namespace>/<name>`, so the PV leads back to its volume. */
+export function volumeHandleFor(volume: Pick<GlusterVolume, 'metadata'>): string {
+  return `${volume.metadata.namespace}/${volume.metadata.name}`;
+}
+
+export function parseVolumeHandle(handle: string): { namespace: string; name: string } | undefined {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(handle);
+  return match ? { namespace: match[1]!, name: match[3]! } : undefined;
+}
+
+/** What a PV can be built from: Ready, with somewhere to mount. */
+export function isVolumeMountable(volume: GlusterVolume): boolean {
+  return isConditionTrue(volume.status?.conditions, 'Ready') && Boolean(volume.status?.mountSource);
+}
+
+/**
+ * The PV for a claim whose GlusterVolume is Ready: pre-bound to the claim (claimRef with uid, so the PV
+ * binder binds exactly this claim and a deleted-and-recreated claim of the same name never gets it), named
+ * `pvc-<claim uid>` as external-provisioner names them, mounted through our CSI driver. Pure.
+ */
+export function buildPersistentVolume(input: { claim: Claim; storageClass: StorageClass; volume: GlusterVolume }): k8s.V1PersistentVolume {
+  const { claim, storageClass, volume } = input;
+  const status = volume.status ?? {};
+  if (!status.mountSource) throw new Error(`GlusterVolume ${volumeHandleFor(volume)} has no mountSource yet`);
+  const request = quantityString(claim.spec.resources?.requests?.storage);
+  const capacity = status.capacity ?? request ?? volume.spec.size;
+  const gid = volume.spec.gid;
+  const annotations: Record<string, string> = { [ANN_PROVISIONED_BY]: PROVISIONER_NAME };
+  if (gid !== undefined) annotations[ANN_GID] = String(gid);
+  const attributes: Record<string, string> = {
+    mountSource: status.mountSource,
+    glusterVolumeName: status.glusterVolumeName ?? volume.spec.glusterVolumeName ?? status.mountSource.slice(status.mountSource.indexOf(':') + 1),
+  };
+  if (status.backupVolfileServers && status.backupVolfileServers.length > 0) attributes.backupVolfileServers = status.backupVolfileServers.join(':');
+  if (gid !== undefined) attributes.gid = String(gid);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: provisionedName(claim.metadata.uid), annotations },
+    spec: {
+      capacity: { storage: capacity },
+      accessModes: [...(claim.spec.accessModes ?? [])],
+      persistentVolumeReclaimPolicy: storageClass.reclaimPolicy ?? 'Delete',
+      storageClassName: storageClass.metadata.name,
+      volumeMode: 'Filesystem',
+      ...(storageClass.mountOptions && storageClass.mountOptions.length > 0 ? { mountOptions: [...storageClass.mountOptions] } : {}),
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: claim.metadata.namespace,
+        name: claim.metadata.name,
+        uid: claim.metadata.uid,
+      },
+      csi: {
+        driver: PROVISIONER_NAME,
+        volumeHandle: volumeHandleFor(volume),
+        volumeAttributes: attributes,
+      },
+    },
+  };
+}

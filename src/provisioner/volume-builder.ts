@@ -1,0 +1,86 @@
+import { GROUP_VERSION, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
+import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, ANN_STORAGE_CLASS, LABEL_CLAIM_NAME, LABEL_CLAIM_UID, LABEL_PROVISIONED_BY, PROVISIONER_NAME, provisionedName } from './constants.ts';
+import type { Claim, StorageClass } from './kube-objects.ts';
+import type { ProvisioningParameters } from './storage-class-parameters.ts';
+
+/** Gluster's limit the API enforces on glusterVolumeName. */
+export const GLUSTER_VOLUME_NAME_MAX = 64;
+
+/**
+ * The in-tree `volumenameprefix` naming, `<prefix>_<namespace>_<claim>_<id>`, kept within Gluster's 64
+ * characters and charset: dots (allowed in claim names) become `-`, and namespace and claim are shortened
+ * (the longer first) when the whole would not fit. The id is the first 8 hex digits of the claim's UID, so
+ * the name is the same on every retry and differs between claims.
+ */
+export function prefixedGlusterVolumeName(prefix: string, namespace: string, claimName: string, claimUid: string): string {
+  const id = claimUid.replace(/[^0-9a-fA-F]/g, '').slice(0, 8).toLowerCase();
+  const clean = (part: string) => part.replace(/[^A-Za-z0-9_-]/g, '-');
+  let ns = clean(namespace);
+  let claim = clean(claimName);
+  const budget = GLUSTER_VOLUME_NAME_MAX - prefix.length - id.length - 3;
+  if (ns.length + claim.length > budget) {
+    const half = Math.floor(budget / 2);
+    if (ns.length <= half) claim = claim.slice(0, budget - ns.length);
+    else if (claim.length <= budget - half) ns = ns.slice(0, budget - claim.length);
+    else {
+      ns = ns.slice(0, half);
+      claim = claim.slice(0, budget - half);
+    }
+  }
+  return `${prefix}_${ns}_${claim}_${id}`;
+}
+
+/** Without a prefix the Gluster volume is named like the PV (`pvc-<uid>`), so `gluster volume list` and `kubectl get pv` match. */
+export function glusterVolumeNameFor(parameters: Pick<ProvisioningParameters, 'volumeNamePrefix'>, claim: Claim): string {
+  return parameters.volumeNamePrefix === undefined
+    ? provisionedName(claim.metadata.uid)
+    : prefixedGlusterVolumeName(parameters.volumeNamePrefix, claim.metadata.namespace, claim.metadata.name, claim.metadata.uid);
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * The GlusterVolume for a claim. No ownerReference to the claim on purpose: deleting a PVC must never
+ * garbage-collect data; the reclaim policy decides, through the PV.
+ */
+export function buildGlusterVolume(input: {
+  claim: Claim;
+  storageClass: StorageClass;
+  parameters: ProvisioningParameters;
+  size: string;
+  gid: number | undefined;
+  /** Namespace of the GlusterCluster, where the GlusterVolume goes (default: the claim's). */
+  namespace?: string;
+}): GlusterVolume {
+  const { claim, storageClass, parameters, size, gid } = input;
+  const labels: Record<string, string> = {
+    [LABEL_PROVISIONED_BY]: PROVISIONER_NAME,
+    [LABEL_CLAIM_UID]: claim.metadata.uid,
+  };
+  if (claim.metadata.name.length <= 63 && LABEL_VALUE.test(claim.metadata.name)) labels[LABEL_CLAIM_NAME] = claim.metadata.name;
+  const spec: GlusterVolumeSpec = {
+    cluster: parameters.cluster,
+    size,
+    durability: parameters.durability,
+    glusterVolumeName: glusterVolumeNameFor(parameters, claim),
+    snapshotFactor: parameters.snapshotFactor,
+    reclaimPolicy: storageClass.reclaimPolicy === 'Retain' ? 'Retain' : 'Delete',
+    ...(Object.keys(parameters.options).length > 0 ? { options: parameters.options } : {}),
+    ...(gid !== undefined ? { gid } : {}),
+  };
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'GlusterVolume',
+    metadata: {
+      name: provisionedName(claim.metadata.uid),
+      namespace: input.namespace ?? claim.metadata.namespace,
+      labels,
+      annotations: {
+        [ANN_CLAIM_NAME]: claim.metadata.name,
+        [ANN_CLAIM_NAMESPACE]: claim.metadata.namespace,
+        [ANN_STORAGE_CLASS]: storageClass.metadata.name,
+      },
+    },
+    spec,
+  };
+}
