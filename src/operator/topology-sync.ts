@@ -7,6 +7,7 @@ import {
   findCluster,
   findDevice,
   findNode,
+  topologyName,
   type TopologyCluster,
   type TopologyDatabase,
   type TopologyNode,
@@ -20,7 +21,7 @@ import { parseQuantity } from '../topology/sizing.ts';
  */
 export function clusterRecord(cluster: GlusterCluster): TopologyCluster {
   return {
-    name: cluster.metadata.name,
+    name: topologyName(cluster.metadata.namespace, cluster.metadata.name),
     zoneChecking: cluster.spec.zoneChecking,
     minBrickSize: parseQuantity(cluster.spec.minBrickSize),
     maxBrickSize: parseQuantity(cluster.spec.maxBrickSize),
@@ -31,8 +32,8 @@ export function clusterRecord(cluster: GlusterCluster): TopologyCluster {
 
 export function nodeRecord(node: GlusterNode): TopologyNode {
   return {
-    name: node.metadata.name,
-    cluster: node.spec.cluster,
+    name: topologyName(node.metadata.namespace, node.metadata.name),
+    cluster: topologyName(node.metadata.namespace, node.spec.cluster),
     zone: node.spec.zone,
     manage: node.spec.manageAddress,
     storage: node.spec.storageAddress,

@@ -126,6 +126,19 @@ export const topologyDatabaseSchema = z
   });
 export type TopologyDatabase = z.infer<typeof topologyDatabaseSchema>;
 
+/**
+ * Names in the database are namespaced (`<namespace>/<name>`): custom resources of the same name live in
+ * different namespaces (two teams' GlusterNodes called node-1), and the database spans them all.
+ */
+export function topologyName(namespace: string | undefined, name: string): string {
+  return `${namespace ?? 'default'}/${name}`;
+}
+
+/** The object name part of a database name, for status fields that name objects of the same namespace. */
+export function objectNameOf(topologyName: string): string {
+  return topologyName.slice(topologyName.indexOf('/') + 1);
+}
+
 export class TopologyError extends Error {
   override name = 'TopologyError';
 }

@@ -5,7 +5,7 @@ import { API_GROUP, API_VERSION, GROUP_VERSION } from '../../src/api/index.ts';
 import { parseVolumeInfoXml } from '../../src/gluster/parsers/volume-info.ts';
 import { topologyCodec } from '../../src/topology/backup/codec.ts';
 import { ANNOTATION_ORIGINAL, SecretBackupStore } from '../../src/topology/backup/secret-store.ts';
-import { SCHEMA_VERSION, deviceId, topologyDatabaseSchema, type TopologyDatabase } from '../../src/topology/model.ts';
+import { SCHEMA_VERSION, deviceId, topologyDatabaseSchema, topologyName, type TopologyDatabase } from '../../src/topology/model.ts';
 import { TOPOLOGY_GENERATION_ANNOTATION, observeCluster } from '../../src/topology/rebuild/observe.ts';
 import { adoptedBrickId } from '../../src/topology/rebuild/rebuild.ts';
 import { GiB } from '../../src/topology/sizing.ts';
@@ -104,20 +104,21 @@ describe('topology rebuild from the live cluster on the test bed', function () {
       spec: { cluster: 'bed', size: '1Gi', glusterVolumeName: volumeName, options: { 'performance.cache-size': '32MB' } },
     });
 
-    // What the operator's database said before the loss.
-    const devices = ips.map((_, i) => ({ id: deviceId(nodeNames[i]!, devicePath(i)), node: nodeNames[i]!, name: devicePath(i), size: 10 * GiB, state: 'Online' as const, vg: `vg_${deviceId(nodeNames[i]!, devicePath(i))}` }));
+    // What the operator's database said before the loss (its names are `<namespace>/<name>`).
+    const q = (name: string) => topologyName(namespace.name, name);
+    const devices = ips.map((_, i) => ({ id: deviceId(q(nodeNames[i]!), devicePath(i)), node: q(nodeNames[i]!), name: devicePath(i), size: 10 * GiB, state: 'Online' as const, vg: `vg_${deviceId(q(nodeNames[i]!), devicePath(i))}` }));
     original = topologyDatabaseSchema.parse({
       schemaVersion: SCHEMA_VERSION,
       generation: 7,
-      clusters: [{ name: 'bed', zoneChecking: 'None', minBrickSize: GiB, maxBrickSize: 4 * 1024 * GiB, brickBackend: 'Directory', directoryRoot: env.TESTBED_BRICK_ROOT }],
-      nodes: ips.map((ip, i) => ({ name: nodeNames[i], cluster: 'bed', zone: String(i + 1), manage: ip, storage: ip, state: 'Online' })),
+      clusters: [{ name: q('bed'), zoneChecking: 'None', minBrickSize: GiB, maxBrickSize: 4 * 1024 * GiB, brickBackend: 'Directory', directoryRoot: env.TESTBED_BRICK_ROOT }],
+      nodes: ips.map((ip, i) => ({ name: q(nodeNames[i]!), cluster: q('bed'), zone: String(i + 1), manage: ip, storage: ip, state: 'Online' })),
       devices,
       volumes: [
         {
-          name: 'shared-data', cluster: 'bed', gluster: volumeName, glusterId: live!.id,
+          name: q('shared-data'), cluster: q('bed'), gluster: volumeName, glusterId: live!.id,
           durability: { type: 'Replicate', replica: 3, arbiter: false }, size: GiB, sets: 1, snapshotFactor: 1,
           options: { 'performance.cache-size': '32MB' },
-          bricks: ips.map((ip, i) => ({ id: adoptedBrickId('shared-data', `${ip}:${brickDir}`), device: devices[i]!.id, size: GiB, set: 0, path: brickDir })),
+          bricks: ips.map((ip, i) => ({ id: adoptedBrickId(q('shared-data'), `${ip}:${brickDir}`), device: devices[i]!.id, size: GiB, set: 0, path: brickDir })),
         },
       ],
     });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeServiceAccountKubeconfig } from '../../hack/lib/service-account-kubeconfig.ts';
@@ -59,7 +59,12 @@ export async function startOperatorProcess(identity: string, healthPort: number,
   });
   running.add(child);
   const logs: string[] = [];
-  const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean));
+  // OPERATOR_TEST_LOG_DIR keeps each operator's log in a file, for reading after a failed run.
+  const logFile = process.env.OPERATOR_TEST_LOG_DIR ? createWriteStream(join(process.env.OPERATOR_TEST_LOG_DIR, `${identity}.log`), { flags: 'a' }) : undefined;
+  const collect = (chunk: Buffer) => {
+    logFile?.write(chunk);
+    logs.push(...chunk.toString().split('\n').filter(Boolean));
+  };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((resolve) =>

@@ -25,6 +25,7 @@ import {
   findDevice,
   topologyDatabaseSchema,
   type TopologyDatabase,
+  topologyName,
 } from '../../src/topology/model.ts';
 import { adoptedBrickId, rebuildTopology, type NodeObservation } from '../../src/topology/rebuild/rebuild.ts';
 import { backupLag, decideStartup, topologyCondition } from '../../src/topology/rebuild/startup.ts';
@@ -64,7 +65,9 @@ function volumeCr(name: string, cluster: string, spec: Record<string, unknown>, 
 const testbedNodes = [nodeCr('n1', 'bed', '10.77.0.11', ['/dev/loop0'], '1'), nodeCr('n2', 'bed', '10.77.0.12', ['/dev/loop1'], '2'), nodeCr('n3', 'bed', '10.77.0.13', ['/dev/loop2'], '3')];
 const bed = clusterCr('bed', { brickBackend: 'Directory', directoryRoot: '/bricks' });
 const realVolumes = parseVolumeInfoXml(fixture('volume-info-all.xml'));
-const seen = (volumeInfo: GlusterVolumeInfo[], nodes = testbedNodes): NodeObservation[] => nodes.map((n) => ({ node: n.metadata.name, volumeInfo }));
+/** Database names are `<namespace>/<name>`. */
+const q = (name: string) => topologyName(NS, name);
+const seen = (volumeInfo: GlusterVolumeInfo[], nodes = testbedNodes): NodeObservation[] => nodes.map((n) => ({ node: q(n.metadata.name), volumeInfo }));
 
 describe('rebuildTopology from real gluster volume info (Directory bricks on the test bed)', () => {
   const crs = [
@@ -99,7 +102,7 @@ describe('rebuildTopology from real gluster volume info (Directory bricks on the
     }
     const rep3 = result.db.volumes[0]!;
     expect(rep3.bricks.map((b) => findDevice(result.db, b.device)!.name)).to.deep.equal(['/dev/loop0', '/dev/loop1', '/dev/loop2']);
-    expect(rep3.bricks[0]!.id).to.equal(adoptedBrickId('rep3', '10.77.0.11:/bricks/t3a-fx-rep3-b1'));
+    expect(rep3.bricks[0]!.id).to.equal(adoptedBrickId(q('rep3'), '10.77.0.11:/bricks/t3a-fx-rep3-b1'));
   });
 
   it('is deterministic: rebuilding twice gives the same database', () => {
@@ -115,7 +118,7 @@ describe('rebuildTopology from real gluster volume info (Directory bricks on the
 
   it('reports a cluster whose nodes do not answer as unreachable', () => {
     const blind = rebuildTopology({ clusters: [bed], nodes: testbedNodes, volumes: crs, observations: [], generation: 1 });
-    expect(blind.unreachableClusters).to.deep.equal(['bed']);
+    expect(blind.unreachableClusters).to.deep.equal([q('bed')]);
     expect(blind.db.volumes).to.deep.equal([]);
     expect(blind.db.nodes).to.have.length(3); // nodes and devices still come from the custom resources
   });
@@ -132,14 +135,14 @@ describe('rebuildTopology with the LVM brick backend: the rebuilt database equal
   /** The database the operator had before losing its backup, built with the model's own update functions. */
   function original(): TopologyDatabase {
     let db = emptyDatabase();
-    db = addCluster(db, { name: 'prod', zoneChecking: 'None', minBrickSize: GiB, maxBrickSize: 4 * TiB, brickBackend: 'LVM' });
+    db = addCluster(db, { name: q('prod'), zoneChecking: 'None', minBrickSize: GiB, maxBrickSize: 4 * TiB, brickBackend: 'LVM' });
     for (const cr of nodes) {
-      db = addNode(db, { name: cr.metadata.name, cluster: 'prod', zone: cr.spec.zone, manage: cr.spec.manageAddress, storage: cr.spec.storageAddress, state: 'Online' });
-      for (const device of cr.spec.devices) db = addDevice(db, { node: cr.metadata.name, name: device.name, size: 500 * GiB, state: 'Online' });
+      db = addNode(db, { name: q(cr.metadata.name), cluster: q('prod'), zone: cr.spec.zone, manage: cr.spec.manageAddress, storage: cr.spec.storageAddress, state: 'Online' });
+      for (const device of cr.spec.devices) db = addDevice(db, { node: q(cr.metadata.name), name: device.name, size: 500 * GiB, state: 'Online' });
     }
-    const dev = (node: string, name = '/dev/sdb') => db.devices.find((d) => d.node === node && d.name === name)!.id;
+    const dev = (node: string, name = '/dev/sdb') => db.devices.find((d) => d.node === q(node) && d.name === name)!.id;
     db = addVolume(db, {
-      name: 'data', cluster: 'prod', gluster: 'gluster_data', glusterId: '11111111-2222-4333-8444-555555555555',
+      name: q('data'), cluster: q('prod'), gluster: 'gluster_data', glusterId: '11111111-2222-4333-8444-555555555555',
       durability: { type: 'Replicate', replica: 3, arbiter: false }, size: 20 * GiB, sets: 2, snapshotFactor: 1, gid: 2001,
       options: { 'performance.cache-size': '64MB' },
       bricks: [
@@ -152,7 +155,7 @@ describe('rebuildTopology with the LVM brick backend: the rebuilt database equal
       ],
     });
     db = addVolume(db, {
-      name: 'logs', cluster: 'prod', gluster: 'gluster_logs', glusterId: '99999999-2222-4333-8444-555555555555',
+      name: q('logs'), cluster: q('prod'), gluster: 'gluster_logs', glusterId: '99999999-2222-4333-8444-555555555555',
       durability: { type: 'Replicate', replica: 3, arbiter: true }, size: 2 * GiB, sets: 1, snapshotFactor: 1,
       bricks: [
         { id: 'bb000001', device: dev('s1'), size: 2 * GiB, set: 0 },
@@ -221,7 +224,7 @@ describe('rebuildTopology with the LVM brick backend: the rebuilt database equal
     expect(decision.action).to.equal('rebuild');
     if (decision.action !== 'rebuild') return;
     expect(decision.db.generation).to.equal(5);
-    expect(decision.db.volumes.map((v) => v.name)).to.deep.equal(['data', 'logs']);
+    expect(decision.db.volumes.map((v) => v.name)).to.deep.equal([q('data'), q('logs')]);
     const recorded = decideStartup({
       clusters: [prod], nodes, volumes: volumeCrs, observations: observe(db), backup: { state: 'ok', db },
       recordedGenerations: [{ source: 'GlusterCluster gluster/prod', generation: db.generation + 10 }],

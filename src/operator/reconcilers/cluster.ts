@@ -5,7 +5,7 @@ import { glusterdDaemonSetName, renderGlusterdDaemonSet } from '../../deploy/glu
 import { poolList } from '../../gluster/commands/gluster.ts';
 import { isRetryable } from '../../gluster/errors.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
-import { deviceFree, findCluster } from '../../topology/model.ts';
+import { deviceFree, findCluster, topologyName } from '../../topology/model.ts';
 import { TOPOLOGY_GENERATION_ANNOTATION } from '../../topology/rebuild/observe.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget } from '../cluster-access.ts';
@@ -64,7 +64,7 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
   }
 
   const db = ctx.topology.db;
-  const nodeNames = new Set(nodes.map((node) => node.metadata.name));
+  const nodeNames = new Set(nodes.map((node) => topologyName(namespace, node.metadata.name)));
   const devices = db.devices.filter((device) => nodeNames.has(device.node));
   const total = devices.reduce((sum, device) => sum + device.size, 0);
   const free = devices.reduce((sum, device) => sum + deviceFree(db, device.id), 0);
@@ -129,7 +129,7 @@ async function applyDaemonSet(ctx: ReconcileContext, cluster: GlusterCluster): P
 
 async function recordTopologyGeneration(ctx: ReconcileContext, cluster: GlusterCluster): Promise<void> {
   // The generation the backup must at least have; a lost backup is then known to be behind (see rebuild).
-  if (!findCluster(ctx.topology.db, cluster.metadata.name)) return;
+  if (!findCluster(ctx.topology.db, topologyName(cluster.metadata.namespace, cluster.metadata.name))) return;
   const generation = String(ctx.topology.db.generation);
   if (cluster.metadata.annotations?.[TOPOLOGY_GENERATION_ANNOTATION] === generation) return;
   await ctx.topology.flush();
@@ -154,9 +154,10 @@ async function finalizeCluster(ctx: ReconcileContext, cluster: GlusterCluster, v
     await ctx.events.warning(cluster, 'DeletionBlocked', message);
     return { requeueAfterMs: REQUEUE.waiting };
   }
+  const dbName = topologyName(cluster.metadata.namespace, cluster.metadata.name);
   ctx.topology.commit((db) => {
-    if (!findCluster(db, cluster.metadata.name)) return db;
-    return { ...db, generation: db.generation + 1, clusters: db.clusters.filter((c) => c.name !== cluster.metadata.name) };
+    if (!findCluster(db, dbName)) return db;
+    return { ...db, generation: db.generation + 1, clusters: db.clusters.filter((c) => c.name !== dbName) };
   });
   await ctx.topology.flush();
   await ctx.access.forget(cluster);

@@ -6,7 +6,7 @@ import { failureReason } from '../../gluster/executor.ts';
 import { peerProbe, poolList } from '../../gluster/commands/gluster.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
-import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, type TopologyDatabase } from '../../topology/model.ts';
+import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, topologyName, type TopologyDatabase } from '../../topology/model.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
@@ -126,7 +126,7 @@ interface PreparedDeviceState {
 
 async function prepareDevices(ctx: ReconcileContext, access: ClusterAccess, cluster: GlusterCluster, node: GlusterNode): Promise<PreparedDeviceState[]> {
   const target = nodeTarget(node);
-  const name = node.metadata.name;
+  const name = topologyName(node.metadata.namespace, node.metadata.name);
   if (cluster.spec.brickBackend !== 'LVM') {
     // Bricks come from the filesystem under directoryRoot: it is this node's one "device".
     const root = cluster.spec.directoryRoot!;
@@ -162,7 +162,7 @@ function deviceUsedSafe(db: TopologyDatabase, id: string): number {
 }
 
 function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDeviceState): DeviceStatus {
-  const id = deviceId(node.metadata.name, device.name);
+  const id = deviceId(topologyName(node.metadata.namespace, node.metadata.name), device.name);
   const known = findDevice(db, id);
   return {
     name: device.name,
@@ -175,7 +175,8 @@ function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDevi
 
 async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<ReconcileResult> {
   const db = ctx.topology.db;
-  const deviceIds = new Set(db.devices.filter((device) => device.node === node.metadata.name).map((device) => device.id));
+  const dbName = topologyName(node.metadata.namespace, node.metadata.name);
+  const deviceIds = new Set(db.devices.filter((device) => device.node === dbName).map((device) => device.id));
   const bricks = db.volumes.flatMap((volume) => volume.bricks.filter((brick) => deviceIds.has(brick.device)).map(() => volume.name));
   if (bricks.length > 0) {
     const volumes = [...new Set(bricks)].join(', ');
@@ -187,7 +188,7 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   ctx.topology.commit((current) => {
     let next = current;
     for (const id of deviceIds) next = removeDevice(next, id);
-    return findNode(next, node.metadata.name) ? removeNode(next, node.metadata.name) : next;
+    return findNode(next, dbName) ? removeNode(next, dbName) : next;
   });
   await ctx.topology.flush();
   await removeFinalizer(ctx.nodes, node);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GlusterCluster, GlusterNode, GlusterVolume } from '../../api/index.ts';
+import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
 import { isConditionTrue, setConditions, standardConditions, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
 import {
   volumeAddBrick,
@@ -23,7 +23,9 @@ import {
   brickGlusterName,
   brickNode,
   findVolume,
+  objectNameOf,
   removeVolume,
+  topologyName,
   replaceVolume,
   volumeCapacity,
   type TopologyNode,
@@ -32,7 +34,7 @@ import {
 import { placeVolume } from '../../topology/placement/index.ts';
 import { formatBytes, parseQuantity } from '../../topology/sizing.ts';
 import { seededRandom } from '../../topology/random.ts';
-import { AccessConfigError, type ClusterAccess } from '../cluster-access.ts';
+import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { syncCluster } from '../topology-sync.ts';
@@ -80,7 +82,8 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
 
   const gluster = glusterVolumeNameOf(volume);
   const requested = parseQuantity(volume.spec.size);
-  let record = findVolume(ctx.topology.db, volume.metadata.name);
+  const dbName = topologyName(namespace, name);
+  let record = findVolume(ctx.topology.db, dbName);
   if (record && record.gluster !== gluster) {
     return fail(ctx, volume, 'NameConflict', `topology volume ${record.name} is Gluster volume ${record.gluster}, not ${gluster}`, REQUEUE.unreachable);
   }
@@ -88,8 +91,8 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
     const placed = placeVolume(
       ctx.topology.db,
       {
-        volume: volume.metadata.name,
-        cluster: cluster.metadata.name,
+        volume: dbName,
+        cluster: topologyName(namespace, cluster.metadata.name),
         size: requested,
         durability: modelDurability(volume.spec.durability),
         snapshotFactor: volume.spec.snapshotFactor,
@@ -105,7 +108,7 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
     await ctx.events.normal(volume, 'BricksPlaced', `${record.bricks.length} bricks in ${record.sets} set(s) of ${formatBytes(placed.brickSize)}`);
   }
 
-  const anyNode = targetOf(ctx.topology.db.nodes.find((node) => node.name === readyNodes[0]!.metadata.name) ?? readyNodeRecord(readyNodes[0]!));
+  const anyNode = nodeTarget(readyNodes[0]!);
   await createBricks(ctx, access, record);
   let live = await findLiveVolume(access, anyNode, gluster);
   if (!live) {
@@ -156,7 +159,7 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
       bricks: bricksInSetOrder(record).map((brick) => {
         const glusterName = brickGlusterName(db, brick);
         return {
-          node: brickNode(db, brick).name,
+          node: objectNameOf(brickNode(db, brick).name),
           path: glusterName,
           device: brick.device,
           size: formatBytes(brick.size),
@@ -177,12 +180,9 @@ function seedOf(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);
 }
 
+/** NodeTarget names are GlusterNode names (the host-key store reads the node's status by it). */
 function targetOf(node: TopologyNode): NodeTarget {
-  return { name: node.name, manageAddress: node.manage };
-}
-
-function readyNodeRecord(node: GlusterNode): TopologyNode {
-  return { name: node.metadata.name, cluster: node.spec.cluster, zone: node.spec.zone, manage: node.spec.manageAddress, storage: node.spec.storageAddress, state: node.spec.state };
+  return { name: objectNameOf(node.name), manageAddress: node.manage };
 }
 
 async function createBricks(ctx: ReconcileContext, access: ClusterAccess, record: TopologyVolume): Promise<void> {
@@ -241,7 +241,7 @@ async function growVolume(
     ctx.topology.db,
     {
       volume: `${record.name}-grow-${record.sets}`,
-      cluster: cluster.metadata.name,
+      cluster: record.cluster,
       size: missing,
       durability: record.durability,
       snapshotFactor: record.snapshotFactor,
@@ -280,7 +280,7 @@ async function rebalanceCondition(access: ClusterAccess, node: NodeTarget, glust
 }
 
 async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolume): Promise<ReconcileResult> {
-  const record = findVolume(ctx.topology.db, volume.metadata.name);
+  const record = findVolume(ctx.topology.db, topologyName(volume.metadata.namespace, volume.metadata.name));
   if (volume.spec.reclaimPolicy === 'Retain' || !record) {
     if (volume.spec.reclaimPolicy === 'Retain' && record) {
       await ctx.events.normal(volume, 'VolumeRetained', `reclaimPolicy Retain: Gluster volume ${record.gluster} and its bricks are kept`);
@@ -288,7 +288,7 @@ async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolume): Pro
     await removeFinalizer(ctx.volumes, volume);
     return;
   }
-  const cluster = await ctx.clusters.get(volume.metadata.namespace ?? 'default', record.cluster);
+  const cluster = await ctx.clusters.get(volume.metadata.namespace ?? 'default', objectNameOf(record.cluster));
   if (!cluster) return fail(ctx, volume, 'ClusterNotFound', `cannot delete: GlusterCluster ${record.cluster} is gone`, REQUEUE.unreachable);
   const access = await ctx.access.forCluster(cluster);
   const db = ctx.topology.db;

@@ -14,6 +14,7 @@ import {
 import type { NodeCommand } from '../../gluster/commands/command.ts';
 import { volumeInfo } from '../../gluster/commands/gluster.ts';
 import { lvs, pvs, vgs } from '../../gluster/commands/lvm.ts';
+import { topologyName } from '../model.ts';
 import type { Finding, NodeObservation } from './rebuild.ts';
 
 /**
@@ -81,17 +82,17 @@ export async function observeCluster(options: ObserveOptions): Promise<ClusterOb
     }
   }
 
-  const backendOf = new Map(clusters.map((c) => [c.metadata.name, c.spec.brickBackend]));
+  const backendOf = new Map(clusters.map((c) => [topologyName(c.metadata.namespace, c.metadata.name), c.spec.brickBackend]));
   const observations = await Promise.all(
     nodes.map(async (node): Promise<NodeObservation> => {
-      const observation: NodeObservation = { node: node.metadata.name, errors: [] };
+      const observation: NodeObservation = { node: topologyName(node.metadata.namespace, node.metadata.name), errors: [] };
       try {
         observation.volumeInfo = await options.run(node, volumeInfo());
       } catch (error) {
         observation.errors!.push(`gluster volume info: ${describe(error)}`);
         return observation; // unreachable or glusterd down: LVM would not answer either
       }
-      if (backendOf.get(node.spec.cluster) === 'LVM') {
+      if (backendOf.get(topologyName(node.metadata.namespace, node.spec.cluster)) === 'LVM') {
         try {
           observation.pvs = await options.run(node, pvs());
           observation.vgs = await options.run(node, vgs());

@@ -17,6 +17,7 @@ import {
   type TopologyDurability,
   type TopologyNode,
   type TopologyVolume,
+  topologyName,
 } from '../model.ts';
 import { arbiterBrickSize, parseQuantity } from '../sizing.ts';
 
@@ -124,14 +125,14 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
 
   // Clusters ----------------------------------------------------------------------------------------------
   const clusters: TopologyCluster[] = [];
-  const clusterNamespace = new Map<string, string | undefined>();
+  const clusterNames = new Set<string>();
   for (const cr of inputs.clusters) {
-    const name = cr.metadata.name;
-    if (clusterNamespace.has(name)) {
-      find({ severity: 'warning', code: 'DuplicateCluster', cluster: name, message: `GlusterCluster ${name} exists in several namespaces; only the first is used` });
+    const name = topologyName(cr.metadata.namespace, cr.metadata.name);
+    if (clusterNames.has(name)) {
+      find({ severity: 'warning', code: 'DuplicateCluster', cluster: name, message: `GlusterCluster ${name} is listed twice; only the first is used` });
       continue;
     }
-    clusterNamespace.set(name, cr.metadata.namespace);
+    clusterNames.add(name);
     clusters.push({
       name,
       zoneChecking: cr.spec.zoneChecking,
@@ -141,15 +142,15 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
       ...(cr.spec.directoryRoot ? { directoryRoot: cr.spec.directoryRoot } : {}),
     });
   }
-  const sameNamespace = (cluster: string, namespace: string | undefined) => clusterNamespace.get(cluster) === namespace;
 
   // Nodes and devices ---------------------------------------------------------------------------------------
   const nodes: TopologyNode[] = [];
   const devices: TopologyDevice[] = [];
   const nodeCrs = new Map<string, GlusterNode>();
   for (const cr of inputs.nodes) {
-    const name = cr.metadata.name;
-    if (!clusterNamespace.has(cr.spec.cluster) || !sameNamespace(cr.spec.cluster, cr.metadata.namespace)) {
+    const name = topologyName(cr.metadata.namespace, cr.metadata.name);
+    const clusterName = topologyName(cr.metadata.namespace, cr.spec.cluster);
+    if (!clusterNames.has(clusterName)) {
       find({ severity: 'warning', code: 'NodeWithoutCluster', node: name, message: `GlusterNode ${name} names cluster ${cr.spec.cluster}, which does not exist; left out` });
       continue;
     }
@@ -157,7 +158,7 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
     nodeCrs.set(name, cr);
     nodes.push({
       name,
-      cluster: cr.spec.cluster,
+      cluster: clusterName,
       zone: cr.spec.zone,
       manage: cr.spec.manageAddress,
       storage: cr.spec.storageAddress,
@@ -218,9 +219,9 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
   const volumes: TopologyVolume[] = [];
   const claimed = new Set<string>();
   for (const cr of inputs.volumes) {
-    const name = cr.metadata.name;
-    const cluster = clusters.find((c) => c.name === cr.spec.cluster);
-    if (!cluster || !sameNamespace(cluster.name, cr.metadata.namespace)) {
+    const name = topologyName(cr.metadata.namespace, cr.metadata.name);
+    const cluster = clusters.find((c) => c.name === topologyName(cr.metadata.namespace, cr.spec.cluster));
+    if (!cluster) {
       find({ severity: 'warning', code: 'VolumeWithoutCluster', volume: name, message: `GlusterVolume ${name} names cluster ${cr.spec.cluster}, which does not exist; left out` });
       continue;
     }
@@ -268,7 +269,7 @@ interface VolumeContext {
 }
 
 function rebuildVolume(cr: GlusterVolume, info: GlusterVolumeInfo, cluster: TopologyCluster, ctx: VolumeContext): TopologyVolume | undefined {
-  const name = cr.metadata.name;
+  const name = topologyName(cr.metadata.namespace, cr.metadata.name);
   const durability = durabilityFromGluster(info);
   const requested = durabilityFromSpec(cr);
   if (JSON.stringify(requested) !== JSON.stringify(durability)) {

@@ -1,5 +1,5 @@
 import type { Condition } from '../../api/index.ts';
-import { brickGlusterName, type TopologyDatabase } from '../model.ts';
+import { brickGlusterName, topologyName, type TopologyDatabase } from '../model.ts';
 import { glusterNameOf, rebuildTopology, type Finding, type RebuildInputs, type RebuildResult } from './rebuild.ts';
 
 /**
@@ -46,15 +46,16 @@ export function backupLag(db: TopologyDatabase, inputs: Omit<StartupInputs, 'bac
   const observationOf = new Map(inputs.observations.map((o) => [o.node, o]));
   const liveOf = (cluster: string) => {
     for (const node of inputs.nodes) {
-      if (node.spec.cluster !== cluster) continue;
-      const info = observationOf.get(node.metadata.name)?.volumeInfo;
+      if (topologyName(node.metadata.namespace, node.spec.cluster) !== cluster) continue;
+      const info = observationOf.get(topologyName(node.metadata.namespace, node.metadata.name))?.volumeInfo;
       if (info) return info;
     }
     return undefined;
   };
   for (const cr of inputs.volumes) {
-    const live = liveOf(cr.spec.cluster);
-    const known = db.volumes.find((v) => v.name === cr.metadata.name && v.cluster === cr.spec.cluster);
+    const cluster = topologyName(cr.metadata.namespace, cr.spec.cluster);
+    const live = liveOf(cluster);
+    const known = db.volumes.find((v) => v.name === topologyName(cr.metadata.namespace, cr.metadata.name) && v.cluster === cluster);
     const glusterName = glusterNameOf(cr);
     if (!known) {
       if (cr.status?.glusterVolumeId) lag.push(`GlusterVolume ${cr.metadata.name} reports Gluster volume ${glusterName} created, the backup does not know it`);
@@ -81,7 +82,9 @@ export function backupLag(db: TopologyDatabase, inputs: Omit<StartupInputs, 'bac
 /** Clusters whose volumes matter but cannot be seen: any GlusterVolume in them, or (backup unusable) any at all. */
 function blindSpots(rebuild: RebuildResult, inputs: StartupInputs): string[] {
   const backupExisted = inputs.backup.state !== 'missing';
-  return rebuild.unreachableClusters.filter((cluster) => backupExisted || inputs.volumes.some((v) => v.spec.cluster === cluster));
+  return rebuild.unreachableClusters.filter(
+    (cluster) => backupExisted || inputs.volumes.some((v) => topologyName(v.metadata.namespace, v.spec.cluster) === cluster),
+  );
 }
 
 export function decideStartup(inputs: StartupInputs): StartupDecision {

@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { API_GROUP, DRIVER_NAME } from '../../src/api/index.ts';
+import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
+import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
+import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
+import { sshCheck, sshRun } from '../support/ssh.ts';
+import { testbedEnv } from '../support/testbed-env.ts';
+
+/**
+ * The whole path a user takes, with every part real: a PVC of our StorageClass in an application
+ * namespace → the operator (own ServiceAccount) provisions a GlusterVolume in the cluster's namespace and a
+ * real Gluster volume → a CSI PV that the real PV binder binds → the CSI node plugin mounts it from the
+ * PV's own attributes → data lands on the bricks → a resize grows volume, PV and PVC → deleting the PVC
+ * removes the Gluster volume.
+ */
+describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI mount', function () {
+  this.timeout(300_000);
+  const env = testbedEnv();
+  const nodes = env.TESTBED_NODES.slice(0, 3);
+  const config = kubeConfig();
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const storage = config.makeApiClient(k8s.StorageV1Api);
+  let storageNamespace: Awaited<ReturnType<typeof createTestNamespace>>;
+  let appNamespace: Awaited<ReturnType<typeof createTestNamespace>>;
+  let storageClass: string;
+  let plugin: CsiPluginProcess | undefined;
+  let target: string | undefined;
+  let brickRoot: string;
+
+  const claim = () => core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: appNamespace.name });
+
+  before(async () => {
+    storageNamespace = await createTestNamespace('storage');
+    appNamespace = await createTestNamespace('app');
+    brickRoot = `${env.TESTBED_BRICK_ROOT}/${storageNamespace.name}`;
+    storageClass = `gluster-${storageNamespace.name}`;
+    await kubectl(['-n', storageNamespace.name, 'create', 'secret', 'generic', 'gluster-ssh', `--from-file=ssh-privatekey=${env.TESTBED_SSH_KEY}`]);
+    const dir = mkdtempSync(join(tmpdir(), 'provisioning-e2e-'));
+    writeFileSync(
+      join(dir, 'topology.yaml'),
+      await importTopology(testbedHeketiTopology(nodes, []), ['--cluster', 'main', '--namespace', storageNamespace.name, '--brick-backend', 'LoopFile', '--directory-root', brickRoot]),
+    );
+    await kubectl(['apply', '-f', join(dir, 'topology.yaml')]);
+    rmSync(dir, { recursive: true });
+    await storage.createStorageClass({
+      body: {
+        metadata: { name: storageClass },
+        provisioner: DRIVER_NAME,
+        parameters: { clusterid: 'main', clusternamespace: storageNamespace.name, volumetype: 'replicate:3', gidMin: '40000', gidMax: '40100' },
+        reclaimPolicy: 'Delete',
+        allowVolumeExpansion: true,
+        volumeBindingMode: 'Immediate',
+      },
+    });
+    await startOperatorProcess('operator-provisioning', 19100 + Math.floor(Math.random() * 200));
+  });
+
+  after(async () => {
+    if (target) await sshlessUnmount(target);
+    await plugin?.stop();
+    await kubectl(['-n', appNamespace.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
+    await eventually('provisioned GlusterVolumes gone', async () => {
+      const { stdout } = await kubectl(['-n', storageNamespace.name, 'get', 'glustervolumes', '-o', 'name']);
+      return stdout.trim() === '' ? true : undefined;
+    }, 120_000).catch(() => undefined);
+    await kubectl(['-n', storageNamespace.name, 'delete', 'glustervolumes,glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
+    await killAllOperators();
+    await kubectl(['delete', 'storageclass', storageClass, '--ignore-not-found'], { allowFailure: true });
+    for (const node of nodes) {
+      await sshRun(node, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^$0/"); do umount -l "$m"; done; for f in "$0"/*.img; do [ -e "$f" ] && losetup -j "$f" -O NAME -n | xargs -r -n1 losetup -d; done; rm -rf "$0"', brickRoot]);
+    }
+    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
+    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
+    await appNamespace?.remove();
+    await storageNamespace?.remove();
+    removeOperatorKubeconfig();
+  });
+
+  async function sshlessUnmount(path: string): Promise<void> {
+    const { execFile } = await import('node:child_process');
+    await new Promise((resolve) => execFile('umount', ['-l', path], () => resolve(undefined)));
+    rmSync(path, { recursive: true, force: true });
+  }
+
+  it('a PVC becomes a real Gluster volume and a CSI PV that the real PV binder binds', async () => {
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace: appNamespace.name,
+      body: {
+        metadata: { name: 'data' },
+        spec: { storageClassName: storageClass, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    const bound = await eventually('PVC Bound', async () => ((await claim()).status?.phase === 'Bound' ? await claim() : undefined), 180_000);
+    const pv = await core.readPersistentVolume({ name: bound.spec!.volumeName! });
+    expect(pv.spec?.csi?.driver).to.equal(DRIVER_NAME);
+    expect(pv.spec?.claimRef).to.include({ namespace: appNamespace.name, name: 'data' });
+    expect(pv.metadata?.annotations?.['pv.beta.kubernetes.io/gid']).to.match(/^400\d\d$/);
+    const glusterName = pv.spec!.csi!.volumeAttributes!.glusterVolumeName!;
+    const info = await sshCheck(nodes[0]!, ['gluster', '--mode=script', 'volume', 'info', glusterName]);
+    expect(info).to.match(/Number of Bricks: 1 x 3 = 3/).and.match(/Status: Started/);
+    // The GlusterVolume lives with its cluster, not in the application namespace.
+    const { stdout } = await kubectl(['-n', storageNamespace.name, 'get', 'glustervolume', pv.metadata!.name!, '-o', 'name']);
+    expect(stdout.trim()).to.equal(`glustervolume.${API_GROUP}/${pv.metadata!.name}`);
+  });
+
+  it('the CSI node plugin mounts the PV from its own attributes, and data lands on every brick', async () => {
+    const pv = await core.readPersistentVolume({ name: (await claim()).spec!.volumeName! });
+    plugin = await startCsiPlugin('testnode');
+    target = join(plugin.dir, 'pods', 'p1', 'volumes', 'mount');
+    await plugin.call('Node', 'NodePublishVolume', {
+      volume_id: pv.spec!.csi!.volumeHandle,
+      target_path: target,
+      volume_capability: { mount: { fs_type: '', mount_flags: pv.spec!.mountOptions ?? [] }, access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } },
+      readonly: false,
+      volume_context: pv.spec!.csi!.volumeAttributes,
+    });
+    writeFileSync(join(target, 'from-a-pod.txt'), 'provisioned and mounted\n');
+    expect(readFileSync(join(target, 'from-a-pod.txt'), 'utf8')).to.equal('provisioned and mounted\n');
+    const volume = JSON.parse((await kubectl(['-n', storageNamespace.name, 'get', 'glustervolume', pv.metadata!.name!, '-o', 'json'])).stdout);
+    for (const brick of volume.status.bricks as Array<{ path: string }>) {
+      const [host, path] = brick.path.split(':') as [string, string];
+      expect(await sshCheck(host, ['cat', `${path}/from-a-pod.txt`]), brick.path).to.equal('provisioned and mounted\n');
+    }
+    await plugin.call('Node', 'NodeUnpublishVolume', { volume_id: pv.spec!.csi!.volumeHandle, target_path: target });
+    target = undefined;
+  });
+
+  it('a larger PVC request grows the Gluster volume, then the PV, then the PVC status', async () => {
+    await core.patchNamespacedPersistentVolumeClaim(
+      { name: 'data', namespace: appNamespace.name, body: { spec: { resources: { requests: { storage: '2Gi' } } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    const grown = await eventually('PVC capacity 2Gi', async () => {
+      const current = await claim();
+      return current.status?.capacity?.storage === '2Gi' ? current : undefined;
+    }, 180_000);
+    const pv = await core.readPersistentVolume({ name: grown.spec!.volumeName! });
+    expect(pv.spec?.capacity?.storage).to.equal('2Gi');
+    const info = await sshCheck(nodes[0]!, ['gluster', '--mode=script', 'volume', 'info', pv.spec!.csi!.volumeAttributes!.glusterVolumeName!]);
+    expect(info).to.match(/Number of Bricks: 2 x 3 = 6/);
+  });
+
+  it('deleting the PVC (reclaim policy Delete) removes PV, GlusterVolume and the Gluster volume', async () => {
+    const pvName = (await claim()).spec!.volumeName!;
+    const glusterName = (await core.readPersistentVolume({ name: pvName })).spec!.csi!.volumeAttributes!.glusterVolumeName!;
+    await core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: appNamespace.name });
+    await eventually('PV gone', async () => {
+      try {
+        await core.readPersistentVolume({ name: pvName });
+        return undefined;
+      } catch (error) {
+        return error instanceof k8s.ApiException && error.code === 404 ? true : undefined;
+      }
+    }, 180_000);
+    const list = await sshCheck(nodes[0]!, ['gluster', '--mode=script', 'volume', 'list']);
+    expect(list.split('\n')).to.not.include(glusterName);
+  });
+});
