@@ -10,7 +10,7 @@
  *
  * Knobs: BENCH_RUNS (default 10 each), BENCH_NODE (1-based test-bed node, default 1).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import type { NodeTarget, RunResult } from '../../src/gluster/transport.ts';
 import { MemoryHostKeyStore } from '../../src/transport/host-key-store.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { REPO_ROOT } from '../support/paths.ts';
+import { loadTestbedEnvFile } from '../support/testbed-env.ts';
 
 const execFileAsync = promisify(execFile);
 const ENV_FILE = join(REPO_ROOT, '.testbed', 'env');
@@ -28,18 +29,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** The test bed's environment, read by sourcing the file exactly as a shell user would. */
 function loadTestbedEnv(): Record<string, string> {
-  if (!existsSync(ENV_FILE)) {
-    fail(`${ENV_FILE} not found: the test bed is not up. Start it with \`hack/testbed up\` (this benchmark never starts or stops it).`);
-  }
-  const dump = execFileSync('bash', ['-c', 'set -a; . "$1"; env -0', 'bench', ENV_FILE], { encoding: 'utf8' });
-  return Object.fromEntries(
-    dump
-      .split('\0')
-      .filter(Boolean)
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
+  return loadTestbedEnvFile('bench:gluster');
 }
 
 function median(values: number[]): number {

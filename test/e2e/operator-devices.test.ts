@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterNodeSchema, type GlusterNode } from '../../src/api/index.ts';
-import { deviceId } from '../../src/topology/model.ts';
+import { deviceId, topologyName } from '../../src/topology/model.ts';
 import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
 import { sshRun } from '../support/ssh.ts';
@@ -23,7 +23,8 @@ describe('operator: device preparation (LVM backend, real loop disk)', function 
   const disk = (process.env.TESTBED_DISKS ?? '').split(' ')[0]!;
   const custom = kubeConfig().makeApiClient(k8s.CustomObjectsApi);
   let namespace: Awaited<ReturnType<typeof createTestNamespace>>;
-  const vg = () => `vg_${deviceId('disk-node', disk)}`;
+  // The operator names the VG after the device's id in its database, where names are namespaced.
+  const vg = () => `vg_${deviceId(topologyName(namespace.name, 'disk-node'), disk)}`;
 
   async function glusterNode(): Promise<GlusterNode> {
     return glusterNodeSchema.parse(

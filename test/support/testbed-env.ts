@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { REPO_ROOT } from './paths.ts';
 
 /**
  * The test bed's coordinates, from the environment `hack/testbed up` writes to .testbed/env. The e2e
@@ -30,4 +34,25 @@ export function testbedEnv(): TestbedEnv {
     );
   }
   return result.data;
+}
+
+/**
+ * For benchmarks run without a shell that sourced it: reads .testbed/env by sourcing it exactly as a shell
+ * user would, and copies it into process.env. Fails with what to do when the test bed is not up.
+ */
+export function loadTestbedEnvFile(tool: string): Record<string, string> {
+  const file = join(REPO_ROOT, '.testbed', 'env');
+  if (!existsSync(file)) {
+    console.error(`${tool}: ${file} not found: the test bed is not up. Start it with \`hack/testbed up\` (benchmarks never start or stop it).`);
+    process.exit(1);
+  }
+  const dump = execFileSync('bash', ['-c', 'set -a; . "$1"; env -0', tool, file], { encoding: 'utf8' });
+  const env = Object.fromEntries(
+    dump
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  Object.assign(process.env, env);
+  return env;
 }
