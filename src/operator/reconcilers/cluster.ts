@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { GROUP_VERSION, type GlusterCluster } from '../../api/index.ts';
-import { isConditionTrue, setConditions, standardConditions, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
+import { isConditionTrue, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
 import { glusterdDaemonSetName, renderGlusterdDaemonSet } from '../../deploy/glusterd-daemonset.ts';
 import { poolList } from '../../gluster/commands/gluster.ts';
 import { isRetryable } from '../../gluster/errors.ts';
@@ -10,6 +10,7 @@ import { TOPOLOGY_GENERATION_ANNOTATION } from '../../topology/rebuild/observe.t
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { syncCluster } from '../topology-sync.ts';
 
@@ -165,14 +166,13 @@ async function finalizeCluster(ctx: ReconcileContext, cluster: GlusterCluster, v
   return;
 }
 
-async function writeStatus(
+/** This kind's status write: the shared one (status.ts) with this kind's client. */
+function writeStatus(
   ctx: ReconcileContext,
-  cluster: GlusterCluster,
+  object: GlusterCluster,
   phase: Phase,
-  extra: Partial<NonNullable<GlusterCluster['status']>> = {},
+  fields: Partial<NonNullable<GlusterCluster['status']>> = {},
   conditions: ConditionUpdate[] = [],
 ): Promise<void> {
-  const generation = cluster.metadata.generation ?? 0;
-  const next = setConditions(cluster.status?.conditions, [...standardConditions(phase), ...conditions], generation, new Date(ctx.clock.now()));
-  await ctx.clusters.patchStatus(cluster.metadata.namespace ?? 'default', cluster.metadata.name, { ...extra, observedGeneration: generation, conditions: next });
+  return writeObjectStatus(ctx.clusters, ctx.clock, object, phase, fields, conditions);
 }

@@ -1,6 +1,6 @@
 import type { GlusterCluster, GlusterNode } from '../../api/index.ts';
-import type { Condition } from '../../api/common.ts';
-import { setConditions, standardConditions, type Phase } from '../../controller/conditions.ts';
+import type { ConditionUpdate, Phase } from '../../controller/conditions.ts';
+import { errorMessage } from '../../controller/manager.ts';
 import { NodeCommandError, isRetryable } from '../../gluster/errors.ts';
 import { failureReason } from '../../gluster/executor.ts';
 import { peerProbe, poolList } from '../../gluster/commands/gluster.ts';
@@ -10,6 +10,7 @@ import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDev
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { filesystemSize } from '../node-commands.ts';
 import { syncDevice, syncNode } from '../topology-sync.ts';
@@ -52,8 +53,8 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
     pool = await access.executor.run(target, poolList());
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    await writeStatus(ctx, node, { state: 'failed', reason: 'Unreachable', message: describe(error) });
-    await ctx.events.warning(node, 'Unreachable', describe(error));
+    await writeStatus(ctx, node, { state: 'failed', reason: 'Unreachable', message: errorMessage(error) });
+    await ctx.events.warning(node, 'Unreachable', errorMessage(error));
     return { requeueAfterMs: REQUEUE.unreachable };
   }
   const peerUUID = pool.find((peer) => peer.isLocal)?.uuid;
@@ -195,17 +196,14 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   return;
 }
 
-async function writeStatus(
-  ctx: ReconcileContext,
-  node: GlusterNode,
-  phase: Phase,
-  extra: Partial<NonNullable<GlusterNode['status']>> = {},
-): Promise<void> {
-  const generation = node.metadata.generation ?? 0;
-  const conditions: Condition[] = setConditions(node.status?.conditions, standardConditions(phase), generation, new Date(ctx.clock.now()));
-  await ctx.nodes.patchStatus(node.metadata.namespace ?? 'default', node.metadata.name, { ...extra, observedGeneration: generation, conditions });
-}
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** This kind's status write: the shared one (status.ts) with this kind's client. */
+function writeStatus(
+  ctx: ReconcileContext,
+  object: GlusterNode,
+  phase: Phase,
+  fields: Partial<NonNullable<GlusterNode['status']>> = {},
+  conditions: ConditionUpdate[] = [],
+): Promise<void> {
+  return writeObjectStatus(ctx.nodes, ctx.clock, object, phase, fields, conditions);
 }

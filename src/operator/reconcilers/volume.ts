@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
-import { isConditionTrue, setConditions, standardConditions, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
+import { isConditionTrue, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
 import {
   volumeAddBrick,
   volumeCreate,
@@ -36,6 +36,7 @@ import { formatBytes, parseQuantity } from '../../topology/sizing.ts';
 import { seededRandom } from '../../topology/random.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { syncCluster } from '../topology-sync.ts';
 import {
@@ -325,14 +326,13 @@ async function fail(ctx: ReconcileContext, volume: GlusterVolume, reason: string
   return { requeueAfterMs };
 }
 
-async function writeStatus(
+/** This kind's status write: the shared one (status.ts) with this kind's client. */
+function writeStatus(
   ctx: ReconcileContext,
-  volume: GlusterVolume,
+  object: GlusterVolume,
   phase: Phase,
-  extra: Partial<NonNullable<GlusterVolume['status']>> = {},
+  fields: Partial<NonNullable<GlusterVolume['status']>> = {},
   conditions: ConditionUpdate[] = [],
 ): Promise<void> {
-  const generation = volume.metadata.generation ?? 0;
-  const next = setConditions(volume.status?.conditions, [...standardConditions(phase), ...conditions], generation, new Date(ctx.clock.now()));
-  await ctx.volumes.patchStatus(volume.metadata.namespace ?? 'default', volume.metadata.name, { ...extra, observedGeneration: generation, conditions: next });
+  return writeObjectStatus(ctx.volumes, ctx.clock, object, phase, fields, conditions);
 }
