@@ -1,4 +1,5 @@
 import type { NodeCommand } from '../gluster/commands/command.ts';
+import { assertAbsolutePath, mkdirP } from '../gluster/commands/fs.ts';
 import type { NodeTarget } from '../gluster/transport.ts';
 
 /**
@@ -89,4 +90,11 @@ export function assertBrickId(id: string): void {
 
 export function joinPath(root: string, ...parts: string[]): string {
   return [root.replace(/\/+$/, ''), ...parts].join('/');
+}
+
+/** LoopFile and Directory bricks share their "device": a root directory, created if missing; no capacity known. */
+export async function prepareDirectoryRoot(runner: NodeRunner, node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> {
+  assertAbsolutePath(device.path);
+  await runner.run(node, mkdirP(device.path));
+  return { location: device.path, sizeBytes: null, freeBytes: null, extentSizeBytes: null };
 }

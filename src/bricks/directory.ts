@@ -1,6 +1,6 @@
 import * as fs from '../gluster/commands/fs.ts';
 import type { NodeTarget } from '../gluster/transport.ts';
-import { assertBrickId, joinPath, type BrickBackend, type BrickRecord, type BrickRequest, type DeviceRequest, type NodeRunner, type PreparedDevice } from './backend.ts';
+import { assertBrickId, joinPath, prepareDirectoryRoot, type BrickBackend, type BrickRecord, type BrickRequest, type DeviceRequest, type NodeRunner, type PreparedDevice } from './backend.ts';
 import { ensureBrickDirectory } from './xfs-mount.ts';
 
 /**
@@ -16,10 +16,8 @@ export class DirectoryBrickBackend implements BrickBackend {
     this.#runner = runner;
   }
 
-  async prepareDevice(node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> {
-    fs.assertAbsolutePath(device.path);
-    await this.#runner.run(node, fs.mkdirP(device.path));
-    return { location: device.path, sizeBytes: null, freeBytes: null, extentSizeBytes: null };
+  prepareDevice(node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> {
+    return prepareDirectoryRoot(this.#runner, node, device);
   }
 
   async createBrick(node: NodeTarget, request: BrickRequest): Promise<BrickRecord> {
