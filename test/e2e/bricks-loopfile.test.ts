@@ -12,6 +12,7 @@ import { ClusterExecutor } from '../../src/gluster/executor.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
 import type { NodeTarget } from '../../src/gluster/transport.ts';
 import { eventually } from '../support/kube.ts';
+import { waitForPool } from '../support/pool.ts';
 import { TestbedSshTransport } from '../support/ssh-transport.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
@@ -41,13 +42,7 @@ describe('loop-file brick backend on the test bed', function () {
     // A volume create staged while a peer is still joining fails AND leaves the volume-id xattr on the local
     // brick, so wait until every node sees the whole pool in 'Peer in Cluster' (probing is idempotent).
     for (const node of nodes.slice(1)) await executor.run(first, g.peerProbe(node.manageAddress));
-    for (const node of nodes) {
-      await eventually(`${node.name} sees the pool`, async () => {
-        const pool = await executor.run(node, g.poolList());
-        const peers = await executor.run(node, g.peerStatus());
-        return pool.length >= 3 && pool.every((p) => p.connected) && peers.every((p) => p.state === 'Peer in Cluster') ? pool : undefined;
-      }, 60_000);
-    }
+    await waitForPool(executor, nodes);
   });
 
   after(async function () {

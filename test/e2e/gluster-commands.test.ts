@@ -11,6 +11,7 @@ import { ClusterExecutor, runNodeCommand } from '../../src/gluster/executor.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
 import type { NodeTarget } from '../../src/gluster/transport.ts';
 import { eventually } from '../support/kube.ts';
+import { waitForPool } from '../support/pool.ts';
 import { TestbedSshTransport } from '../support/ssh-transport.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
@@ -87,13 +88,7 @@ describe('gluster command layer on the test bed', function () {
       return pool.length >= 3 && pool.every((p) => p.connected) ? pool : undefined;
     });
     // Membership reaches the other glusterds asynchronously: wait until every node sees the whole pool.
-    for (const node of nodes) {
-      await eventually(`${node.name} sees the pool`, async () => {
-        const pool = await executor.run(node, g.poolList());
-        const peers = await executor.run(node, g.peerStatus());
-        return pool.length >= 3 && pool.every((p) => p.connected) && peers.every((p) => p.state === 'Peer in Cluster') ? pool : undefined;
-      }, 60_000);
-    }
+    await waitForPool(executor, nodes);
     const peers = await executor.run(first, g.peerStatus());
     expect(peers.map((p) => p.hostname)).to.include.members(nodes.slice(1).map((n) => n.manageAddress));
     expect(peers.every((p) => p.state === 'Peer in Cluster')).to.equal(true);
