@@ -10,6 +10,7 @@ import { startOperator, type RunningOperator } from './operator/operator.ts';
 import { systemClock } from './runtime/clock.ts';
 import { startHealthServer } from './runtime/health.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
+import { retryUntilStarted } from './runtime/retry-start.ts';
 import { createLogger } from './runtime/logger.ts';
 
 const config = loadOperatorConfig(process.env);
@@ -27,14 +28,23 @@ const health = await startHealthServer(config.healthPort, [
 ], config.healthHost);
 logger.info('health endpoints up', { port: config.healthPort });
 
+/**
+ * Starting fails for reasons that pass: the apiserver answering 429 "storage is (re)initializing" right
+ * after the CRDs were applied, a restarting apiserver, a topology start-up that refuses until the cluster
+ * can be observed. Exiting on them would make a crash loop; the leader retries with capped backoff instead
+ * (and stays not-ready meanwhile), until it starts or loses the lease.
+ */
+const STARTUP_BACKOFF = { baseMs: 1_000, maxMs: 30_000 };
+const stopStarting = new AbortController();
+
 function lead(): void {
   starting = (async () => {
-    try {
-      running = await startOperator({ config, kubeConfig, logger, clock: systemClock });
-    } catch (error) {
-      logger.error('operator failed to start', { error: error instanceof Error ? error.message : String(error) });
-      await shutdown(1);
-    }
+    running = await retryUntilStarted(() => startOperator({ config, kubeConfig, logger, clock: systemClock }), {
+      backoff: STARTUP_BACKOFF,
+      signal: stopStarting.signal,
+      onFailure: (error, attempt, retryInMs) =>
+        logger.error('operator failed to start; retrying', { error: error instanceof Error ? error.message : String(error), attempt, retryInMs }),
+    });
   })();
 }
 
@@ -66,6 +76,7 @@ else lead();
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
+  stopStarting.abort();
   logger.info('shutting down', { code });
   await starting?.catch(() => undefined);
   await running?.stop().catch((error: unknown) => logger.error('shutdown error', { error: String(error) }));

@@ -57,87 +57,98 @@ export async function startOperator(options: {
     events: core,
     log: (level, message, fields) => logger.log(level, message, fields),
   });
-  const outcome = await topology.start();
-  logger.info('topology ready', { reason: outcome.reason, message: outcome.message, generation: outcome.generation });
+  // A start that fails part way (the apiserver busy, the cluster not observable yet) leaves nothing
+  // running behind it: the caller retries with a fresh start.
+  let manager: ControllerManager | undefined;
+  try {
+    const outcome = await topology.start();
+    logger.info('topology ready', { reason: outcome.reason, message: outcome.message, generation: outcome.generation });
 
-  const context: ReconcileContext = {
-    kubeConfig,
-    ...clients,
-    topology,
-    topologyCondition: outcome.condition,
-    access,
-    events: new KubeEventRecorder(kubeConfig, {
-      controller: 'gluster-operator',
-      instance: config.identity,
-      onError: (error) => logger.warn('event not recorded', { error: String(error) }),
-    }),
-    logger,
-    clock,
-    random: Math.random,
-  };
-
-  const source = (client: (typeof clients)[keyof typeof clients]): WatchSource => ({
-    name: client.plural,
-    path: client.watchPath(config.watchNamespace),
-    list: () => client.rawList(config.watchNamespace),
-  });
-  const byCluster = (object: k8s.KubernetesObject) => {
-    const spec = (object as { spec?: { cluster?: string } }).spec;
-    return spec?.cluster ? [`${object.metadata?.namespace}/${spec.cluster}`] : [];
-  };
-  const nodesOfVolume = (object: k8s.KubernetesObject) => {
-    const bricks = (object as { status?: { bricks?: Array<{ node?: string }> } }).status?.bricks ?? [];
-    return [...new Set(bricks.map((brick) => brick.node).filter(Boolean))].map((node) => `${object.metadata?.namespace}/${node}`);
-  };
-  const controllers: ControllerDefinition[] = [
-    {
-      name: 'glustercluster',
-      concurrency: 2,
-      reconcile: (key) => reconcileCluster(context, key),
-      primary: source(clients.clusters),
-      related: [
-        { source: source(clients.nodes), toKeys: byCluster },
-        { source: source(clients.volumes), toKeys: byCluster },
-      ],
-    },
-    {
-      name: 'glusternode',
-      concurrency: 4,
-      reconcile: (key) => reconcileNode(context, key),
-      primary: source(clients.nodes),
-      // A volume's bricks change the free space and brick counts its nodes report.
-      related: [{ source: source(clients.volumes), toKeys: nodesOfVolume }],
-    },
-    {
-      name: 'glustervolume',
-      concurrency: 4,
-      reconcile: (key) => reconcileVolume(context, key),
-      primary: source(clients.volumes),
-    },
-    // Dynamic provisioning: PVCs of our StorageClasses become GlusterVolumes (above) and pre-bound PVs.
-    ...createProvisionerControllers({
+    const context: ReconcileContext = {
       kubeConfig,
-      events: context.events,
+      ...clients,
+      topology,
+      topologyCondition: outcome.condition,
+      access,
+      events: new KubeEventRecorder(kubeConfig, {
+        controller: 'gluster-operator',
+        instance: config.identity,
+        onError: (error) => logger.warn('event not recorded', { error: String(error) }),
+      }),
       logger,
       clock,
-      volumes: clients.volumes,
-      defaultVolumeNamespace: config.namespace,
-      ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
-    }),
-    ...(options.extraControllers?.(context) ?? []),
-  ];
-  const manager = new ControllerManager({ kubeConfig, clock, logger, resyncMs: config.resyncMs });
-  await manager.start(controllers);
-  logger.info('controllers started', { controllers: controllers.map((c) => c.name) });
+      random: Math.random,
+    };
 
-  return {
-    context,
-    hasSynced: () => manager.hasSynced,
-    stop: async () => {
-      await manager.stop();
-      await topology.flush().catch((error: unknown) => logger.error('last topology backup failed', { error: String(error) }));
-      await topology.stop();
-      await access.closeAll();
-    },
-  };
+    const source = (client: (typeof clients)[keyof typeof clients]): WatchSource => ({
+      name: client.plural,
+      path: client.watchPath(config.watchNamespace),
+      list: () => client.rawList(config.watchNamespace),
+    });
+    const byCluster = (object: k8s.KubernetesObject) => {
+      const spec = (object as { spec?: { cluster?: string } }).spec;
+      return spec?.cluster ? [`${object.metadata?.namespace}/${spec.cluster}`] : [];
+    };
+    const nodesOfVolume = (object: k8s.KubernetesObject) => {
+      const bricks = (object as { status?: { bricks?: Array<{ node?: string }> } }).status?.bricks ?? [];
+      return [...new Set(bricks.map((brick) => brick.node).filter(Boolean))].map((node) => `${object.metadata?.namespace}/${node}`);
+    };
+    const controllers: ControllerDefinition[] = [
+      {
+        name: 'glustercluster',
+        concurrency: 2,
+        reconcile: (key) => reconcileCluster(context, key),
+        primary: source(clients.clusters),
+        related: [
+          { source: source(clients.nodes), toKeys: byCluster },
+          { source: source(clients.volumes), toKeys: byCluster },
+        ],
+      },
+      {
+        name: 'glusternode',
+        concurrency: 4,
+        reconcile: (key) => reconcileNode(context, key),
+        primary: source(clients.nodes),
+        // A volume's bricks change the free space and brick counts its nodes report.
+        related: [{ source: source(clients.volumes), toKeys: nodesOfVolume }],
+      },
+      {
+        name: 'glustervolume',
+        concurrency: 4,
+        reconcile: (key) => reconcileVolume(context, key),
+        primary: source(clients.volumes),
+      },
+      // Dynamic provisioning: PVCs of our StorageClasses become GlusterVolumes (above) and pre-bound PVs.
+      ...createProvisionerControllers({
+        kubeConfig,
+        events: context.events,
+        logger,
+        clock,
+        volumes: clients.volumes,
+        defaultVolumeNamespace: config.namespace,
+        ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+      }),
+      ...(options.extraControllers?.(context) ?? []),
+    ];
+    manager = new ControllerManager({ kubeConfig, clock, logger, resyncMs: config.resyncMs });
+    await manager.start(controllers);
+    const started = manager;
+    logger.info('controllers started', { controllers: controllers.map((c) => c.name) });
+
+    return {
+      context,
+      hasSynced: () => started.hasSynced,
+      stop: async () => {
+        await started.stop();
+        await topology.flush().catch((error: unknown) => logger.error('last topology backup failed', { error: String(error) }));
+        await topology.stop();
+        await access.closeAll();
+      },
+    };
+  } catch (error) {
+    await manager?.stop().catch(() => undefined);
+    await topology.stop().catch(() => undefined);
+    await access.closeAll().catch(() => undefined);
+    throw error;
+  }
 }

@@ -1,13 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, DRIVER_NAME } from '../../src/api/index.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { eventually, kubeConfig, kubectl } from '../support/kube.ts';
 import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
-import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
+import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
@@ -24,61 +22,34 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
   const nodes = env.TESTBED_NODES.slice(0, 3);
   const config = kubeConfig();
   const core = config.makeApiClient(k8s.CoreV1Api);
-  const storage = config.makeApiClient(k8s.StorageV1Api);
-  let storageNamespace: Awaited<ReturnType<typeof createTestNamespace>>;
-  let appNamespace: Awaited<ReturnType<typeof createTestNamespace>>;
-  let storageClass: string;
+  let cluster: ProvisioningCluster;
   let plugin: CsiPluginProcess | undefined;
   let target: string | undefined;
-  let brickRoot: string;
 
-  const claim = () => core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: appNamespace.name });
+  const claim = () => core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: cluster.appNamespace });
 
   before(async () => {
-    storageNamespace = await createTestNamespace('storage');
-    appNamespace = await createTestNamespace('app');
-    brickRoot = `${env.TESTBED_BRICK_ROOT}/${storageNamespace.name}`;
-    storageClass = `gluster-${storageNamespace.name}`;
-    await kubectl(['-n', storageNamespace.name, 'create', 'secret', 'generic', 'gluster-ssh', `--from-file=ssh-privatekey=${env.TESTBED_SSH_KEY}`]);
-    const dir = mkdtempSync(join(tmpdir(), 'provisioning-e2e-'));
-    writeFileSync(
-      join(dir, 'topology.yaml'),
-      await importTopology(testbedHeketiTopology(nodes, []), ['--cluster', 'main', '--namespace', storageNamespace.name, '--brick-backend', 'LoopFile', '--directory-root', brickRoot]),
-    );
-    await kubectl(['apply', '-f', join(dir, 'topology.yaml')]);
-    rmSync(dir, { recursive: true });
-    await storage.createStorageClass({
-      body: {
-        metadata: { name: storageClass },
-        provisioner: DRIVER_NAME,
-        parameters: { clusterid: 'main', clusternamespace: storageNamespace.name, volumetype: 'replicate:3', gidMin: '40000', gidMax: '40100' },
-        reclaimPolicy: 'Delete',
-        allowVolumeExpansion: true,
-        volumeBindingMode: 'Immediate',
+    cluster = await setUpProvisioningCluster({
+      env,
+      nodes,
+      prefix: 'e2e',
+      cluster: 'main',
+      brickBackend: 'LoopFile',
+      storageClassParameters: { gidMin: '40000', gidMax: '40100' },
+      allowVolumeExpansion: true,
+      healthPortBase: 19100,
+      cleanBricks: async (brickRoot) => {
+        for (const node of nodes) {
+          await sshRun(node, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^$0/"); do umount -l "$m"; done; for f in "$0"/*.img; do [ -e "$f" ] && losetup -j "$f" -O NAME -n | xargs -r -n1 losetup -d; done; rm -rf "$0"', brickRoot]);
+        }
       },
     });
-    await startOperatorProcess('operator-provisioning', 19100 + Math.floor(Math.random() * 200));
   });
 
   after(async () => {
     if (target) await sshlessUnmount(target);
     await plugin?.stop();
-    await kubectl(['-n', appNamespace.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
-    await eventually('provisioned GlusterVolumes gone', async () => {
-      const { stdout } = await kubectl(['-n', storageNamespace.name, 'get', 'glustervolumes', '-o', 'name']);
-      return stdout.trim() === '' ? true : undefined;
-    }, 120_000).catch(() => undefined);
-    await kubectl(['-n', storageNamespace.name, 'delete', 'glustervolumes,glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
-    await killAllOperators();
-    await kubectl(['delete', 'storageclass', storageClass, '--ignore-not-found'], { allowFailure: true });
-    for (const node of nodes) {
-      await sshRun(node, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^$0/"); do umount -l "$m"; done; for f in "$0"/*.img; do [ -e "$f" ] && losetup -j "$f" -O NAME -n | xargs -r -n1 losetup -d; done; rm -rf "$0"', brickRoot]);
-    }
-    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
-    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
-    await appNamespace?.remove();
-    await storageNamespace?.remove();
-    removeOperatorKubeconfig();
+    await cluster?.tearDown();
   });
 
   async function sshlessUnmount(path: string): Promise<void> {
@@ -89,22 +60,22 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
 
   it('a PVC becomes a real Gluster volume and a CSI PV that the real PV binder binds', async () => {
     await core.createNamespacedPersistentVolumeClaim({
-      namespace: appNamespace.name,
+      namespace: cluster.appNamespace,
       body: {
         metadata: { name: 'data' },
-        spec: { storageClassName: storageClass, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
+        spec: { storageClassName: cluster.storageClass, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
       },
     });
     const bound = await eventually('PVC Bound', async () => ((await claim()).status?.phase === 'Bound' ? await claim() : undefined), 180_000);
     const pv = await core.readPersistentVolume({ name: bound.spec!.volumeName! });
     expect(pv.spec?.csi?.driver).to.equal(DRIVER_NAME);
-    expect(pv.spec?.claimRef).to.include({ namespace: appNamespace.name, name: 'data' });
+    expect(pv.spec?.claimRef).to.include({ namespace: cluster.appNamespace, name: 'data' });
     expect(pv.metadata?.annotations?.['pv.beta.kubernetes.io/gid']).to.match(/^400\d\d$/);
     const glusterName = pv.spec!.csi!.volumeAttributes!.glusterVolumeName!;
     const info = await sshCheck(nodes[0]!, ['gluster', '--mode=script', 'volume', 'info', glusterName]);
     expect(info).to.match(/Number of Bricks: 1 x 3 = 3/).and.match(/Status: Started/);
     // The GlusterVolume lives with its cluster, not in the application namespace.
-    const { stdout } = await kubectl(['-n', storageNamespace.name, 'get', 'glustervolume', pv.metadata!.name!, '-o', 'name']);
+    const { stdout } = await kubectl(['-n', cluster.storageNamespace, 'get', 'glustervolume', pv.metadata!.name!, '-o', 'name']);
     expect(stdout.trim()).to.equal(`glustervolume.${API_GROUP}/${pv.metadata!.name}`);
   });
 
@@ -121,7 +92,7 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
     });
     writeFileSync(join(target, 'from-a-pod.txt'), 'provisioned and mounted\n');
     expect(readFileSync(join(target, 'from-a-pod.txt'), 'utf8')).to.equal('provisioned and mounted\n');
-    const volume = JSON.parse((await kubectl(['-n', storageNamespace.name, 'get', 'glustervolume', pv.metadata!.name!, '-o', 'json'])).stdout);
+    const volume = JSON.parse((await kubectl(['-n', cluster.storageNamespace, 'get', 'glustervolume', pv.metadata!.name!, '-o', 'json'])).stdout);
     for (const brick of volume.status.bricks as Array<{ path: string }>) {
       const [host, path] = brick.path.split(':') as [string, string];
       expect(await sshCheck(host, ['cat', `${path}/from-a-pod.txt`]), brick.path).to.equal('provisioned and mounted\n');
@@ -132,7 +103,7 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
 
   it('a larger PVC request grows the Gluster volume, then the PV, then the PVC status', async () => {
     await core.patchNamespacedPersistentVolumeClaim(
-      { name: 'data', namespace: appNamespace.name, body: { spec: { resources: { requests: { storage: '2Gi' } } } } },
+      { name: 'data', namespace: cluster.appNamespace, body: { spec: { resources: { requests: { storage: '2Gi' } } } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     const grown = await eventually('PVC capacity 2Gi', async () => {
@@ -148,7 +119,7 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
   it('deleting the PVC (reclaim policy Delete) removes PV, GlusterVolume and the Gluster volume', async () => {
     const pvName = (await claim()).spec!.volumeName!;
     const glusterName = (await core.readPersistentVolume({ name: pvName })).spec!.csi!.volumeAttributes!.glusterVolumeName!;
-    await core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: appNamespace.name });
+    await core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: cluster.appNamespace });
     await eventually('PV gone', async () => {
       try {
         await core.readPersistentVolume({ name: pvName });
