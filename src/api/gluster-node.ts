@@ -45,7 +45,18 @@ export const glusterNodeSpecSchema = z
     state: z
       .enum(['Online', 'Offline', 'Failed'])
       .default('Online')
-      .describe('Online takes new bricks; Offline takes none but keeps its bricks; Failed asks the operator to move its bricks away.'),
+      .describe(
+        'Online takes new bricks; Offline takes none but keeps its bricks; Failed asks the operator to move its bricks to other nodes ' +
+          '(replace-brick, then self-heal), as deleting the node does.',
+      ),
+    forceRemoval: z
+      .boolean()
+      .default(false)
+      .describe(
+        'For a server that is gone for good. Its bricks are still replaced on other nodes, but deletion (or state Failed) does not wait ' +
+          'for self-heal to fill them, and the remains of the old bricks are left on the server when it cannot be reached. Never removes ' +
+          'a brick that has no replacement: a volume that cannot be moved keeps the deletion waiting.',
+      ),
   })
   .describe('Desired state of one Gluster server.');
 
@@ -79,6 +90,15 @@ export const glusterNodeStatusSchema = z
       .describe('Per-device size, free space and brick count.'),
     readyDevices: z.number().int().min(0).optional().describe('Devices in state Ready.'),
     bricks: z.number().int().min(0).optional().describe('Bricks on this node.'),
+    evacuation: z
+      .object({
+        remainingBricks: z.number().int().min(0).describe('Bricks still on this node, including replaced ones whose remains are not removed yet.'),
+        healingVolumes: z.array(z.string()).max(4096).optional().describe('Volumes whose new bricks self-heal is still filling.'),
+        blockedVolumes: z.array(z.string()).max(4096).optional().describe('Volumes whose bricks cannot be moved; the Ready condition says why.'),
+        message: z.string().max(4096).optional().describe('What the evacuation is doing or waiting for.'),
+      })
+      .optional()
+      .describe('Progress of moving this node\'s bricks away (node deleted, or spec.state Failed).'),
   })
   .describe('Observed state of the node, written only by the operator.');
 

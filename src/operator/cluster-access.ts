@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { GlusterCluster, GlusterNode } from '../api/index.ts';
 import { selectBrickBackend, type BrickBackend } from '../bricks/index.ts';
+import { serializedPerBrick } from '../bricks/serialized.ts';
 import { ClusterExecutor } from '../gluster/executor.ts';
 import type { MutationQueue } from '../gluster/mutation-queue.ts';
 import type { NodeTarget, Transport } from '../gluster/transport.ts';
-import { BRICK_MOUNT_ROOT } from '../topology/model.ts';
+import { BRICK_MOUNT_ROOT, objectNameOf, type TopologyNode } from '../topology/model.ts';
 import { GlusterNodeStatusHostKeyStore } from '../transport/host-key-store.ts';
 import { DaemonSetPodFinder, KubeExecTransport } from '../transport/kube-exec.ts';
 import { SshTransport } from '../transport/ssh.ts';
@@ -24,6 +25,11 @@ export interface ClusterAccess {
 
 export function nodeTarget(node: GlusterNode): NodeTarget {
   return { name: node.metadata.name, manageAddress: node.spec.manageAddress };
+}
+
+/** The same target from the topology database's record (NodeTarget names are GlusterNode names). */
+export function topologyNodeTarget(node: TopologyNode): NodeTarget {
+  return { name: objectNameOf(node.name), manageAddress: node.manage };
 }
 
 /** A missing or unusable SSH Secret: permanent until the user fixes it, reported on the cluster. */
@@ -57,7 +63,7 @@ export class ClusterAccessPool {
     await cached?.access.transport.close();
     const transport = build();
     const executor = new ClusterExecutor({ transport, queue: this.queue, clusterKey: key });
-    const backend = selectBrickBackend(cluster.spec.brickBackend, executor, { mountRoot: BRICK_MOUNT_ROOT });
+    const backend = serializedPerBrick(selectBrickBackend(cluster.spec.brickBackend, executor, { mountRoot: BRICK_MOUNT_ROOT }));
     const access = { transport, executor, backend };
     this.cache.set(key, { fingerprint, access });
     return access;

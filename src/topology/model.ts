@@ -85,6 +85,18 @@ export const brickSchema = z.object({
 });
 export type TopologyBrick = z.infer<typeof brickSchema>;
 
+/**
+ * A brick taken out of its volume by a replacement (replace-brick) whose remains on its old node are still
+ * to be removed. It takes no space in the accounting: its node is leaving.
+ */
+export const retiredBrickSchema = brickSchema.extend({
+  /** Id of the brick that took its place in the volume. */
+  replacedBy: brickSchema.shape.id,
+  /** When a full self-heal was started for the replacement (disperse volumes wait a settle time after it). */
+  fullHealStartedAt: z.iso.datetime().optional(),
+});
+export type RetiredBrick = z.infer<typeof retiredBrickSchema>;
+
 export const durabilitySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('None') }),
   z.object({ type: z.literal('Replicate'), replica: z.number().int().min(2).max(16), arbiter: z.boolean() }),
@@ -108,6 +120,8 @@ export const volumeSchema = z.object({
   gid: z.number().int().min(0).optional(),
   options: z.record(z.string(), z.string()).optional(),
   bricks: z.array(brickSchema),
+  /** Bricks replaced while their node was evacuated, until their remains are removed. */
+  retiredBricks: z.array(retiredBrickSchema).optional(),
 });
 export type TopologyVolume = z.infer<typeof volumeSchema>;
 
@@ -455,10 +469,12 @@ export function setDeviceState(db: TopologyDatabase, id: string, state: EntitySt
   return result;
 }
 
-/** Removes a device without bricks. */
+/** Removes a device without bricks (also without retired bricks whose remains are still on it). */
 export function removeDevice(db: TopologyDatabase, id: string): TopologyDatabase {
   requireDevice(db, id);
   if (deviceBrickCount(db, id) > 0) throw new TopologyError(`device ${id} still has ${deviceBrickCount(db, id)} bricks; move them first`);
+  const retired = db.volumes.find((v) => v.retiredBricks?.some((b) => b.device === id));
+  if (retired) throw new TopologyError(`device ${id} still holds the remains of a replaced brick of volume ${retired.name}`);
   const result = next(db, { devices: db.devices.filter((d) => d.id !== id) });
   carryUsage(db, result);
   return result;
@@ -598,6 +614,9 @@ function integrityProblems(db: {
       const cluster = deviceCluster.get(b.device);
       if (cluster === undefined) problems.push({ message: `brick ${b.id}: unknown device ${b.device}`, path: ['volumes', i, 'bricks', j, 'device'] });
       else if (cluster !== v.cluster) problems.push({ message: `brick ${b.id}: device ${b.device} is outside cluster ${v.cluster}`, path: ['volumes', i, 'bricks', j, 'device'] });
+    });
+    v.retiredBricks?.forEach((b, j) => {
+      if (!deviceCluster.has(b.device)) problems.push({ message: `retired brick ${b.id}: unknown device ${b.device}`, path: ['volumes', i, 'retiredBricks', j, 'device'] });
     });
   });
   return problems;

@@ -10,6 +10,7 @@ import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from 
 import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
+import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { ensureDaemon, stopDaemon } from '../support/testbed-nodes.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -94,15 +95,8 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     await kubectl(['-n', namespace.name, 'delete', 'glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
     await cleaner.stop();
     await killAllOperators();
-    for (const node of nodes) {
-      const list = (await sshRun(node, gluster('volume', 'list'))).stdout.split('\n').filter((v) => v.startsWith(`${namespace.name}_`));
-      for (const leftover of list) {
-        await sshRun(node, gluster('volume', 'stop', leftover, 'force'));
-        await sshRun(node, gluster('volume', 'delete', leftover));
-      }
-      // Loop-file bricks: unmount, detach, remove.
-      await sshRun(node, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^$0/"); do umount -l "$m"; done; for f in "$0"/*.img; do [ -e "$f" ] && losetup -j "$f" -O NAME -n | xargs -r -n1 losetup -d; done; rm -rf "$0"', brickRoot]);
-    }
+    await removeLeftoverVolumes(nodes, `${namespace.name}_`);
+    await removeBrickRoot(nodes, brickRoot);
     // The operator's topology backup lives in its namespace; drop it so the next run starts clean.
     await kubectl(['-n', 'gluster-operator', 'delete', 'secrets,leases', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
     await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });

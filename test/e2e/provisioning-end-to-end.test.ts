@@ -6,7 +6,8 @@ import { API_GROUP, DRIVER_NAME } from '../../src/api/index.ts';
 import { eventually, kubeConfig, kubectl } from '../support/kube.ts';
 import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
 import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
-import { sshCheck, sshRun } from '../support/ssh.ts';
+import { removeBrickRoot } from '../support/brick-cleanup.ts';
+import { sshCheck } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
 /**
@@ -38,11 +39,7 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
       storageClassParameters: { gidMin: '40000', gidMax: '40100' },
       allowVolumeExpansion: true,
       healthPortBase: 19100,
-      cleanBricks: async (brickRoot) => {
-        for (const node of nodes) {
-          await sshRun(node, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^$0/"); do umount -l "$m"; done; for f in "$0"/*.img; do [ -e "$f" ] && losetup -j "$f" -O NAME -n | xargs -r -n1 losetup -d; done; rm -rf "$0"', brickRoot]);
-        }
-      },
+      cleanBricks: (brickRoot) => removeBrickRoot(nodes, brickRoot),
     });
   });
 

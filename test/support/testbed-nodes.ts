@@ -67,3 +67,21 @@ export async function ensureDaemon(index: number, daemon: NodeDaemon): Promise<v
     (await nodeExec(index, ['ss', '-Htln', `( sport = :${DAEMONS[daemon].port} )`])).trim() ? true : undefined,
   );
 }
+
+/**
+ * Makes a node unreachable over SSH for everyone, including clients with a pooled connection: stops the
+ * listening sshd and the session processes it forked (a stopped listener alone leaves live sessions).
+ */
+export async function cutOffSsh(index: number): Promise<void> {
+  const listener = pidFromFile(join(nodeDir(index), 'run', 'sshd.pid'));
+  if (!listener) throw new Error(`sshd of node ${index} is not running`);
+  const { stdout } = await execFileAsync('pgrep', ['-P', String(listener)]).catch(() => ({ stdout: '' }));
+  await stopDaemon(index, 'sshd');
+  for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}

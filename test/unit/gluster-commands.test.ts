@@ -69,6 +69,18 @@ describe('gluster argv builders', () => {
     expect(g.volumeRebalanceStatus('v').argv).to.deep.equal([...GLUSTER, 'volume', 'rebalance', 'v', 'status']);
     expect(g.volumeRebalanceStatus('v').mutatesCluster).to.equal(false);
   });
+
+  it('heal full and crawl statistics: text commands (they have no --xml form), judged by exit code', () => {
+    const full = g.volumeHealFull('v');
+    expect(full.argv).to.deep.equal(['gluster', '--mode=script', 'volume', 'heal', 'v', 'full']);
+    expect(full).to.include({ outcome: 'exit-code', mutatesCluster: true });
+    const statistics = g.volumeHealStatistics('v');
+    expect(statistics.argv).to.deep.equal(['gluster', '--mode=script', 'volume', 'heal', 'v', 'statistics']);
+    expect(statistics.okExitCodes).to.deep.equal([0, 1]);
+    // Exit 1 (a disperse volume, or daemons restarting): no statistics, not an error.
+    expect(statistics.parse('', 1)).to.equal(null);
+    expect(() => g.volumeHealFull('v; rm -rf /')).to.throw();
+  });
 });
 
 describe('LVM and filesystem argv builders', () => {

@@ -1,5 +1,6 @@
 import { parseCliOkXml, parseTaskIdXml, parseVolumeRefXml, type GlusterCliOk } from '../parsers/cli-result.ts';
 import { parseHealInfoXml, type GlusterHealBrick } from '../parsers/heal-info.ts';
+import { parseHealStatistics, type BrickCrawlStatistics } from '../parsers/heal-statistics.ts';
 import { parsePeerStatusXml, type GlusterPeer } from '../parsers/peer-status.ts';
 import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, type RebalanceStatus } from '../parsers/rebalance-status.ts';
 import { parseVolumeInfoXml, type GlusterVolumeInfo } from '../parsers/volume-info.ts';
@@ -151,6 +152,29 @@ export function volumeStatus(name?: string, options: { detail?: boolean } = {}):
 export function volumeHealInfo(name: string): NodeCommand<GlusterHealBrick[]> {
   assertName('volume name', name);
   return query(['volume', 'heal', name, 'info'], parseHealInfoXml, 120_000);
+}
+
+/**
+ * Starts a full self-heal crawl: every entry of the healthy bricks is compared with the others, so a brick
+ * that replace-brick just put in gets everything even if the index missed it. Text output only; it fails
+ * (exit 1, "Commit failed on …") while a self-heal daemon is still restarting, which is worth retrying.
+ */
+export function volumeHealFull(name: string): NodeCommand<void> {
+  assertName('volume name', name);
+  return command({ argv: ['gluster', '--mode=script', 'volume', 'heal', name, 'full'], outcome: 'exit-code', mutatesCluster: true, parse: () => undefined });
+}
+
+/** Crawl statistics of the self-heal daemons; null when glusterd cannot give them (disperse volumes, daemons restarting). */
+export function volumeHealStatistics(name: string): NodeCommand<BrickCrawlStatistics[] | null> {
+  assertName('volume name', name);
+  return command({
+    argv: ['gluster', '--mode=script', 'volume', 'heal', name, 'statistics'],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    okExitCodes: [0, 1],
+    parse: (stdout, exitCode) => (exitCode === 0 ? parseHealStatistics(stdout) : null),
+    timeoutMs: 120_000,
+  });
 }
 
 // --- expansion and brick replacement -------------------------------------------------------------------

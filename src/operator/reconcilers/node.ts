@@ -3,7 +3,7 @@ import type { ConditionUpdate, Phase } from '../../controller/conditions.ts';
 import { errorMessage } from '../../controller/manager.ts';
 import { NodeCommandError, isRetryable } from '../../gluster/errors.ts';
 import { failureReason } from '../../gluster/executor.ts';
-import { peerProbe, poolList } from '../../gluster/commands/gluster.ts';
+import { peerDetach, peerProbe, poolList } from '../../gluster/commands/gluster.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
 import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, topologyName, type TopologyDatabase } from '../../topology/model.ts';
@@ -14,12 +14,14 @@ import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { filesystemSize } from '../node-commands.ts';
 import { syncDevice, syncNode } from '../topology-sync.ts';
+import { volumesOnNode } from '../../topology/evacuation.ts';
+import { evacuateNode, type EvacuationProgress } from './node-evacuation.ts';
 
 /**
  * GlusterNode: joins the node to its cluster's trusted pool (probing from a node already in it), prepares
  * its devices (wiping only with destroyData; a device with data on it is refused and reported, untouched),
  * records them in the topology database and reports per-device size, free space and bricks. Deleting a node
- * that still holds bricks is held by the finalizer until the bricks are gone.
+ * (or spec.state Failed) moves its bricks to other nodes first; the finalizer holds the deletion until then.
  */
 type DeviceStatus = NonNullable<NonNullable<GlusterNode['status']>['devices']>[number];
 
@@ -46,6 +48,7 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
     throw error;
   }
   ctx.topology.commit((db) => syncNode(db, node));
+  if (node.spec.state === 'Failed') return evacuateFailedNode(ctx, access, node);
 
   const target = nodeTarget(node);
   let pool: GlusterPeer[];
@@ -174,18 +177,39 @@ function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDevi
   };
 }
 
+/**
+ * Deletion: the node's bricks move to other nodes first (node-evacuation.ts); then the node leaves the
+ * trusted pool and the topology database, and the finalizer goes. A volume whose bricks cannot move keeps
+ * the deletion waiting, with the reason in status and an Event: nothing is dropped.
+ */
 async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<ReconcileResult> {
-  const db = ctx.topology.db;
   const dbName = topologyName(node.metadata.namespace, node.metadata.name);
-  const deviceIds = new Set(db.devices.filter((device) => device.node === dbName).map((device) => device.id));
-  const bricks = db.volumes.flatMap((volume) => volume.bricks.filter((brick) => deviceIds.has(brick.device)).map(() => volume.name));
-  if (bricks.length > 0) {
-    const volumes = [...new Set(bricks)].join(', ');
-    const message = `deletion waits: ${bricks.length} brick(s) of volume(s) ${volumes} are on this node; move or delete them first`;
-    await writeStatus(ctx, node, { state: 'degraded', reason: 'DeletionBlocked', message });
-    await ctx.events.warning(node, 'DeletionBlocked', message);
-    return { requeueAfterMs: REQUEUE.unreachable };
+  const holdsBricks = volumesOnNode(ctx.topology.db, dbName).length > 0;
+  const cluster = await ctx.clusters.get(node.metadata.namespace ?? 'default', node.spec.cluster);
+  let access: ClusterAccess | undefined;
+  try {
+    access = cluster ? await ctx.access.forCluster(cluster) : undefined;
+  } catch (error) {
+    if (!(error instanceof AccessConfigError)) throw error;
   }
+  if (holdsBricks) {
+    if (!access) {
+      const message = `deletion waits: the node holds bricks and GlusterCluster ${node.spec.cluster} is ${cluster ? 'not reachable (access not configured)' : 'gone'}, so they cannot be moved`;
+      await writeStatus(ctx, node, { state: 'degraded', reason: 'DeletionBlocked', message });
+      return { requeueAfterMs: REQUEUE.unreachable };
+    }
+    const progress = await evacuateNode(ctx, access, node);
+    if (!progress.done) return reportEvacuation(ctx, node, progress, 'deletion waits');
+  }
+  if (access) {
+    const detached = await leavePool(ctx, access, node);
+    if (!detached.ok) {
+      await writeStatus(ctx, node, { state: 'degraded', reason: 'PeerDetachFailed', message: detached.message }, { evacuation: { remainingBricks: 0, message: 'no bricks left on this node' } });
+      await ctx.events.warning(node, 'PeerDetachFailed', detached.message);
+      return { requeueAfterMs: REQUEUE.unreachable };
+    }
+  }
+  const deviceIds = new Set(ctx.topology.db.devices.filter((device) => device.node === dbName).map((device) => device.id));
   ctx.topology.commit((current) => {
     let next = current;
     for (const id of deviceIds) next = removeDevice(next, id);
@@ -196,6 +220,65 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   return;
 }
 
+/** spec.state Failed: the node takes no bricks and gives away the ones it has, without being deleted. */
+async function evacuateFailedNode(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<ReconcileResult> {
+  const progress = await evacuateNode(ctx, access, node);
+  if (!progress.done) return reportEvacuation(ctx, node, progress, 'spec.state is Failed');
+  await writeStatus(
+    ctx,
+    node,
+    { state: 'degraded', reason: 'NodeFailed', message: 'spec.state is Failed: all bricks moved to other nodes; no new bricks are placed here' },
+    { bricks: 0, evacuation: { remainingBricks: 0, message: progress.message } },
+  );
+  return { requeueAfterMs: REQUEUE.steady };
+}
+
+async function reportEvacuation(ctx: ReconcileContext, node: GlusterNode, progress: EvacuationProgress, why: string): Promise<ReconcileResult> {
+  const blocked = progress.blocked.length > 0;
+  const message = `${why}: ${progress.message}`;
+  await writeStatus(ctx, node, { state: blocked ? 'degraded' : 'progressing', reason: blocked ? 'EvacuationBlocked' : 'Evacuating', message }, {
+    bricks: progress.remainingBricks,
+    evacuation: {
+      remainingBricks: progress.remainingBricks,
+      ...(progress.healingVolumes.length > 0 ? { healingVolumes: progress.healingVolumes } : {}),
+      ...(blocked ? { blockedVolumes: progress.blocked.map((entry) => entry.volume) } : {}),
+      message: progress.message,
+    },
+  });
+  if (blocked) await ctx.events.warning(node, 'EvacuationBlocked', message);
+  return { requeueAfterMs: blocked ? REQUEUE.unreachable : REQUEUE.waiting };
+}
+
+/**
+ * Detaches the node from the trusted pool, from another member (the node itself may be gone). Idempotent:
+ * a node the pool no longer lists is done. A peer that cannot be reached is detached with `force` only
+ * when spec.forceRemoval says the server is gone for good.
+ */
+async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<{ ok: true } | { ok: false; message: string }> {
+  const address = node.spec.storageAddress;
+  const members = (await ctx.nodes.list(node.metadata.namespace))
+    .filter((other) => other.spec.cluster === node.spec.cluster && other.metadata.name !== node.metadata.name && !other.metadata.deletionTimestamp)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const member of members) {
+    let pool: GlusterPeer[];
+    try {
+      pool = await access.executor.run(nodeTarget(member), poolList());
+    } catch (error) {
+      if (isRetryable(error)) continue;
+      throw error;
+    }
+    const peer = pool.find((entry) => !entry.isLocal && (entry.hostname === address || entry.hostnames.includes(address)));
+    if (!peer) return { ok: true };
+    try {
+      await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: node.spec.forceRemoval && !peer.connected }));
+    } catch (error) {
+      return { ok: false, message: `gluster peer detach ${peer.hostname} failed: ${errorMessage(error)}${peer.connected ? '' : ' (the peer is disconnected; spec.forceRemoval detaches it anyway)'}` };
+    }
+    await ctx.events.normal(node, 'PeerDetached', `${peer.hostname} left the trusted pool of cluster ${node.spec.cluster}`);
+    return { ok: true };
+  }
+  return { ok: true }; // no other reachable member: nothing left to detach from
+}
 
 /** This kind's status write: the shared one (status.ts) with this kind's client. */
 function writeStatus(

@@ -28,13 +28,13 @@ import {
   topologyName,
   replaceVolume,
   volumeCapacity,
-  type TopologyNode,
+  type TopologyBrick,
   type TopologyVolume,
 } from '../../topology/model.ts';
 import { placeVolume } from '../../topology/placement/index.ts';
 import { formatBytes, parseQuantity } from '../../topology/sizing.ts';
 import { seededRandom } from '../../topology/random.ts';
-import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
+import { AccessConfigError, nodeTarget, topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
@@ -139,8 +139,12 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
     extra.push(await rebalanceCondition(access, anyNode, gluster));
   }
   if (record.glusterId !== live.id || record.size !== Math.max(record.size, requested)) {
-    const current = record;
-    ctx.topology.commit((db) => replaceVolume(db, { ...current, glusterId: live!.id, size: Math.max(current.size, requested) }));
+    const liveId = live.id;
+    // Read again inside the commit: a node evacuation may have swapped bricks of this volume meanwhile.
+    ctx.topology.commit((db) => {
+      const fresh = findVolume(db, dbName)!;
+      return replaceVolume(db, { ...fresh, glusterId: liveId, size: Math.max(fresh.size, requested) });
+    });
     record = findVolume(ctx.topology.db, record.name)!;
   }
 
@@ -185,11 +189,6 @@ function seedOf(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);
 }
 
-/** NodeTarget names are GlusterNode names (the host-key store reads the node's status by it). */
-function targetOf(node: TopologyNode): NodeTarget {
-  return { name: objectNameOf(node.name), manageAddress: node.manage };
-}
-
 /** Every brick, nodes in parallel (each node's bricks one after another: they may share a device). */
 async function createBricks(ctx: ReconcileContext, access: ClusterAccess, record: TopologyVolume): Promise<void> {
   const db = ctx.topology.db;
@@ -198,23 +197,25 @@ async function createBricks(ctx: ReconcileContext, access: ClusterAccess, record
 }
 
 async function createBricksInOrder(ctx: ReconcileContext, access: ClusterAccess, record: TopologyVolume, bricks: TopologyVolume['bricks']): Promise<void> {
-  const db = ctx.topology.db;
-  for (const brick of bricks) {
-    const node = brickNode(db, brick);
-    const { id, location } = backendBrickRequest(db, record, brick);
-    const created = await access.backend.createBrick(targetOf(node), {
-      id,
-      location,
-      sizeBytes: brick.size,
-      snapshotFactor: record.snapshotFactor,
-      ...(record.gid !== undefined ? { gid: record.gid } : {}),
-    });
-    const expected = brickRecordOf(db, record, brick).path;
-    if (created.path !== expected) throw new Error(`brick ${brick.id}: backend put it at ${created.path}, the database expects ${expected}`);
-  }
+  for (const brick of bricks) await createBrick(ctx, access, record, brick);
 }
 
-async function findLiveVolume(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<GlusterVolumeInfo | undefined> {
+/** One brick of the volume, where the database says; idempotent (the backends observe before acting). */
+export async function createBrick(ctx: ReconcileContext, access: ClusterAccess, record: TopologyVolume, brick: TopologyBrick): Promise<void> {
+  const db = ctx.topology.db;
+  const { id, location } = backendBrickRequest(db, record, brick);
+  const created = await access.backend.createBrick(topologyNodeTarget(brickNode(db, brick)), {
+    id,
+    location,
+    sizeBytes: brick.size,
+    snapshotFactor: record.snapshotFactor,
+    ...(record.gid !== undefined ? { gid: record.gid } : {}),
+  });
+  const expected = brickRecordOf(db, record, brick).path;
+  if (created.path !== expected) throw new Error(`brick ${brick.id}: backend put it at ${created.path}, the database expects ${expected}`);
+}
+
+export async function findLiveVolume(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<GlusterVolumeInfo | undefined> {
   try {
     const [info] = await access.executor.run(node, volumeInfo(gluster));
     return info;
@@ -264,8 +265,11 @@ async function growVolume(
   );
   if (!extension.ok) return { ok: false, message: `cannot grow to ${volume.spec.size}: ${extension.reason}` };
   const added = extension.volume.bricks.map((brick) => ({ ...brick, set: brick.set + record.sets }));
-  const grown: TopologyVolume = { ...record, size: requested, sets: record.sets + extension.sets, bricks: [...record.bricks, ...added] };
-  ctx.topology.commit((db) => replaceVolume(db, grown));
+  ctx.topology.commit((db) => {
+    const fresh = findVolume(db, record.name)!; // bricks an evacuation swapped meanwhile stay swapped
+    return replaceVolume(db, { ...fresh, size: requested, sets: fresh.sets + extension.sets, bricks: [...fresh.bricks, ...added] });
+  });
+  const grown = findVolume(ctx.topology.db, record.name)!;
   await createBricks(ctx, access, grown);
   const newBricks = bricksInSetOrder({ ...grown, bricks: added }).map((brick) => brickGlusterName(ctx.topology.db, brick));
   await access.executor.run(node, volumeAddBrick(record.gluster, glusterLayout(record.durability), newBricks, { force: cluster.spec.brickBackend === 'Directory' }));
@@ -304,15 +308,16 @@ async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolume): Pro
   if (!cluster) return fail(ctx, volume, 'ClusterNotFound', `cannot delete: GlusterCluster ${record.cluster} is gone`, REQUEUE.unreachable);
   const access = await ctx.access.forCluster(cluster);
   const db = ctx.topology.db;
-  const node = targetOf(brickNode(db, record.bricks[0]!));
+  const node = topologyNodeTarget(brickNode(db, record.bricks[0]!));
   const live = await findLiveVolume(access, node, record.gluster);
   if (live) {
     if (live.status === 'Started') await access.executor.run(node, volumeStop(record.gluster, { force: true }));
     await access.executor.run(node, volumeDelete(record.gluster));
     await ctx.events.normal(volume, 'VolumeDeleted', `Gluster volume ${record.gluster} deleted`);
   }
-  for (const brick of record.bricks) {
-    await access.backend.deleteBrick(targetOf(brickNode(db, brick)), brickRecordOf(db, record, brick));
+  // Remains of bricks replaced by a node evacuation that had not been removed yet go too.
+  for (const brick of [...record.bricks, ...(record.retiredBricks ?? [])]) {
+    await access.backend.deleteBrick(topologyNodeTarget(brickNode(db, brick)), brickRecordOf(db, record, brick));
   }
   ctx.topology.commit((current) => removeVolume(current, record.name));
   await ctx.topology.flush();

@@ -1,0 +1,32 @@
+import type { NodeTarget } from '../gluster/transport.ts';
+import type { BrickBackend, BrickRecord, BrickRequest, DeviceRequest, PreparedDevice } from './backend.ts';
+
+/**
+ * One operation at a time per brick (node + brick id). Two reconcilers can reach the same brick at once —
+ * the volume reconciler creating its bricks while a node evacuation creates the replacement it planned —
+ * and the backends' observe-then-act steps are idempotent only one caller at a time: two LoopFile creates
+ * of one brick attached the file twice and ran mkfs.xfs through both loop devices (seen on the test bed,
+ * "Metadata CRC error"). Other bricks, and other nodes, still proceed in parallel.
+ */
+export function serializedPerBrick(backend: BrickBackend): BrickBackend {
+  const tails = new Map<string, Promise<unknown>>();
+  const exclusive = <T>(node: NodeTarget, id: string, run: () => Promise<T>): Promise<T> => {
+    const key = `${node.name}\0${id}`;
+    const previous = tails.get(key) ?? Promise.resolve();
+    const result = previous.catch(() => undefined).then(run);
+    const tail = result.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return result;
+  };
+  return {
+    kind: backend.kind,
+    prepareDevice: (node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> => exclusive(node, `device:${device.id}`, () => backend.prepareDevice(node, device)),
+    createBrick: (node: NodeTarget, request: BrickRequest): Promise<BrickRecord> => exclusive(node, request.id, () => backend.createBrick(node, request)),
+    deleteBrick: (node: NodeTarget, record: BrickRecord): Promise<void> => exclusive(node, record.id, () => backend.deleteBrick(node, record)),
+    growBrick: (node: NodeTarget, record: BrickRecord, newSizeBytes: number): Promise<BrickRecord> => exclusive(node, record.id, () => backend.growBrick(node, record, newSizeBytes)),
+    ensureMounted: (node: NodeTarget, record: BrickRecord): Promise<void> => exclusive(node, record.id, () => backend.ensureMounted(node, record)),
+  };
+}
