@@ -6,7 +6,7 @@ import { failureReason } from '../../gluster/executor.ts';
 import { peerDetach, peerProbe, poolList } from '../../gluster/commands/gluster.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
-import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, topologyName, type TopologyDatabase } from '../../topology/model.ts';
+import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, setNodeState, topologyName, type TopologyDatabase } from '../../topology/model.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
@@ -184,6 +184,11 @@ function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDevi
  */
 async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<ReconcileResult> {
   const dbName = topologyName(node.metadata.namespace, node.metadata.name);
+  // A node on its way out takes no bricks: neither new volumes nor the bricks other leaving nodes give away
+  // (nodes deleted together would otherwise pass bricks back and forth).
+  if (findNode(ctx.topology.db, dbName) && findNode(ctx.topology.db, dbName)!.state !== 'Failed') {
+    ctx.topology.commit((db) => (findNode(db, dbName) ? setNodeState(db, dbName, 'Failed') : db));
+  }
   const holdsBricks = volumesOnNode(ctx.topology.db, dbName).length > 0;
   const cluster = await ctx.clusters.get(node.metadata.namespace ?? 'default', node.spec.cluster);
   let access: ClusterAccess | undefined;
