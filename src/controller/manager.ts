@@ -24,7 +24,11 @@ export interface ControllerDefinition {
   /** The primary kind: its own key is enqueued. */
   primary: WatchSource;
   /** Related kinds and how their objects map to primary keys. */
-  related?: Array<{ source: WatchSource; toKeys: (object: k8s.KubernetesObject) => string[] }>;
+  /**
+   * Watches of other kinds that affect this one. `delayMs` coalesces bursts (a volume's status writes while it
+   * is provisioned) into one later reconcile, off the path of the change that caused them.
+   */
+  related?: Array<{ source: WatchSource; toKeys: (object: k8s.KubernetesObject) => string[]; delayMs?: number }>;
 }
 
 export interface ManagerOptions {
@@ -66,7 +70,10 @@ export class ControllerManager {
       await this.watch(controller.primary, (object) => queue.add(objectKey(object)));
       for (const related of controller.related ?? []) {
         await this.watch(related.source, (object) => {
-          for (const key of related.toKeys(object)) queue.add(key);
+          for (const key of related.toKeys(object)) {
+            if (related.delayMs) queue.addAfter(key, related.delayMs);
+            else queue.add(key);
+          }
         });
       }
       queue.start(timedReconcile);

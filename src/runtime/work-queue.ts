@@ -25,7 +25,7 @@ export class WorkQueue {
   /** Keys added again while in flight: run once more when the current run ends. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private handler: Reconciler | undefined;
   private stopping = false;
   private idleWaiters: Array<() => void> = [];
@@ -51,17 +51,20 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds key after delayMs; an earlier pending delayed add of the same key wins. */
+  /** Adds key after delayMs; of several pending delayed adds of one key, the one due first wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.stopping) return;
     if (delayMs <= 0) return this.add(key);
-    if (this.timers.has(key)) return;
+    const due = Date.now() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending && pending.due <= due) return;
+    if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   get length(): number {
@@ -75,7 +78,7 @@ export class WorkQueue {
   /** Stops taking work and waits for in-flight handlers to finish (graceful shutdown). */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.waiting.length = 0;
     this.queued.clear();

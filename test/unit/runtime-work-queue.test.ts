@@ -18,6 +18,21 @@ function queue(concurrency = 4, baseMs = 10, maxMs = 80) {
 }
 
 describe('runtime: work queue', () => {
+  it('of two delayed adds of one key, the one due first wins (a long requeue does not hide a short one)', async () => {
+    const q = queue();
+    const runs: number[] = [];
+    const started = Date.now();
+    q.start(async () => void runs.push(Date.now() - started));
+    q.addAfter('a', 60_000); // a steady-state requeue
+    q.addAfter('a', 20); // a coalesced related change
+    q.addAfter('a', 30_000); // later ones do not push it back
+    await until(() => runs.length === 1);
+    expect(runs[0]).to.be.below(5_000);
+    await sleep(50);
+    expect(runs).to.have.length(1);
+    await q.stop();
+  });
+
   it('runs a key that was added several times while waiting once', async () => {
     const q = queue();
     q.add('a');
