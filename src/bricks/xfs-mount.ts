@@ -38,13 +38,9 @@ export async function ensureUnmounted(runner: NodeRunner, node: NodeTarget, targ
 }
 
 /** The brick directory (a subdirectory of the mount, so an unmounted brick is an empty dir gluster refuses). */
+/** One idempotent command: the brick directory exists, with group gid and mode 2775 when a gid is given. */
 export async function ensureBrickDirectory(runner: NodeRunner, node: NodeTarget, path: string, gid: number | null): Promise<void> {
-  const existing = await runner.run(node, fs.statPath(path));
-  if (existing === null) await runner.run(node, fs.mkdirP(path));
-  if (gid !== null && (existing === null || existing.gid !== gid || existing.mode !== '2775')) {
-    await runner.run(node, fs.chownGroup(path, gid));
-    await runner.run(node, fs.chmod(path, '2775'));
-  }
+  await runner.run(node, gid === null ? fs.mkdirP(path) : fs.installGroupDirectory(path, gid));
 }
 
 export async function removeDirectoryIfPresent(runner: NodeRunner, node: NodeTarget, path: string): Promise<void> {

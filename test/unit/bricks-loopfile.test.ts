@@ -41,15 +41,13 @@ describe('bricks: loop-file and directory backends, command sequences', () => {
     );
   });
 
-  it('directory backend: mkdir + gid on create, rm -rf on delete', async () => {
-    const transport = new FakeTransport().reply(has('stat'), failed(1, ''), 1).reply(has('stat'), ok('directory|0|2001|2775|6\n')).reply(() => true, ok(''));
+  it('directory backend: one install -d (group gid, mode 2775) on create, rm -rf on delete', async () => {
+    const transport = new FakeTransport().reply(has('stat'), ok('directory|0|2001|2775|6\n')).reply(() => true, ok(''));
     const backend = new DirectoryBrickBackend(executorFor(transport));
     const record = await backend.createBrick(node1, { id: 'b1', sizeBytes: 1, location: '/srv/bricks', gid: 2001 });
     await backend.deleteBrick(node1, record);
     expect(transport.argvs().filter((a) => a[0] !== 'stat')).to.deep.equal([
-      ['mkdir', '-p', '/srv/bricks/b1'],
-      ['chown', ':2001', '/srv/bricks/b1'],
-      ['chmod', '2775', '/srv/bricks/b1'],
+      ['install', '-d', '-m', '2775', '-g', '2001', '/srv/bricks/b1'],
       ['rm', '-rf', '--one-file-system', '--', '/srv/bricks/b1'],
     ]);
   });

@@ -81,7 +81,7 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
     expect(wipe.argvs()).to.deep.include(['wipefs', '--all', '/dev/loop0']);
   });
 
-  it('createBrick: thin pool, thin LV, mkfs.xfs, mount, brick dir, chown/chmod 2775 — in that order', async () => {
+  it('createBrick: thin pool, thin LV, mkfs.xfs, mount, brick dir with group and mode 2775 — in that order', async () => {
     const transport = new FakeTransport()
       .reply(has('vgs'), ok(vgsDev1))
       .reply(has('lvs'), ok(fixture('lvm/lvs-empty-vg.json')))
@@ -91,9 +91,7 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
       .reply(has('mkdir'), ok(''))
       .reply(has('findmnt'), failed(1, ''))
       .reply(has('mount'), ok(''))
-      .reply(has('stat'), failed(1, "stat: cannot statx '/x': No such file or directory\n"))
-      .reply(has('chown'), ok(''))
-      .reply(has('chmod'), ok(''));
+      .reply(has('install'), ok(''));
     const record = await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: GiB, location: 'vg_dev1', gid: 2001, snapshotFactor: 1 });
     const mountPoint = '/var/lib/heketi/mounts/vg_dev1/brick_b1';
     expect(transport.argvs()).to.deep.equal([
@@ -106,17 +104,14 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
       ['mkdir', '-p', mountPoint],
       ['findmnt', '--json', '-o', 'SOURCE,TARGET,FSTYPE,OPTIONS', '--mountpoint', mountPoint],
       ['mount', '-t', 'xfs', '-o', 'rw,inode64,noatime,nouuid', '/dev/vg_dev1/brick_b1', mountPoint],
-      ['stat', '-c', '%F|%u|%g|%a|%s', `${mountPoint}/brick`],
-      ['mkdir', '-p', `${mountPoint}/brick`],
-      ['chown', ':2001', `${mountPoint}/brick`],
-      ['chmod', '2775', `${mountPoint}/brick`],
+      ['install', '-d', '-m', '2775', '-g', '2001', `${mountPoint}/brick`],
     ]);
     expect(record).to.deep.include({ path: `${mountPoint}/brick`, backend: 'LVM', gid: 2001 });
     expect(record.mount).to.deep.equal({ source: '/dev/vg_dev1/brick_b1', target: mountPoint, fstype: 'xfs', options: 'rw,inode64,noatime,nouuid' });
     expect(record.lvm).to.deep.equal({ vg: 'vg_dev1', thinPool: 'tp_b1', lv: 'brick_b1', thinPoolSizeBytes: GiB, poolMetadataSizeBytes: 8 * MiB });
   });
 
-  it('createBrick resumes a half-done create: LVs exist, XFS present, mounted → only observations', async () => {
+  it('createBrick resumes a half-done create: LVs exist, XFS present, mounted → observations and idempotent mkdir -p only', async () => {
     const mountPoint = '/var/lib/heketi/mounts/vg_dev1/brick_b1';
     const transport = new FakeTransport()
       .reply(has('vgs'), ok(vgsDev1))
@@ -124,9 +119,8 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
       .reply(has('wipefs', '--json'), ok(xfsSignature))
       .reply(has('mkdir'), ok(''))
       .reply(has('findmnt'), ok(JSON.stringify({ filesystems: [{ source: '/dev/mapper/vg_dev1-brick_b1', target: mountPoint, fstype: 'xfs', options: 'rw,noatime,nouuid' }] })))
-      .reply(has('stat'), ok('directory|0|0|755|6\n'));
     await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: GiB, location: 'vg_dev1' });
-    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['vgs', 'lvs', 'wipefs', 'mkdir', 'findmnt', 'stat']);
+    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['vgs', 'lvs', 'wipefs', 'mkdir', 'findmnt', 'mkdir']);
   });
 
   it('surfaces the real "no device-mapper" lvcreate failure as a permanent error with stderr', async () => {

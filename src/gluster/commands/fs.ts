@@ -83,6 +83,16 @@ export const rmRf = (path: string): NodeCommand<void> => {
   return action(['rm', '-rf', '--one-file-system', '--', path], 300_000);
 };
 
+/**
+ * mkdir -p, then group gid and mode 2775 (setgid: files made inside inherit the group) on the last
+ * component, in one command and idempotently: `install -d` applies mode and group to an existing directory too.
+ */
+export const installGroupDirectory = (path: string, gid: number): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  if (!Number.isInteger(gid) || gid < 0) throw new Error(`invalid gid ${gid}`);
+  return action(['install', '-d', '-m', '2775', '-g', String(gid), path]);
+};
+
 export const chownGroup = (path: string, gid: number): NodeCommand<void> => {
   assertAbsolutePath(path);
   if (!Number.isInteger(gid) || gid < 0) throw new Error(`invalid gid ${gid}`);

@@ -68,7 +68,7 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
     return { requeueAfterMs: REQUEUE.waiting };
   }
 
-  const devices = await prepareDevices(ctx, access, cluster, node);
+  const devices = await preparedDevices(ctx, access, cluster, node);
   const db = ctx.topology.db;
   const deviceStatuses = devices.map((device) => withUsage(db, node, device));
   const ready = deviceStatuses.filter((device) => device.state === 'Ready');
@@ -101,6 +101,8 @@ async function joinPool(
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const knows = (peers: GlusterPeer[], address: string) => peers.some((peer) => peer.hostname === address || peer.hostnames.includes(address));
   for (const other of others) {
+    // Already a peer of ours: nothing to ask the other node (the usual case, one command fewer per member).
+    if (knows(pool, other.spec.storageAddress)) return { ok: true };
     let otherPool: GlusterPeer[];
     try {
       otherPool = await access.executor.run(nodeTarget(other), poolList());
@@ -119,6 +121,26 @@ async function joinPool(
     return { ok: true };
   }
   return { ok: true }; // no other reachable member: this node is the pool for now
+}
+
+/**
+ * Device preparation observes every device over SSH (blkid, vgs, df…). A node is reconciled much more often
+ * than its devices change — each status write of a volume with bricks on it triggers it — so the result is
+ * reused for the same spec generation for a while; a spec change, or the time running out, prepares again.
+ */
+const PREPARED_DEVICES_TTL_MS = 60_000;
+const preparedCache = new WeakMap<ReconcileContext, Map<string, { generation: number | undefined; at: number; devices: PreparedDeviceState[] }>>();
+
+async function preparedDevices(ctx: ReconcileContext, access: ClusterAccess, cluster: GlusterCluster, node: GlusterNode): Promise<PreparedDeviceState[]> {
+  let cache = preparedCache.get(ctx);
+  if (!cache) preparedCache.set(ctx, (cache = new Map()));
+  const key = `${node.metadata.namespace}/${node.metadata.name}/${node.metadata.uid ?? ''}`;
+  const cached = cache.get(key);
+  const now = ctx.clock.now();
+  if (cached && cached.generation === node.metadata.generation && now - cached.at < PREPARED_DEVICES_TTL_MS) return cached.devices;
+  const devices = await prepareDevices(ctx, access, cluster, node);
+  cache.set(key, { generation: node.metadata.generation, at: now, devices });
+  return devices;
 }
 
 interface PreparedDeviceState {

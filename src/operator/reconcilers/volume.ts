@@ -88,7 +88,12 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
   if (record && record.gluster !== gluster) {
     return fail(ctx, volume, 'NameConflict', `topology volume ${record.name} is Gluster volume ${record.gluster}, not ${gluster}`, REQUEUE.unreachable);
   }
+  // Placed by this pass: Gluster cannot have the volume unless an earlier attempt created it and crashed
+  // before its placement was backed up; `volume create` says "already exists" then, and only then is
+  // `volume info` asked (a round trip off the provisioning path).
+  let placedNow = false;
   if (!record) {
+    placedNow = true;
     const placed = placeVolume(
       ctx.topology.db,
       {
@@ -111,14 +116,24 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
 
   const anyNode = nodeTarget(readyNodes[0]!);
   await createBricks(ctx, access, record);
-  let live = await findLiveVolume(access, anyNode, gluster);
-  const createdNow = !live;
+  let live = placedNow ? undefined : await findLiveVolume(access, anyNode, gluster);
+  let createdNow = false;
   if (!live) {
     const bricks = bricksInSetOrder(record).map((brick) => brickGlusterName(ctx.topology.db, brick));
-    const created = await access.executor.run(anyNode, volumeCreate({ name: gluster, layout: glusterLayout(record.durability), bricks, force: cluster.spec.brickBackend === 'Directory' }));
-    await ctx.events.normal(volume, 'VolumeCreated', `Gluster volume ${gluster} created from ${bricks.length} bricks`);
-    // What `volume info` would say of a volume just created; saves a round trip on the provisioning path.
-    live = { name: gluster, id: created.id, status: 'Created', options: {}, distCount: record.sets } as GlusterVolumeInfo;
+    const create = volumeCreate({ name: gluster, layout: glusterLayout(record.durability), bricks, force: cluster.spec.brickBackend === 'Directory' });
+    const created = await access.executor.run(anyNode, create).catch((error: unknown) => {
+      if (placedNow && failureReason(error) === 'already-exists') return undefined;
+      throw error;
+    });
+    if (created) {
+      createdNow = true;
+      await ctx.events.normal(volume, 'VolumeCreated', `Gluster volume ${gluster} created from ${bricks.length} bricks`);
+      // What `volume info` would say of a volume just created; saves a round trip on the provisioning path.
+      live = { name: gluster, id: created.id, status: 'Created', options: {}, distCount: record.sets } as GlusterVolumeInfo;
+    } else {
+      live = await findLiveVolume(access, anyNode, gluster);
+      if (!live) throw new Error(`volume create said ${gluster} already exists, volume info does not find it`);
+    }
   }
   if (live.status !== 'Started') {
     await access.executor.run(anyNode, volumeStart(gluster));
