@@ -84,25 +84,14 @@ export const rmRf = (path: string): NodeCommand<void> => {
 };
 
 /**
- * mkdir -p, then group gid and mode 2775 (setgid: files made inside inherit the group) on the last
- * component, in one command and idempotently: `install -d` applies mode and group to an existing directory too.
+ * mkdir -p, then group gid and mode 2775 on the last component: setgid + group-writable, so files created by
+ * any pod in the group stay in the group (heketi's 2775). One command, idempotent: `install -d` applies mode
+ * and group to an existing directory too.
  */
 export const installGroupDirectory = (path: string, gid: number): NodeCommand<void> => {
   assertAbsolutePath(path);
   if (!Number.isInteger(gid) || gid < 0) throw new Error(`invalid gid ${gid}`);
   return action(['install', '-d', '-m', '2775', '-g', String(gid), path]);
-};
-
-export const chownGroup = (path: string, gid: number): NodeCommand<void> => {
-  assertAbsolutePath(path);
-  if (!Number.isInteger(gid) || gid < 0) throw new Error(`invalid gid ${gid}`);
-  return action(['chown', `:${gid}`, path]);
-};
-
-/** setgid + group-writable, so files created by any pod in the group stay in the group (heketi's 2775). */
-export const chmod = (path: string, mode: '2775'): NodeCommand<void> => {
-  assertAbsolutePath(path);
-  return action(['chmod', mode, path]);
 };
 
 /** stat of a path; null when it does not exist. */

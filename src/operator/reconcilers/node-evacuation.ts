@@ -16,7 +16,7 @@ import { createBrick, findLiveVolume } from './volume.ts';
  * Moves every brick off a GlusterNode (being deleted, or spec.state Failed), one converging pass per
  * reconcile. Per volume: plan the replacements and commit them to the database first (src/topology/
  * evacuation.ts), create the new bricks, `replace-brick … commit force` the ones Gluster still lists,
- * start a heal, wait until self-heal reports nothing pending (unless spec.forceRemoval), then remove the old
+ * wait until self-heal has filled them (heal-progress.ts; not with spec.forceRemoval), then remove the old
  * bricks' remains from the node. Each step observes Gluster and skips what is done, so a crash anywhere is
  * finished by the next pass. The old brick's data stays on the node until its replacement is healed.
  */
@@ -37,18 +37,15 @@ export async function evacuateNode(ctx: ReconcileContext, access: ClusterAccess,
 
   for (const { name } of volumesOnNode(ctx.topology.db, leaving)) {
     const step = await evacuateVolume(ctx, access, node, leaving, name, force);
+    if (step.kind === 'done') continue;
     if (step.kind === 'blocked') blocked.push({ volume: step.gluster, reason: step.reason });
+    else waiting.push(`${step.gluster}: ${step.reason}`);
     if (step.kind === 'healing') healingVolumes.push(step.gluster);
-    if (step.kind === 'healing') waiting.push(`${step.gluster}: ${step.reason}`);
-    if (step.kind === 'waiting') waiting.push(`${step.gluster}: ${step.reason}`);
   }
 
   const db = ctx.topology.db;
   const remainingBricks = volumesOnNode(db, leaving).reduce((sum, volume) => sum + bricksOnNode(db, volume, leaving).length + retiredBricksOnNode(db, volume, leaving).length, 0);
-  const parts = [
-    ...blocked.map(({ volume, reason }) => `cannot move ${volume}: ${reason}`),
-    ...waiting,
-  ];
+  const parts = [...blocked.map(({ volume, reason }) => `cannot move ${volume}: ${reason}`), ...waiting];
   return {
     done: remainingBricks === 0,
     remainingBricks,
@@ -64,14 +61,11 @@ async function evacuateVolume(ctx: ReconcileContext, access: ClusterAccess, node
   let volume = findVolume(ctx.topology.db, volumeName)!;
   const gluster = volume.gluster;
 
-  // 1. Plan and commit, read inside the commit so a concurrent change to the volume is planned against.
+  // 1. Plan and commit (nothing awaits in between, so the plan is made against the database it changes).
   if (bricksOnNode(ctx.topology.db, volume, leaving).length > 0) {
     const plan = planEvacuation(ctx.topology.db, volume, leaving);
     if (!plan.ok) return { kind: 'blocked', gluster, reason: plan.reason };
-    ctx.topology.commit((db) => {
-      const fresh = planEvacuation(db, findVolume(db, volumeName)!, leaving);
-      return fresh.ok ? replaceVolume(db, fresh.volume) : db;
-    });
+    ctx.topology.commit((db) => replaceVolume(db, plan.volume));
     await ctx.topology.flush(); // the plan is durable before Gluster changes
     volume = findVolume(ctx.topology.db, volumeName)!;
     const moved = plan.moves.map(({ from, to }) => `${brickGlusterName(ctx.topology.db, from)} → ${brickGlusterName(ctx.topology.db, to)}`);
@@ -99,7 +93,7 @@ async function evacuateVolume(ctx: ReconcileContext, access: ClusterAccess, node
     // 3. Until the new bricks hold everything, the old ones keep their data (heal-progress.ts says when).
     const verdict = await healVerdict(ctx, access, worker, volume, retired);
     if (!verdict.healed) {
-      if (verdict.startFullHeal) await startFullHeal(ctx, access, worker, volumeName, retired);
+      if (verdict.startFullHeal) await startFullHeal(ctx, access, worker, volume, retired);
       if (!force) {
         ctx.logger.info('evacuation waits for self-heal', { node: leaving, volume: gluster, why: verdict.why });
         return { kind: 'healing', gluster, reason: verdict.why };
@@ -148,8 +142,7 @@ async function healVerdict(ctx: ReconcileContext, access: ClusterAccess, worker:
 }
 
 /** Best effort: it fails while the self-heal daemons restart after the replace; the next pass tries again. */
-async function startFullHeal(ctx: ReconcileContext, access: ClusterAccess, worker: NodeTarget, volumeName: string, retired: RetiredBrick[]): Promise<void> {
-  const volume = findVolume(ctx.topology.db, volumeName)!;
+async function startFullHeal(ctx: ReconcileContext, access: ClusterAccess, worker: NodeTarget, volume: TopologyVolume, retired: RetiredBrick[]): Promise<void> {
   try {
     await access.executor.run(worker, volumeHealFull(volume.gluster));
   } catch (error) {
@@ -159,7 +152,7 @@ async function startFullHeal(ctx: ReconcileContext, access: ClusterAccess, worke
   const at = new Date(ctx.clock.now()).toISOString();
   const ids = new Set(retired.map((brick) => brick.id));
   ctx.topology.commit((db) => {
-    const fresh = findVolume(db, volumeName)!;
+    const fresh = findVolume(db, volume.name)!;
     return replaceVolume(db, { ...fresh, retiredBricks: (fresh.retiredBricks ?? []).map((brick) => (ids.has(brick.id) ? { ...brick, fullHealStartedAt: at } : brick)) });
   });
 }

@@ -96,13 +96,9 @@ async function joinPool(
   node: GlusterNode,
   pool: GlusterPeer[],
 ): Promise<{ ok: true } | { ok: false; message: string }> {
-  const others = (await ctx.nodes.list(node.metadata.namespace))
-    .filter((other) => other.spec.cluster === cluster.metadata.name && other.metadata.name !== node.metadata.name && !other.metadata.deletionTimestamp)
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  const knows = (peers: GlusterPeer[], address: string) => peers.some((peer) => peer.hostname === address || peer.hostnames.includes(address));
-  for (const other of others) {
+  for (const other of await otherMembers(ctx, node)) {
     // Already a peer of ours: nothing to ask the other node (the usual case, one command fewer per member).
-    if (knows(pool, other.spec.storageAddress)) return { ok: true };
+    if (peerAt(pool, other.spec.storageAddress)) return { ok: true };
     let otherPool: GlusterPeer[];
     try {
       otherPool = await access.executor.run(nodeTarget(other), poolList());
@@ -110,7 +106,7 @@ async function joinPool(
       if (isRetryable(error)) continue; // that member is down; try the next one
       throw error;
     }
-    if (knows(otherPool, node.spec.storageAddress) || knows(pool, other.spec.storageAddress)) return { ok: true };
+    if (peerAt(otherPool, node.spec.storageAddress)) return { ok: true };
     // The anchor (first reachable by name) probes newcomers; a newcomer that sorts first waits to be probed.
     if (node.metadata.name.localeCompare(other.metadata.name) < 0 && pool.length <= 1 && otherPool.length <= 1) {
       await access.executor.run(nodeTarget(node), peerProbe(other.spec.storageAddress));
@@ -121,6 +117,18 @@ async function joinPool(
     return { ok: true };
   }
   return { ok: true }; // no other reachable member: this node is the pool for now
+}
+
+/** The other GlusterNodes of the node's cluster that are not being deleted, in name order. */
+async function otherMembers(ctx: ReconcileContext, node: GlusterNode): Promise<GlusterNode[]> {
+  return (await ctx.nodes.list(node.metadata.namespace))
+    .filter((other) => other.spec.cluster === node.spec.cluster && other.metadata.name !== node.metadata.name && !other.metadata.deletionTimestamp)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** The pool entry of the peer with this address, as its hostname or any of its other names. */
+function peerAt(pool: GlusterPeer[], address: string): GlusterPeer | undefined {
+  return pool.find((peer) => peer.hostname === address || peer.hostnames.includes(address));
 }
 
 /**
@@ -208,9 +216,8 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   const dbName = topologyName(node.metadata.namespace, node.metadata.name);
   // A node on its way out takes no bricks: neither new volumes nor the bricks other leaving nodes give away
   // (nodes deleted together would otherwise pass bricks back and forth).
-  if (findNode(ctx.topology.db, dbName) && findNode(ctx.topology.db, dbName)!.state !== 'Failed') {
-    ctx.topology.commit((db) => (findNode(db, dbName) ? setNodeState(db, dbName, 'Failed') : db));
-  }
+  const known = findNode(ctx.topology.db, dbName);
+  if (known && known.state !== 'Failed') ctx.topology.commit((db) => setNodeState(db, dbName, 'Failed'));
   const holdsBricks = volumesOnNode(ctx.topology.db, dbName).length > 0;
   const cluster = await ctx.clusters.get(node.metadata.namespace ?? 'default', node.spec.cluster);
   let access: ClusterAccess | undefined;
@@ -282,11 +289,7 @@ async function reportEvacuation(ctx: ReconcileContext, node: GlusterNode, progre
  * when spec.forceRemoval says the server is gone for good.
  */
 async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<{ ok: true } | { ok: false; message: string }> {
-  const address = node.spec.storageAddress;
-  const members = (await ctx.nodes.list(node.metadata.namespace))
-    .filter((other) => other.spec.cluster === node.spec.cluster && other.metadata.name !== node.metadata.name && !other.metadata.deletionTimestamp)
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  for (const member of members) {
+  for (const member of await otherMembers(ctx, node)) {
     let pool: GlusterPeer[];
     try {
       pool = await access.executor.run(nodeTarget(member), poolList());
@@ -294,7 +297,7 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
       if (isRetryable(error)) continue;
       throw error;
     }
-    const peer = pool.find((entry) => !entry.isLocal && (entry.hostname === address || entry.hostnames.includes(address)));
+    const peer = peerAt(pool.filter((entry) => !entry.isLocal), node.spec.storageAddress);
     if (!peer) return { ok: true };
     try {
       await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: node.spec.forceRemoval && !peer.connected }));
