@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterNodeSchema, glusterVolumeSchema, type GlusterNode, type GlusterVolume } from '../../src/api/index.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { createTestNamespace, eventually, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
 import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
@@ -35,12 +35,8 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
   let sshdStopped: number | undefined;
 
   const get = async <T>(plural: string, name: string, parse: (value: unknown) => T): Promise<T | undefined> => {
-    try {
-      return parse(await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural, name }));
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-      throw error;
-    }
+    const found = await unlessNotFound(custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural, name }));
+    return found === undefined ? undefined : parse(found);
   };
   const volume = (name: string) => get<GlusterVolume>('glustervolumes', name, (v) => glusterVolumeSchema.parse(v));
   const node = (name: string) => get<GlusterNode>('glusternodes', name, (v) => glusterNodeSchema.parse(v));

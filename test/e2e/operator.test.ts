@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from '../../src/api/index.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { createTestNamespace, eventually, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
@@ -39,12 +39,8 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
   };
 
   async function volume(name: string): Promise<GlusterVolume | undefined> {
-    try {
-      return glusterVolumeSchema.parse(await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glustervolumes', name }));
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-      throw error;
-    }
+    const found = await unlessNotFound(custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glustervolumes', name }));
+    return found === undefined ? undefined : glusterVolumeSchema.parse(found);
   }
 
   const condition = (object: { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } } | undefined, type: string) =>

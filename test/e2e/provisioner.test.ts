@@ -9,7 +9,7 @@ import { createProvisionerControllers } from '../../src/provisioner/index.ts';
 import { systemClock } from '../../src/runtime/clock.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { FakeVolumeReconciler } from '../support/fake-volume-reconciler.ts';
-import { createTestNamespace, eventually, kubeConfig } from '../support/kube.ts';
+import { createTestNamespace, eventually, kubeConfig, unlessNotFound } from '../support/kube.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
 /**
@@ -77,14 +77,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
   }
 
   const readClaim = (name: string) => core.readNamespacedPersistentVolumeClaim({ namespace: namespace.name, name });
-  const readPV = async (name: string) => {
-    try {
-      return await core.readPersistentVolume({ name });
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-      throw error;
-    }
-  };
+  const readPV = (name: string) => unlessNotFound(core.readPersistentVolume({ name }));
 
   async function bound(name: string, timeoutMs = 60_000): Promise<k8s.V1PersistentVolumeClaim> {
     return eventually(`claim ${name} Bound`, async () => {

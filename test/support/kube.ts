@@ -41,6 +41,16 @@ export async function kubectl(args: string[], options: { allowFailure?: boolean 
 }
 
 /** A namespace of its own for one suite; `remove` deletes it and waits, so nothing outlives the suite. */
+/** The object a read returns, or undefined when the apiserver says 404; other errors are thrown. */
+export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+    throw error;
+  }
+}
+
 export async function createTestNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
