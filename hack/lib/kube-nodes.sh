@@ -267,5 +267,8 @@ kube_node_exec() {
   local i=$1 init
   shift
   init=$(kube_node_init_pid "$i") || die "kube node $(kube_node_name "$i") is not running"
-  nsenter --target "$init" --mount --net --uts --pid -- "$@"
+  # The node's own tools (crictl, ctr, kubelet) on PATH, as on a real node.
+  local bins
+  bins=$(sed -n "s/^BIN_DIR='\(.*\)'\$/\1/p" "$(kube_node_dir "$i")/node.env")
+  PATH="$bins:$PATH" nsenter --target "$init" --mount --net --uts --pid -- "$@"
 }
