@@ -2,23 +2,31 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DRIVER_NAME } from '../api/group.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { decideFuseIsolation, FUSE_ISOLATION_MODES, observeHost } from './fuse-isolation.ts';
 import { IdentityService } from './identity.ts';
 import { checkHealth, Mounter } from './mounter.ts';
 import { readMountInfo } from './mountinfo.ts';
 import { NodeService, type NodeHost } from './node.ts';
 import { recoverPublishedMounts } from './recovery.ts';
+import { startRegistrationServer, type RegistrationServer } from './registration.ts';
 import { startCsiServer } from './server.ts';
 import { PublishStore } from './state.ts';
 
 /**
  * The CSI node plugin: `node src/csi/main.ts --endpoint unix:///csi/csi.sock --node-id NODE`.
- * Runs on every node (DaemonSet, see cdk8s/csi.ts) next to node-driver-registrar.
+ * Runs on every node (DaemonSet, see cdk8s/csi.ts). With --registration-dir it also registers itself with
+ * kubelet (registration.ts); without it (host-process tests) something else must tell kubelet, or nothing.
  */
+/** Unix socket paths are limited to 107 bytes (sun_path). */
+const socketFile = z.string().startsWith('/').max(107);
 const flagsSchema = z.object({
   endpoint: z.string().regex(/^unix:\/\/\/.+/, 'must be unix:///absolute/path'),
   'node-id': z.string().min(1).max(256),
   'state-dir': z.string().startsWith('/'),
-  'systemd-scope': z.enum(['auto', 'always', 'never']),
+  'fuse-isolation': z.enum(FUSE_ISOLATION_MODES),
+  'host-cgroup-root': z.string().startsWith('/'),
+  'registration-dir': z.union([z.literal(''), z.string().startsWith('/')]),
+  'kubelet-registration-path': socketFile,
   'mount-timeout-seconds': z.coerce.number().int().positive(),
 });
 
@@ -27,7 +35,11 @@ const { values } = parseArgs({
     endpoint: { type: 'string', default: process.env.CSI_ENDPOINT },
     'node-id': { type: 'string', default: process.env.NODE_ID },
     'state-dir': { type: 'string', default: `/var/lib/kubelet/plugins/${DRIVER_NAME}/published` },
-    'systemd-scope': { type: 'string', default: 'auto' },
+    'fuse-isolation': { type: 'string', default: 'auto' },
+    'host-cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
+    // Empty: do not register with kubelet.
+    'registration-dir': { type: 'string', default: '' },
+    'kubelet-registration-path': { type: 'string', default: `/var/lib/kubelet/plugins/${DRIVER_NAME}/csi.sock` },
     'mount-timeout-seconds': { type: 'string', default: '120' },
   },
   strict: true,
@@ -41,7 +53,15 @@ if (!parsed.success) {
 }
 const flags = parsed.data;
 
-const mounter = new Mounter({ timeoutMs: flags['mount-timeout-seconds'] * 1000, systemdScope: flags['systemd-scope'] });
+const decision = decideFuseIsolation(flags['fuse-isolation'], await observeHost(flags['host-cgroup-root']));
+if (!decision.ok) {
+  logger.error('cannot isolate FUSE clients as asked', { error: decision.error });
+  process.exit(2);
+}
+logger.info('FUSE client isolation', { requested: flags['fuse-isolation'], ...decision.isolation, why: decision.why });
+for (const warning of decision.warnings) logger.warn('FUSE client isolation', { warning });
+
+const mounter = new Mounter({ timeoutMs: flags['mount-timeout-seconds'] * 1000, isolation: decision.isolation });
 const store = new PublishStore(flags['state-dir']);
 const host: NodeHost = {
   readMounts: () => readMountInfo(),
@@ -56,20 +76,35 @@ let ready = false;
 const node = new NodeService({ nodeId: flags['node-id'], host, logger });
 const identity = new IdentityService(() => ready);
 const server = await startCsiServer({ endpoint: flags.endpoint, identity, node, logger });
-logger.info('serving', { endpoint: flags.endpoint, nodeId: flags['node-id'], systemdScope: mounter.useSystemdScope });
+logger.info('serving', { endpoint: flags.endpoint, nodeId: flags['node-id'] });
 
-// Serve first (kubelet and the registrar may call Probe at once), report ready once existing mounts are checked.
+// After the CSI socket serves: registering makes kubelet call NodeGetInfo on it at once.
+let registration: RegistrationServer | undefined;
+if (flags['registration-dir']) {
+  registration = await startRegistrationServer({
+    registrationDir: flags['registration-dir'],
+    kubeletEndpoint: flags['kubelet-registration-path'],
+    logger,
+  });
+  logger.info('registration socket up', { socket: registration.socketPath, kubeletEndpoint: flags['kubelet-registration-path'] });
+}
+
+// On SIGTERM stop serving and exit, also during the start-up check; mounts stay (they belong to the pods,
+// not to this process).
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info('shutting down', { signal });
+    setTimeout(() => process.exit(0), 5_000).unref();
+    // Registration first: kubelet unregisters the driver when its socket goes, before the CSI socket stops.
+    void (registration?.close() ?? Promise.resolve())
+      .catch((error: unknown) => logger.warn('registration socket not removed', { error: String(error) }))
+      .then(() => server.tryShutdown(() => process.exit(0)));
+  });
+}
+
+// Serve first (kubelet may call Probe at once), report ready once existing mounts are checked.
 await recoverPublishedMounts(
   { ...host, listRecords: () => store.list((file, error) => logger.warn('ignoring unreadable publish record', { file, error: String(error) })) },
   logger,
 ).catch((error: unknown) => logger.error('start-up mount check failed', { error: String(error) }));
 ready = true;
-
-// On SIGTERM stop serving and exit; mounts stay (they belong to the pods, not to this process).
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    logger.info('shutting down', { signal });
-    server.tryShutdown(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5_000).unref();
-  });
-}

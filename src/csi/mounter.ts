@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isolatedMountArgv, type FuseIsolation } from './fuse-isolation.ts';
 
 /**
  * Runs mount and umount, and tells a healthy FUSE mount from a broken one.
@@ -13,9 +13,8 @@ import { join } from 'node:path';
  *  - mount runs in its own session (`detached`), with stdio on a file rather than pipes to this process: no
  *    signal to the plugin's process group reaches it, and glusterfs (which daemonizes) never holds a pipe whose
  *    reader is gone;
- *  - optionally under `systemd-run --scope`: in a container, the runtime kills every process of the container's
- *    cgroup when the container stops, detached or not; a transient systemd scope moves the client out of that
- *    cgroup (what Kubernetes' own mount-utils does for FUSE mounts).
+ *  - started outside the plugin container's cgroup (see fuse-isolation.ts): in a container, the runtime kills
+ *    every process of the container's cgroup when the container stops, detached or not.
  */
 export interface CommandResult {
   code: number | null;
@@ -23,21 +22,10 @@ export interface CommandResult {
   output: string;
 }
 
-export type SystemdScopeMode = 'auto' | 'always' | 'never';
-
 export interface MounterOptions {
   timeoutMs?: number;
-  systemdScope?: SystemdScopeMode;
-}
-
-/** systemd is running when /run/systemd/system exists (what sd_booted(3) checks). */
-export function systemdAvailable(): boolean {
-  return existsSync('/run/systemd/system');
-}
-
-/** Wraps argv in a transient systemd scope so the processes it starts outlive the plugin's container. */
-export function withSystemdScope(argv: readonly string[], description: string): string[] {
-  return ['systemd-run', `--description=${description}`, '--scope', '--collect', '--quiet', '--', ...argv];
+  /** Decided at start-up (decideFuseIsolation); none when not given. */
+  isolation?: FuseIsolation;
 }
 
 /** Runs argv detached from this process: own session, output to a file, killed (its group) on timeout. */
@@ -124,17 +112,16 @@ export async function checkHealth(path: string, timeoutMs = 10_000): Promise<Mou
 
 export class Mounter {
   readonly timeoutMs: number;
-  readonly useSystemdScope: boolean;
+  readonly isolation: FuseIsolation;
 
   constructor(options: MounterOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 120_000;
-    const mode = options.systemdScope ?? 'auto';
-    this.useSystemdScope = mode === 'always' || (mode === 'auto' && systemdAvailable());
+    this.isolation = options.isolation ?? { mode: 'none' };
   }
 
-  /** The argv actually run for a mount argv, with the systemd scope when enabled. */
+  /** The argv actually run for a mount argv: wrapped so the FUSE client starts outside this container's cgroup. */
   mountCommand(argv: readonly string[], targetPath: string): string[] {
-    return this.useSystemdScope ? withSystemdScope(argv, `Gluster FUSE mount of ${targetPath}`) : [...argv];
+    return isolatedMountArgv(this.isolation, argv, targetPath);
   }
 
   async mount(argv: readonly string[], targetPath: string): Promise<void> {

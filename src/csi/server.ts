@@ -29,7 +29,7 @@ export function loadCsiPackage(): CsiPackage {
 type Handler = (request: unknown) => unknown;
 
 /** Wraps a handler: CsiError → its gRPC code, anything else → INTERNAL; every call and failure is logged. */
-function unary(logger: Logger, method: string, handler: Handler): grpc.handleUnaryCall<unknown, unknown> {
+export function unary(logger: Logger, method: string, handler: Handler): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = Date.now();
     Promise.resolve()
@@ -51,7 +51,7 @@ function unary(logger: Logger, method: string, handler: Handler): grpc.handleUna
 }
 
 export interface CsiServerOptions {
-  /** `unix:///path/to/csi.sock`, as kubelet and node-driver-registrar expect. */
+  /** `unix:///path/to/csi.sock`, as kubelet expects. */
   endpoint: string;
   identity: IdentityService;
   node: NodeService;
@@ -80,10 +80,15 @@ export async function startCsiServer(options: CsiServerOptions): Promise<grpc.Se
     NodeGetCapabilities: unary(logger, 'NodeGetCapabilities', () => node.nodeGetCapabilities()),
     NodeGetInfo: unary(logger, 'NodeGetInfo', () => node.nodeGetInfo()),
   });
-  // A socket left by a previous (killed) plugin process would make bind fail with EADDRINUSE.
-  await rm(socketPath(options.endpoint), { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(options.endpoint, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
-  });
+  await bindUnixSocket(server, socketPath(options.endpoint));
   return server;
+}
+
+/** Listens on a unix socket path, replacing a socket file left by a previous (killed) plugin process. */
+export async function bindUnixSocket(server: grpc.Server, path: string): Promise<void> {
+  // A stale file would make bind fail with EADDRINUSE.
+  await rm(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+  });
 }

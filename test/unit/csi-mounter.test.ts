@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHealth, Mounter, runDetached, withSystemdScope } from '../../src/csi/mounter.ts';
+import { checkHealth, Mounter, runDetached } from '../../src/csi/mounter.ts';
 import { PublishStore } from '../../src/csi/state.ts';
 
 describe('CSI mounter process handling', () => {
@@ -32,12 +32,12 @@ describe('CSI mounter process handling', () => {
     expect(result.signal).to.equal('SIGKILL');
   });
 
-  it('wraps the mount in a transient systemd scope when asked', () => {
-    expect(withSystemdScope(['mount', '-t', 'glusterfs', 'h:/v', '/t'], 'Gluster FUSE mount of /t')).to.deep.equal([
-      'systemd-run', '--description=Gluster FUSE mount of /t', '--scope', '--collect', '--quiet', '--', 'mount', '-t', 'glusterfs', 'h:/v', '/t',
+  it('runs mounts with the isolation decided at start-up, none by default', () => {
+    expect(new Mounter({ isolation: { mode: 'systemd' } }).mountCommand(['mount', 'x', '/t'], '/t')[0]).to.equal('systemd-run');
+    expect(new Mounter({ isolation: { mode: 'host-cgroup', procsFiles: ['/c/cgroup.procs'] } }).mountCommand(['mount', 'x', '/t'], '/t').slice(-4)).to.deep.equal([
+      '--', 'mount', 'x', '/t',
     ]);
-    expect(new Mounter({ systemdScope: 'always' }).mountCommand(['mount', 'x', '/t'], '/t')[0]).to.equal('systemd-run');
-    expect(new Mounter({ systemdScope: 'never' }).mountCommand(['mount', 'x', '/t'], '/t')).to.deep.equal(['mount', 'x', '/t']);
+    expect(new Mounter().mountCommand(['mount', 'x', '/t'], '/t')).to.deep.equal(['mount', 'x', '/t']);
   });
 
   it('reports a healthy filesystem with its sizes and a missing path as missing', async () => {
