@@ -18,7 +18,13 @@ export interface GlusterdDaemonSetOptions {
   image?: string;
 }
 
-/** Host paths glusterd needs and why. */
+/**
+ * Host paths glusterd needs and why. Deliberately not mounted: /lib/modules, /sys/module and /sys/class. A
+ * privileged container already sees the host's sysfs; the device-mapper modules LVM bricks need (dm_thin_pool,
+ * dm_snapshot, dm_mirror) must be loaded on the host anyway (at boot, e.g. modules-load.d); and /lib/modules
+ * does not exist at all on hosts with a monolithic kernel (this project's test machines among them), where a
+ * `Directory` hostPath keeps the pod from ever starting.
+ */
 const HOST_MOUNTS: ReadonlyArray<{ name: string; path: string; type: kplus.HostPathVolumeType }> = [
   // Peer identity (glusterd.info), volume definitions and the trusted pool: losing it loses the node.
   { name: 'glusterd-state', path: '/var/lib/glusterd', type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE },
@@ -28,9 +34,6 @@ const HOST_MOUNTS: ReadonlyArray<{ name: string; path: string; type: kplus.HostP
   { name: 'lvm-run', path: '/run/lvm', type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE },
   { name: 'lvm-config', path: '/etc/lvm', type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE },
   { name: 'dev', path: '/dev', type: kplus.HostPathVolumeType.DIRECTORY },
-  { name: 'sys-class', path: '/sys/class', type: kplus.HostPathVolumeType.DIRECTORY },
-  { name: 'sys-module', path: '/sys/module', type: kplus.HostPathVolumeType.DIRECTORY },
-  { name: 'kernel-modules', path: '/lib/modules', type: kplus.HostPathVolumeType.DIRECTORY },
   // Brick mounts live here; mounted from the pod and seen by the host (Bidirectional below).
   { name: 'brick-mounts', path: '/var/lib/gluster-operator/bricks', type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE },
 ];

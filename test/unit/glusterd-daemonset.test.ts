@@ -26,12 +26,20 @@ describe('glusterd DaemonSet construct', () => {
 
   it('mounts the host state glusterd and LVM need', () => {
     const mounts = Object.fromEntries(container.volumeMounts.map((m: any) => [m.mountPath, m]));
-    for (const path of ['/var/lib/glusterd', '/etc/glusterfs', '/var/log/glusterfs', '/run/lvm', '/dev', '/sys/class', '/sys/module', '/lib/modules']) {
+    for (const path of ['/var/lib/glusterd', '/etc/glusterfs', '/var/log/glusterfs', '/run/lvm', '/etc/lvm', '/dev']) {
       expect(mounts, path).to.have.property(path);
       const volume = pod.volumes.find((v: any) => v.name === mounts[path].name);
       expect(volume.hostPath.path, path).to.equal(path);
     }
     expect(mounts['/var/lib/gluster-operator/bricks'].mountPropagation).to.equal('Bidirectional');
+  });
+
+  it('mounts nothing a host may lack: no kernel modules or sysfs paths (a monolithic kernel has no /lib/modules)', () => {
+    const hostPaths = pod.volumes.map((v: any) => v.hostPath.path);
+    for (const path of ['/lib/modules', '/sys/module', '/sys/class']) expect(hostPaths, path).to.not.include(path);
+    // Every path that must already exist is one every Linux host has.
+    const mustExist = pod.volumes.filter((v: any) => v.hostPath.type === 'Directory').map((v: any) => v.hostPath.path);
+    expect(mustExist).to.deep.equal(['/dev']);
   });
 
   it('pins its image and probes glusterd', () => {
