@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { loadOperatorConfig } from './operator/config.ts';
 import { startOperator, type RunningOperator } from './operator/operator.ts';
 import { systemClock } from './runtime/clock.ts';
-import { startHealthServer } from './runtime/health.ts';
+import { operatorReady, startHealthServer } from './runtime/health.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { retryUntilStarted } from './runtime/retry-start.ts';
 import { createLogger } from './runtime/logger.ts';
@@ -16,17 +16,17 @@ import { createLogger } from './runtime/logger.ts';
 const config = loadOperatorConfig(process.env);
 const logger = createLogger(config.logLevel);
 const kubeConfig = new k8s.KubeConfig();
+// KUBECONFIG, else ~/.kube/config, else (in a pod) the in-cluster config: KUBERNETES_SERVICE_HOST/PORT and
+// the mounted ServiceAccount token and CA (client-node's loadFromDefault falls back to loadFromCluster when
+// /var/run/secrets/kubernetes.io/serviceaccount/token exists; the token file is re-read every minute, so
+// projected tokens rotate). The image sets no HOME with a kubeconfig, so a pod always takes the last branch.
 kubeConfig.loadFromDefault();
+logger.info('kubernetes API', { server: kubeConfig.getCurrentCluster()?.server });
 
 let running: RunningOperator | undefined;
 let starting: Promise<void> | undefined;
 let shuttingDown = false;
-
-const health = await startHealthServer(config.healthPort, [
-  // A standby is ready; a leader once its caches are filled.
-  { name: 'controllers', ready: () => (running ? running.hasSynced() : elector !== undefined && !elector.isLeader) },
-], config.healthHost);
-logger.info('health endpoints up', { port: config.healthPort });
+let leaderSeen = false;
 
 /**
  * Starting fails for reasons that pass: the apiserver answering 429 "storage is (re)initializing" right
@@ -66,9 +66,31 @@ const elector = config.leaderElection
         logger.warn('lost leadership; exiting so a fresh standby takes its place', { identity: config.identity });
         void shutdown(shuttingDown ? 0 : 1);
       },
-      onNewLeader: (identity) => logger.info('leader observed', { leader: identity }),
+      onNewLeader: (identity) => {
+        leaderSeen = true;
+        logger.info('leader observed', { leader: identity });
+      },
     })
   : undefined;
+
+const health = await startHealthServer(
+  config.healthPort,
+  [
+    {
+      name: 'controllers',
+      ready: () =>
+        operatorReady({
+          leaderElection: elector !== undefined,
+          leading: elector?.isLeader ?? false,
+          leaderSeen,
+          started: running !== undefined,
+          synced: running?.hasSynced() ?? false,
+        }),
+    },
+  ],
+  config.healthHost,
+);
+logger.info('health endpoints up', { port: config.healthPort });
 
 if (elector) elector.start();
 else lead();

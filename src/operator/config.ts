@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GLUSTERD_IMAGE } from '../deploy/images.ts';
 
 /** The operator's settings, from its environment (the Deployment sets them). Parsed once at start. */
 const operatorConfigSchema = z.object({
@@ -14,6 +15,11 @@ const operatorConfigSchema = z.object({
   RETRY_PERIOD_SECONDS: z.coerce.number().min(0.1).default(2),
   RESYNC_SECONDS: z.coerce.number().int().min(5).default(300),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /**
+   * The glusterd image of InCluster GlusterClusters that name none (spec.access.inCluster.image). Set by the
+   * Deployment, so image references live in the manifests alone; the release's pinned image when unset.
+   */
+  GLUSTERD_IMAGE: z.string().trim().min(1).default(GLUSTERD_IMAGE),
 });
 
 export type OperatorConfig = ReturnType<typeof loadOperatorConfig>;
@@ -34,5 +40,6 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv) {
     retryPeriodMs: c.RETRY_PERIOD_SECONDS * 1000,
     resyncMs: c.RESYNC_SECONDS * 1000,
     logLevel: c.LOG_LEVEL,
+    glusterdImage: c.GLUSTERD_IMAGE,
   };
 }

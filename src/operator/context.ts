@@ -21,6 +21,8 @@ export interface ReconcileContext {
   /** The TopologyRestored condition from start-up, for GlusterCluster status. */
   topologyCondition: Condition | undefined;
   access: ClusterAccessPool;
+  /** glusterd image for clusters whose spec names none (operator setting GLUSTERD_IMAGE). */
+  glusterdImage: string;
   events: EventRecorder;
   logger: Logger;
   clock: Clock;

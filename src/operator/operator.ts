@@ -77,6 +77,7 @@ export async function startOperator(options: {
       topology,
       topologyCondition: outcome.condition,
       access,
+      glusterdImage: config.glusterdImage,
       events: new KubeEventRecorder(kubeConfig, {
         controller: 'gluster-operator',
         instance: config.identity,

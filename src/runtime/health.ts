@@ -2,9 +2,36 @@ import { createServer, type Server } from 'node:http';
 
 /**
  * /healthz answers while the process's event loop runs; /readyz only once every readiness check passes
- * (informers synced). A standby replica is ready: it serves, it just does not reconcile.
+ * (see operatorReady for what the operator's check means).
  */
 export type ReadinessCheck = { name: string; ready: () => boolean };
+
+export interface OperatorReadinessState {
+  leaderElection: boolean;
+  leading: boolean;
+  /** The election loop has read the Lease and seen who holds it. */
+  leaderSeen: boolean;
+  /** The controllers run (only ever on the leader). */
+  started: boolean;
+  synced: boolean;
+}
+
+/**
+ * The operator's readiness. Nothing routes traffic to the operator, so Ready only gates rollouts and
+ * availability, and it means "this replica is doing its part":
+ *  - the leader, once its controllers run with synced caches (before that it cannot act: a leader retrying
+ *    its start stays not Ready, and a rollout waits for it);
+ *  - a standby, once it has seen the Lease and its holder: its election loop reaches the apiserver and may
+ *    read Leases, so it can take over. A healthy standby must be Ready, or a 2-replica Deployment is never
+ *    fully available and `kubectl rollout status` never returns; one that cannot see the Lease could never
+ *    take over, and a rollout must not count it;
+ *  - without leader election (one process), once its controllers run with synced caches.
+ */
+export function operatorReady(state: OperatorReadinessState): boolean {
+  if (state.started) return state.synced;
+  if (!state.leaderElection || state.leading) return false;
+  return state.leaderSeen;
+}
 
 export function startHealthServer(port: number, checks: ReadinessCheck[], host = '0.0.0.0'): Promise<Server> {
   const server = createServer((request, response) => {

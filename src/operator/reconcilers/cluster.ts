@@ -112,7 +112,7 @@ async function applyDaemonSet(ctx: ReconcileContext, cluster: GlusterCluster): P
     clusterName: cluster.metadata.name,
     namespace,
     nodeSelector: cluster.spec.access.inCluster?.nodeSelector ?? { storagenode: 'glusterfs' },
-    ...(cluster.spec.access.inCluster?.image ? { image: cluster.spec.access.inCluster.image } : {}),
+    image: cluster.spec.access.inCluster?.image || ctx.glusterdImage,
   }) as k8s.V1DaemonSet;
   daemonSet.metadata!.ownerReferences = [
     { apiVersion: GROUP_VERSION, kind: 'GlusterCluster', name: cluster.metadata.name, uid: cluster.metadata.uid!, controller: true, blockOwnerDeletion: true },
