@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { customResourceDefinition, KINDS } from '../src/crd/definitions.ts';
-import { OPERATOR_IMAGE } from '../src/deploy/images.ts';
+import { GLUSTERD_IMAGE, OPERATOR_IMAGE } from '../src/deploy/images.ts';
 import { PART_OF } from '../src/deploy/labels.ts';
 import { addCsiDriver, addCsiNodeDaemonSet, addSampleStorageClass } from './csi.ts';
 import { CLUSTER_RULES, NAMESPACE_RULES } from './rbac.ts';
@@ -13,6 +13,17 @@ export const OPERATOR_NAME = 'gluster-operator';
 export const OPERATOR_HEALTH_PORT = 8081;
 
 const operatorLabels = { 'app.kubernetes.io/name': OPERATOR_NAME, ...PART_OF };
+
+/**
+ * The image references written into the manifests: the only thing `npm run synth -- --out DIR` changes.
+ * The glusterd image reaches the operator as GLUSTERD_IMAGE, so it too is set here and nowhere else.
+ */
+export interface ImageReferences {
+  operatorImage: string;
+  glusterdImage: string;
+}
+
+export const DEFAULT_IMAGES: ImageReferences = { operatorImage: OPERATOR_IMAGE, glusterdImage: GLUSTERD_IMAGE };
 
 /** One CRD per kind, emitted as plain objects: the typed CRD construct drops `x-kubernetes-*` keys. */
 export class CrdsChart extends Chart {
@@ -27,7 +38,7 @@ export class CrdsChart extends Chart {
 
 /** Namespace, identity, RBAC and the operator Deployment. */
 export class OperatorChart extends Chart {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, images: ImageReferences = DEFAULT_IMAGES) {
     super(scope, id, { disableResourceNameHashes: true, labels: PART_OF });
     new ApiObject(this, 'namespace', {
       apiVersion: 'v1',
@@ -69,8 +80,12 @@ export class OperatorChart extends Chart {
 
     const deployment = new kplus.Deployment(this, 'deployment', {
       metadata: { name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE, labels: operatorLabels },
-      // One active replica; leader election makes a second one a warm standby (see README).
-      replicas: 1,
+      // One leader reconciles; the other replica is a warm standby that takes the Lease within seconds when
+      // the leader's node or pod goes (src/runtime/leader-election.ts).
+      replicas: 2,
+      // A new pod starts (as a standby, Ready at once) before an old one goes, so a rollout never leaves the
+      // cluster without a candidate; a leader that goes releases the Lease on SIGTERM.
+      strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
       select: false,
       serviceAccount: kplus.ServiceAccount.fromServiceAccountName(this, 'operator-sa', OPERATOR_NAME),
       automountServiceAccountToken: true,
@@ -78,13 +93,23 @@ export class OperatorChart extends Chart {
     });
     deployment.select(kplus.LabelSelector.of({ labels: { 'app.kubernetes.io/name': OPERATOR_NAME } }));
     for (const [key, value] of Object.entries(operatorLabels)) deployment.podMetadata.addLabel(key, value);
+    // Preferred, not required: a one-node cluster still runs both replicas.
+    // Selected by our own label: spread() would select by cdk8s' construct-path label, removed below.
+    // No namespaces: the term then applies to the pod's own namespace.
+    const operatorPods = kplus.Pods.select(this, 'operator-pods', { labels: { 'app.kubernetes.io/name': OPERATOR_NAME } });
+    deployment.scheduling.separate(operatorPods, { topology: kplus.Topology.HOSTNAME, weight: 100 });
     deployment.addContainer({
       name: 'operator',
-      image: OPERATOR_IMAGE,
+      image: images.operatorImage,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       envVariables: {
         OPERATOR_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        // The Lease holder identity: unique per pod, and what `kubectl get lease` shows.
         POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        // The default, spelled out: with two replicas, only the Lease holder may reconcile.
+        LEADER_ELECTION: kplus.EnvValue.fromValue('true'),
+        // The glusterd image of InCluster GlusterClusters (spec.access.inCluster.image overrides it per cluster).
+        GLUSTERD_IMAGE: kplus.EnvValue.fromValue(images.glusterdImage),
       },
       ports: [{ name: 'health', number: OPERATOR_HEALTH_PORT }],
       securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 65532, group: 65532 },
@@ -93,6 +118,9 @@ export class OperatorChart extends Chart {
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
       },
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(20) }),
+      // Ready means "doing its part": a standby that campaigns for the Lease, or a leader with synced caches
+      // (src/main.ts). A standby must count, or a 2-replica Deployment would never be fully available and
+      // `kubectl rollout status` would never return.
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(10) }),
     });
     // cdk8s tags pods with its construct path; keep the template to labels we chose.
@@ -100,12 +128,12 @@ export class OperatorChart extends Chart {
   }
 }
 
-/** The CSI node plugin: CSIDriver object and the node DaemonSet with node-driver-registrar. */
+/** The CSI node plugin: CSIDriver object and the node DaemonSet (the operator image runs the plugin). */
 export class CsiChart extends Chart {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, images: ImageReferences = DEFAULT_IMAGES) {
     super(scope, id, { disableResourceNameHashes: true });
     addCsiDriver(this);
-    addCsiNodeDaemonSet(this, OPERATOR_NAMESPACE, OPERATOR_IMAGE);
+    addCsiNodeDaemonSet(this, OPERATOR_NAMESPACE, images.operatorImage);
   }
 }
 

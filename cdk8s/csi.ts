@@ -5,19 +5,24 @@ import { PART_OF } from '../src/deploy/labels.ts';
 
 /**
  * The CSI side of mounting on current Kubernetes (the in-tree kubernetes.io/glusterfs plugin is gone since
- * 1.26): the CSIDriver object, the node plugin DaemonSet with node-driver-registrar, and a sample StorageClass
- * in the in-tree parameter style. Plain ApiObjects: every field of a privileged node plugin is spelled out here
- * rather than left to cdk8s-plus defaults (non-root, read-only root, limits) that would break mounting.
+ * 1.26): the CSIDriver object, the node plugin DaemonSet, and a sample StorageClass in the in-tree parameter
+ * style. Plain ApiObjects: every field of a privileged node plugin is spelled out here rather than left to
+ * cdk8s-plus defaults (non-root, read-only root, limits) that would break mounting.
+ *
+ * One container per node: the plugin registers itself with kubelet (src/csi/registration.ts) instead of
+ * running node-driver-registrar next to it.
  */
 export const CSI_NODE_NAME = 'gluster-csi-node';
-export const CSI_REGISTRAR_IMAGE = 'registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0';
-/** node-driver-registrar's /healthz. The pod is on the host network: a port no other common CSI driver uses. */
-export const CSI_REGISTRAR_HEALTH_PORT = 9819;
 export const SAMPLE_STORAGE_CLASS = 'glusterfs-replicate-3';
+/** Where the operator image keeps the sources (hack/images/operator.Dockerfile's WORKDIR). */
+export const IMAGE_WORKDIR = '/opt/gluster-operator';
 
 const KUBELET_DIR = '/var/lib/kubelet';
 const PLUGIN_DIR = `${KUBELET_DIR}/plugins/${DRIVER_NAME}`;
 const SOCKET_IN_POD = '/csi/csi.sock';
+const REGISTRATION_IN_POD = '/registration';
+/** The host's cgroup tree, for --fuse-isolation=host-cgroup (the container's own /sys/fs/cgroup is only its subtree). */
+const HOST_CGROUP_IN_POD = '/host/sys/fs/cgroup';
 
 export interface CsiObjectsOptions {
   namespace?: string;
@@ -80,7 +85,8 @@ export function addCsiNodeDaemonSet(chart: Chart, namespace: string, image: stri
           // torn down with the pod, which would cut every mount off its servers on a plugin update.
           hostNetwork: true,
           dnsPolicy: 'ClusterFirstWithHostNet',
-          // systemd-run --scope (see src/csi/mounter.ts) hands the host's systemd a PID: it must be a host PID.
+          // Both ways out of the container's cgroup need host PIDs: systemd-run --scope hands the host's systemd
+          // a PID, and host-cgroup reads the host init's cgroups from /proc/1/cgroup (see src/csi/fuse-isolation.ts).
           hostPID: true,
           priorityClassName: 'system-node-critical',
           automountServiceAccountToken: false,
@@ -91,50 +97,50 @@ export function addCsiNodeDaemonSet(chart: Chart, namespace: string, image: stri
               name: 'csi-plugin',
               image,
               imagePullPolicy: 'IfNotPresent',
+              // The image sets it too; spelled out so `node src/csi/...` resolves on any build of the image.
+              workingDir: IMAGE_WORKDIR,
               command: ['node', 'src/csi/main.ts'],
-              args: [`--endpoint=unix://${SOCKET_IN_POD}`, '--node-id=$(NODE_NAME)', '--systemd-scope=auto'],
+              args: [
+                `--endpoint=unix://${SOCKET_IN_POD}`,
+                '--node-id=$(NODE_NAME)',
+                `--registration-dir=${REGISTRATION_IN_POD}`,
+                // kubelet dials the CSI socket itself: its path on the host, not in this container.
+                `--kubelet-registration-path=${PLUGIN_DIR}/csi.sock`,
+                '--fuse-isolation=auto',
+                `--host-cgroup-root=${HOST_CGROUP_IN_POD}`,
+              ],
               env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
-              // Mounting needs CAP_SYS_ADMIN and /dev/fuse; mounts must propagate to the host (Bidirectional).
+              // Mounting needs CAP_SYS_ADMIN and /dev/fuse; mounts must propagate to the host (Bidirectional);
+              // joining the host's cgroups needs a writable cgroupfs.
               securityContext: { privileged: true, allowPrivilegeEscalation: true, runAsUser: 0, runAsNonRoot: false },
-              // No memory limit: without a systemd scope the FUSE clients are in this container's cgroup, and an
-              // OOM kill of one would break a pod's volume.
+              // No memory limit: when the FUSE clients cannot leave this container's cgroup (isolation none),
+              // an OOM kill of one would break a pod's volume.
               resources: { requests: { cpu: '20m', memory: '64Mi' } },
               livenessProbe: probe(false),
               readinessProbe: probe(true),
               volumeMounts: [
                 { name: 'plugin-dir', mountPath: '/csi' },
+                { name: 'registration-dir', mountPath: REGISTRATION_IN_POD },
                 { name: 'kubelet-dir', mountPath: KUBELET_DIR, mountPropagation: 'Bidirectional' },
                 { name: 'dev', mountPath: '/dev' },
+                { name: 'host-cgroup', mountPath: HOST_CGROUP_IN_POD },
                 { name: 'systemd-run', mountPath: '/run/systemd' },
                 { name: 'glusterfs-logs', mountPath: '/var/log/glusterfs' },
-              ],
-            },
-            {
-              name: 'node-driver-registrar',
-              image: CSI_REGISTRAR_IMAGE,
-              imagePullPolicy: 'IfNotPresent',
-              args: [
-                `--csi-address=${SOCKET_IN_POD}`,
-                `--kubelet-registration-path=${PLUGIN_DIR}/csi.sock`,
-                `--http-endpoint=:${CSI_REGISTRAR_HEALTH_PORT}`,
-                '--v=2',
-              ],
-              ports: [{ name: 'healthz', containerPort: CSI_REGISTRAR_HEALTH_PORT }],
-              livenessProbe: { httpGet: { path: '/healthz', port: 'healthz' }, initialDelaySeconds: 10, periodSeconds: 30, timeoutSeconds: 10 },
-              securityContext: { privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 0 },
-              resources: { requests: { cpu: '10m', memory: '20Mi' }, limits: { memory: '64Mi' } },
-              volumeMounts: [
-                { name: 'plugin-dir', mountPath: '/csi' },
-                { name: 'registration-dir', mountPath: '/registration' },
               ],
             },
           ],
           volumes: [
             hostPathVolume('plugin-dir', PLUGIN_DIR, 'DirectoryOrCreate'),
-            hostPathVolume('kubelet-dir', KUBELET_DIR, 'Directory'),
+            // kubelet creates it at start and watches it for registration sockets.
             hostPathVolume('registration-dir', `${KUBELET_DIR}/plugins_registry`, 'Directory'),
+            hostPathVolume('kubelet-dir', KUBELET_DIR, 'Directory'),
             hostPathVolume('dev', '/dev', 'Directory'),
-            // The host's systemd socket for systemd-run; an empty directory on hosts without systemd (then unused).
+            // Every Linux host has it; v1 hierarchies under it come along (hostPath mounts are recursive binds).
+            hostPathVolume('host-cgroup', '/sys/fs/cgroup', 'Directory'),
+            // The host's systemd sockets, for systemd-run. DirectoryOrCreate because neither alternative works
+            // on a host without systemd: Directory refuses to start the pod, and an unchecked ("") path makes the
+            // runtime fail the container (CRI: a missing host path is an error). The empty /run/systemd it
+            // leaves (tmpfs, gone at reboot) misleads nobody: systemd's own test, and ours, is /run/systemd/system.
             hostPathVolume('systemd-run', '/run/systemd', 'DirectoryOrCreate'),
             // FUSE client logs on the host, where they outlive the pod.
             hostPathVolume('glusterfs-logs', '/var/log/glusterfs', 'DirectoryOrCreate'),

@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { expect } from 'chai';
-import { addCsiObjects, CSI_REGISTRAR_IMAGE } from '../../cdk8s/csi.ts';
+import { addCsiObjects } from '../../cdk8s/csi.ts';
 import { DRIVER_NAME } from '../../src/api/group.ts';
 import { OPERATOR_IMAGE } from '../../src/deploy/images.ts';
 
@@ -33,8 +33,13 @@ describe('CSI manifests (cdk8s/csi.ts)', () => {
     expect(ds.spec.template.metadata.labels).to.include(ds.spec.selector.matchLabels);
     const plugin = pod.containers.find((c: Obj) => c.name === 'csi-plugin');
     expect(plugin.image).to.equal(OPERATOR_IMAGE);
+    expect(plugin.imagePullPolicy).to.equal('IfNotPresent');
+    // Relative paths in command and probes resolve here, whatever WORKDIR a build of the image has.
+    expect(plugin.workingDir).to.equal('/opt/gluster-operator');
     expect([...plugin.command, ...plugin.args]).to.deep.equal([
-      'node', 'src/csi/main.ts', '--endpoint=unix:///csi/csi.sock', '--node-id=$(NODE_NAME)', '--systemd-scope=auto',
+      'node', 'src/csi/main.ts', '--endpoint=unix:///csi/csi.sock', '--node-id=$(NODE_NAME)',
+      '--registration-dir=/registration', `--kubelet-registration-path=/var/lib/kubelet/plugins/${DRIVER_NAME}/csi.sock`,
+      '--fuse-isolation=auto', '--host-cgroup-root=/host/sys/fs/cgroup',
     ]);
     expect(plugin.securityContext.privileged).to.equal(true);
     expect(plugin.resources.limits).to.equal(undefined);
@@ -49,15 +54,23 @@ describe('CSI manifests (cdk8s/csi.ts)', () => {
     expect(volumes['registration-dir']).to.equal('/var/lib/kubelet/plugins_registry');
   });
 
-  it('registers the plugin with kubelet through node-driver-registrar', () => {
+  it('is one container that registers itself with kubelet: plugins_registry at /registration, no registrar sidecar', () => {
     const pod = byKind('DaemonSet').spec.template.spec;
-    const registrar = pod.containers.find((c: Obj) => c.name === 'node-driver-registrar');
-    expect(registrar.image).to.equal(CSI_REGISTRAR_IMAGE);
-    expect(registrar.image).to.equal('registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0');
-    expect(registrar.args).to.include('--csi-address=/csi/csi.sock');
-    expect(registrar.args).to.include(`--kubelet-registration-path=/var/lib/kubelet/plugins/${DRIVER_NAME}/csi.sock`);
-    expect(registrar.volumeMounts.map((m: Obj) => m.mountPath).sort()).to.deep.equal(['/csi', '/registration']);
-    expect(registrar.livenessProbe.httpGet.path).to.equal('/healthz');
+    expect(pod.containers.map((c: Obj) => c.name)).to.deep.equal(['csi-plugin']);
+    const mounts = Object.fromEntries(pod.containers[0].volumeMounts.map((m: Obj) => [m.mountPath, m.name]));
+    const volumes = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v.hostPath]));
+    expect(volumes[mounts['/registration']]).to.deep.equal({ path: '/var/lib/kubelet/plugins_registry', type: 'Directory' });
+    // The CSI socket the plugin serves at /csi/csi.sock is the path it tells kubelet.
+    expect(volumes[mounts['/csi']].path).to.equal(`/var/lib/kubelet/plugins/${DRIVER_NAME}`);
+  });
+
+  it('gives the plugin the host\'s cgroup tree and systemd sockets, to start FUSE clients outside its own cgroup', () => {
+    const pod = byKind('DaemonSet').spec.template.spec;
+    const mounts = Object.fromEntries(pod.containers[0].volumeMounts.map((m: Obj) => [m.mountPath, m]));
+    const volumes = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v.hostPath]));
+    expect(volumes[mounts['/host/sys/fs/cgroup'].name]).to.deep.equal({ path: '/sys/fs/cgroup', type: 'Directory' });
+    expect(mounts['/host/sys/fs/cgroup'].readOnly).to.not.equal(true);
+    expect(volumes[mounts['/run/systemd'].name]).to.deep.equal({ path: '/run/systemd', type: 'DirectoryOrCreate' });
   });
 
   it('offers a sample StorageClass with in-tree style parameters', () => {

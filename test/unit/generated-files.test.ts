@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_IMAGES } from '../../cdk8s/charts.ts';
 import { synthesizeFiles } from '../../cdk8s/synthesize.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 
@@ -21,5 +23,47 @@ describe('generated crds/ and manifests/', () => {
         if (entry.isFile()) expect(files.has(`${dir}/${entry.name}`), `${dir}/${entry.name} is not generated`).to.equal(true);
       }
     }
+  });
+});
+
+describe('synth with other image references (npm run synth -- --out DIR --operator-image REF --glusterd-image REF)', () => {
+  const images = { operatorImage: 'mirror.invalid:5000/team/gluster-operator@sha256:0123', glusterdImage: 'glusterd:kind-dev' };
+  const defaults = synthesizeFiles();
+  const other = synthesizeFiles(images);
+
+  it('writes the same files, differing only in the image references', () => {
+    expect([...other.keys()]).to.deep.equal([...defaults.keys()]);
+    for (const [path, content] of defaults) {
+      const expected = content.replaceAll(DEFAULT_IMAGES.operatorImage, images.operatorImage).replaceAll(DEFAULT_IMAGES.glusterdImage, images.glusterdImage);
+      expect(other.get(path) === expected, path).to.equal(true);
+    }
+  });
+
+  it('puts the operator image on the operator and the CSI plugin, and hands the glusterd image to the operator', () => {
+    const objects = (path: string) => parseAllDocuments(other.get(path)!).map((d) => d.toJS() as any);
+    const [deployment] = objects('manifests/20-operator.yaml');
+    const operator = deployment.spec.template.spec.containers[0];
+    expect(operator.image).to.equal(images.operatorImage);
+    expect(operator.env).to.deep.include({ name: 'GLUSTERD_IMAGE', value: images.glusterdImage });
+    const daemonSet = objects('manifests/30-csi.yaml').find((o) => o.kind === 'DaemonSet');
+    expect(daemonSet.spec.template.spec.containers.map((c: any) => c.image)).to.deep.equal([images.operatorImage]);
+  });
+});
+
+describe('operator Deployment (manifests/20-operator.yaml)', () => {
+  const [deployment] = parseAllDocuments(synthesizeFiles().get('manifests/20-operator.yaml')!).map((d) => d.toJS() as any);
+  const pod = deployment.spec.template.spec;
+
+  it('runs two replicas with Lease leader election, spread over nodes where it can', () => {
+    expect(deployment.spec.replicas).to.equal(2);
+    expect(deployment.spec.strategy.rollingUpdate).to.deep.equal({ maxSurge: 1, maxUnavailable: 0 });
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.LEADER_ELECTION).to.equal('true');
+    expect(env.POD_NAME).to.deep.equal({ fieldRef: { fieldPath: 'metadata.name' } });
+    expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).to.equal(undefined);
+    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).to.deep.equal([
+      { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: deployment.spec.selector.matchLabels }, topologyKey: 'kubernetes.io/hostname' } },
+    ]);
+    expect(pod.containers[0].readinessProbe.httpGet.path).to.equal('/readyz');
   });
 });
