@@ -35,7 +35,9 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['daemonsets'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },
   // Commands reach in-cluster glusterd through the exec API, in the pod on the node.
   { apiGroups: [''], resources: ['pods'], verbs: READ },
-  { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] },
+  // The exec stream is a WebSocket upgrade, a GET: the apiserver checks `get` on pods/exec, and `create` too
+  // (AuthorizePodWebsocketUpgradeCreatePermission); SPDY clients need `create` alone.
+  { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
   { apiGroups: [''], resources: ['nodes'], verbs: READ },
   // The SSH key Secret a GlusterCluster names, in that cluster's namespace. Read only.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCsiPackage } from '../../src/csi/server.ts';
+import { eventually, notYet } from './eventually.ts';
 import { REPO_ROOT } from './paths.ts';
 
 /**
@@ -22,7 +23,9 @@ export async function startCsiPlugin(nodeId: string): Promise<CsiPluginProcess> 
   const endpoint = `unix://${join(dir, 'csi.sock')}`;
   const log = createWriteStream(join(dir, 'plugin.log'));
   await new Promise((resolve) => log.once('open', resolve));
-  const child: ChildProcess = spawn(process.execPath, ['src/csi/main.ts', '--endpoint', endpoint, '--node-id', nodeId, '--state-dir', join(dir, 'state')], {
+  const child: ChildProcess = spawn(process.execPath, ['src/csi/main.ts', '--endpoint', endpoint, '--node-id', nodeId, '--state-dir', join(dir, 'state'),
+    // A host process, not a container: nothing kills its cgroup, so its FUSE clients stay where the test runs.
+    '--fuse-isolation', 'none'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', log, log],
     detached: true,
@@ -33,13 +36,10 @@ export async function startCsiPlugin(nodeId: string): Promise<CsiPluginProcess> 
     const client = clients[service] as unknown as Record<string, (r: unknown, o: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>;
     return new Promise((resolve, reject) => client[method]!.call(client, request, { deadline: Date.now() + 90_000 }, (error, value) => (error ? reject(error) : resolve(value))));
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const probe = await call<{ ready: { value: boolean } | null }>('Identity', 'Probe', {}).catch(() => undefined);
-    if (probe?.ready?.value) break;
-    if (Date.now() > deadline) throw new Error(`CSI plugin not ready (log: ${join(dir, 'plugin.log')})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await eventually(`CSI plugin ready (log: ${join(dir, 'plugin.log')})`, async () => {
+    const probe = await call<{ ready: { value: boolean } | null }>('Identity', 'Probe', {});
+    return probe?.ready?.value ? true : notYet({ probe, exitCode: child.exitCode, signal: child.signalCode });
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   return {
     endpoint,
     dir,
