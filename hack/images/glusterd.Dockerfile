@@ -1,16 +1,18 @@
 # The glusterd image the operator's DaemonSet runs (InCluster clusters): Debian's glusterfs-server with the
 # tools brick backends call (LVM, XFS, wipefs, losetup) and GNU timeout (the transports bound every command).
-# Build: docker build -f hack/images/glusterd.Dockerfile -t ghcr.io/gluster-operator/glusterd:v0.1.0-glusterfs10.3 .
-# (Not built in this repository's CI: its machines have no Docker engine.)
-FROM debian:12.8-slim
+# The packages and their versions are in packages/glusterd.txt, which hack/build-images installs too.
+# Build from the repository root:
+#   docker build -f hack/images/glusterd.Dockerfile -t ghcr.io/gluster-operator/glusterd:v0.1.0-glusterfs10.3 .
+# (Not built in this repository's CI: its machines have no Docker engine; they run `npm run images`.)
 
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      glusterfs-server=10.3-5 lvm2 thin-provisioning-tools xfsprogs util-linux coreutils procps iproute2 \
- && rm -rf /var/lib/apt/lists/*
+# Keep equal to DEBIAN_SUITE in build.env (hack/build-images checks).
+ARG DEBIAN_SUITE=bookworm
+FROM debian:${DEBIAN_SUITE}-slim
 
-# LVM inside a container must not wait for udev, which runs on the host.
-RUN sed -i -e 's/^\(\s*\)# *udev_sync = 1/\1udev_sync = 0/' -e 's/^\(\s*\)# *udev_rules = 1/\1udev_rules = 0/' /etc/lvm/lvm.conf
+COPY hack/images/install-packages.sh hack/images/glusterd-setup.sh hack/images/packages/glusterd.txt /tmp/build/
+RUN sh /tmp/build/install-packages.sh /tmp/build/glusterd.txt \
+ && sh /tmp/build/glusterd-setup.sh \
+ && rm -rf /tmp/build
 
 EXPOSE 24007 24008
 # In the foreground, logging to stderr, so the kubelet sees it die and `kubectl logs` shows it.

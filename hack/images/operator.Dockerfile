@@ -1,14 +1,15 @@
 # The operator image: the operator (src/main.ts) and the CSI node plugin (src/csi/main.ts) in one image,
-# run by Node 24's type stripping straight from the TypeScript sources. Versions pinned.
+# run by Node 24's type stripping straight from the TypeScript sources. The Debian packages and their versions
+# are in packages/operator.txt, which hack/build-images installs too.
 # Build from the repository root:  docker build -f hack/images/operator.Dockerfile -t ghcr.io/gluster-operator/gluster-operator:v0.1.0 .
-# (Not built in this repository's CI: its machines have no Docker engine.)
-FROM node:24.21.0-bookworm-slim
+# (Not built in this repository's CI: its machines have no Docker engine; they run `npm run images`.)
 
-# The CSI plugin mounts volumes: mount.glusterfs (glusterfs-client), util-linux's mount, and systemd-run so
-# the FUSE client can live outside the plugin container's cgroup (a plugin restart keeps mounts alive).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends glusterfs-client=10.3-5 util-linux systemd coreutils ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+# Keep equal to DEBIAN_SUITE in build.env (hack/build-images checks).
+ARG DEBIAN_SUITE=bookworm
+FROM node:24.21.0-${DEBIAN_SUITE}-slim
+
+COPY hack/images/install-packages.sh hack/images/packages/operator.txt /tmp/build/
+RUN sh /tmp/build/install-packages.sh /tmp/build/operator.txt && rm -rf /tmp/build
 
 WORKDIR /opt/gluster-operator
 COPY package.json package-lock.json ./

@@ -1,0 +1,3 @@
+module gluster-operator.io/hack/images/pause
+
+go 1.24
