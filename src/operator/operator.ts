@@ -13,6 +13,7 @@ import { observeCluster } from '../topology/rebuild/observe.ts';
 import { TopologyStore } from '../topology/store.ts';
 import { createProvisionerControllers } from '../provisioner/index.ts';
 import { ClusterAccessPool, nodeTarget } from './cluster-access.ts';
+import { GlusterNodesByKubeNode, glusterdPodSource } from './glusterd-pods.ts';
 import type { OperatorConfig } from './config.ts';
 import { customResourceClients, type ReconcileContext } from './context.ts';
 import { reconcileCluster } from './reconcilers/cluster.ts';
@@ -101,6 +102,7 @@ export async function startOperator(options: {
       const bricks = (object as { status?: { bricks?: Array<{ node?: string }> } }).status?.bricks ?? [];
       return [...new Set(bricks.map((brick) => brick.node).filter(Boolean))].map((node) => `${object.metadata?.namespace}/${node}`);
     };
+    const nodesByKubeNode = new GlusterNodesByKubeNode();
     const controllers: ControllerDefinition[] = [
       {
         name: 'glustercluster',
@@ -118,8 +120,13 @@ export async function startOperator(options: {
         concurrency: 4,
         reconcile: (key) => reconcileNode(context, key),
         primary: source(clients.nodes),
-        // A volume's bricks change the free space and brick counts its nodes report.
-        related: [{ source: source(clients.volumes), toKeys: nodesOfVolume, delayMs: RELATED_VOLUME_DELAY_MS }],
+        related: [
+          // A volume's bricks change the free space and brick counts its nodes report.
+          { source: source(clients.volumes), toKeys: nodesOfVolume, delayMs: RELATED_VOLUME_DELAY_MS },
+          // InCluster nodes follow their glusterd pod (deleted, restarted, Ready again); see glusterd-pods.ts.
+          { source: { ...source(clients.nodes), name: 'glusternodes-by-kube-node' }, toKeys: (node) => (nodesByKubeNode.observe(node), []) },
+          { source: glusterdPodSource(core, config.watchNamespace), toKeys: (pod) => nodesByKubeNode.keysForPod(pod) },
+        ],
       },
       {
         name: 'glustervolume',

@@ -13,7 +13,20 @@ import {
   type InClusterGluster,
 } from '../support/in-cluster.ts';
 import { eventually, kubectl } from '../support/kube.ts';
-import { glusterMountsOnNode, kubeNodesEnv } from '../support/kube-nodes.ts';
+import { crictl, glusterMountsOnNode, kubeNodesEnv, onNode, startKubeNode, stopKubeNode, type KubeNode } from '../support/kube-nodes.ts';
+
+/** Every brick of the node's address online in `gluster volume status`, as glusterd in that pod reports it. */
+async function bricksOnlineOn(namespace: string, glusterdPod: string, address: string): Promise<void> {
+  let last = '';
+  await eventually(`the bricks on ${address} online`, async () => {
+    const { stdout } = await podExec(namespace, glusterdPod, ['gluster', '--mode=script', 'volume', 'status', 'all', 'detail'], { allowFailure: true });
+    last = stdout;
+    const blocks = stdout.split(/^-+$/m).filter((block) => block.includes(`Brick                : Brick ${address}:`));
+    return blocks.length > 0 && blocks.every((block) => /Online\s+:\s+Y/.test(block)) ? true : undefined;
+  }, 180_000).catch((error: Error) => {
+    throw new Error(`${error.message}; last volume status: ${last.replace(/\s+/g, ' ').slice(0, 600)}`);
+  });
+}
 
 /**
  * The product as users run it, on the test bed's real Kubernetes nodes (kubelet, containerd, runc): the
@@ -151,6 +164,150 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
           return mounts.some((t) => t.includes(volumeName.trim())) ? undefined : true;
         }, 60_000);
       }
+    });
+  });
+
+  describe('disruptions a storage system must survive', () => {
+    const journalClaim = 'journal';
+    const logger = 'logger';
+    const plugin = 'csi-plugin';
+    const lines = async () => Number((await podExec(gluster!.appNamespace, logger, ['wc', '-l', '/data/journal'])).stdout.trim().split(/\s+/)[0]);
+    /** The journal grows while we watch: the application's mount works. */
+    const stillWriting = async (what: string) => {
+      const before = await lines();
+      await eventually(`${what}: the logger's journal growing past ${before} lines`, async () => ((await lines()) > before + 3 ? true : undefined), 30_000);
+    };
+    const pluginOn = async (nodeName: string) => {
+      const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=gluster-csi-node', '--field-selector', `spec.nodeName=${nodeName}`, '-o', 'jsonpath={.items[0].metadata.name} {.items[0].status.containerStatuses[0].restartCount}']);
+      const [name, restarts] = stdout.trim().split(' ');
+      return { name: name!, restarts: Number(restarts) };
+    };
+    /** Kills the plugin container the way a crash or an OOM kill would: no grace, every process at once. */
+    const killPluginContainer = async (node: KubeNode) => {
+      const { stdout } = await crictl(node, ['ps', '--name', plugin, '--state', 'Running', '-q']);
+      const id = stdout.trim().split('\n')[0];
+      expect(id, `a running ${plugin} container on ${node.name}`).to.match(/^[0-9a-f]+$/);
+      await crictl(node, ['stop', '--timeout', '0', id!]);
+    };
+    const waitForPluginBack = async (node: KubeNode, restartsBefore: number) => {
+      let last = 'nothing';
+      await eventually(`the CSI plugin on ${node.name} restarted and Ready`, async () => {
+        const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=gluster-csi-node', '--field-selector', `spec.nodeName=${node.name}`, '-o', 'jsonpath={.items[0].status.containerStatuses[0].restartCount} {.items[0].status.containerStatuses[0].ready}']);
+        last = stdout;
+        const [restarts, ready] = stdout.trim().split(' ');
+        return Number(restarts) > restartsBefore && ready === 'true' ? true : undefined;
+      }, 120_000).catch((error: Error) => {
+        throw new Error(`${error.message}; last restarts/ready: ${last}`);
+      });
+    };
+    const glusterfsClients = async (node: KubeNode) => (await onNode(node, ['pgrep', '-x', 'glusterfs'], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+
+    before(async () => {
+      const ns = gluster!.appNamespace;
+      await applyObjects([
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: journalClaim, namespace: ns },
+          spec: { accessModes: ['ReadWriteMany'], storageClassName: gluster!.storageClass, resources: { requests: { storage: '1Gi' } } },
+        },
+        appPod({ name: logger, namespace: ns, node: nodes[0]!.name, claim: journalClaim, image: operatorImage, script: 'i=0; while :; do i=$((i+1)); echo "$i" >> /data/journal; sleep 0.2; done' }),
+      ]);
+      await waitForPodReady(ns, logger, 300_000);
+      await stillWriting('before any disruption');
+    });
+
+    it('keeps an application\'s mount working when the CSI plugin container is killed, and the restarted plugin serves new Pods', async () => {
+      const node = nodes[0]!;
+      const clients = await glusterfsClients(node);
+      expect(clients, `glusterfs FUSE clients on ${node.name}`).to.not.be.empty;
+      const { restarts } = await pluginOn(node.name);
+      await killPluginContainer(node);
+      await stillWriting('right after the plugin was killed');
+      // The FUSE clients were not in the plugin container's cgroup: the same processes still serve the mounts.
+      expect(await glusterfsClients(node)).to.include.members(clients);
+      await waitForPluginBack(node, restarts);
+      await stillWriting('after the plugin came back');
+      const ns = gluster!.appNamespace;
+      await applyObjects([appPod({ name: 'after-restart', namespace: ns, node: node.name, claim: journalClaim, image: operatorImage, script: 'exec sleep infinity' })]);
+      await waitForPodReady(ns, 'after-restart');
+      expect(Number((await podExec(ns, 'after-restart', ['wc', '-l', '/data/journal'])).stdout.trim().split(/\s+/)[0])).to.be.greaterThan(0);
+      await kubectl(['-n', ns, 'delete', 'pod', 'after-restart', '--wait=true', '--timeout=60s']);
+    });
+
+    it('without FUSE isolation (--fuse-isolation=none) the same kill breaks the mount: what the isolation prevents', async () => {
+      const node = nodes[0]!;
+      const ns = gluster!.appNamespace;
+      const setIsolation = async (mode: string) => {
+        const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'daemonset', 'gluster-csi-node', '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+        const args = JSON.parse(stdout) as string[];
+        const index = args.findIndex((arg) => arg.startsWith('--fuse-isolation='));
+        expect(index, 'the DaemonSet passes --fuse-isolation').to.be.greaterThanOrEqual(0);
+        await kubectl(['-n', OPERATOR_NAMESPACE, 'patch', 'daemonset', 'gluster-csi-node', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: `/spec/template/spec/containers/0/args/${index}`, value: `--fuse-isolation=${mode}` }])]);
+        await kubectl(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'daemonset/gluster-csi-node', '--timeout=180s']);
+      };
+      await setIsolation('none');
+      try {
+        await applyObjects([appPod({ name: 'fragile', namespace: ns, node: node.name, claim: journalClaim, image: operatorImage, script: 'exec sleep infinity' })]);
+        await waitForPodReady(ns, 'fragile');
+        expect((await podExec(ns, 'fragile', ['ls', '/data'])).code).to.equal(0);
+        await killPluginContainer(node);
+        const broken = await eventually('the unisolated mount broken by the kill', async () => {
+          const { code, stderr } = await podExec(ns, 'fragile', ['ls', '/data'], { allowFailure: true });
+          return code !== 0 ? stderr : undefined;
+        }, 60_000);
+        expect(broken).to.match(/Transport endpoint is not connected|No such device|Input\/output error/);
+        // The logger's mount, published under isolation, is unharmed by the same kill.
+        await stillWriting('the isolated mount after the unisolated one broke');
+        await kubectl(['-n', ns, 'delete', 'pod', 'fragile', '--wait=true', '--timeout=120s']);
+      } finally {
+        await setIsolation('auto');
+      }
+    });
+
+    it('recreates a deleted glusterd pod: its bricks come back online and its GlusterNode goes Degraded, then Ready', async () => {
+      const node = nodes[2]!;
+      const storage = gluster!.storageNamespace;
+      const nodeReady = async () => (await kubectl(['-n', storage, 'get', 'glusternode', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout.trim();
+      expect(await nodeReady()).to.equal('True');
+      const selector = Object.entries(glusterdPodLabels(gluster!.cluster)).map(([k, v]) => `${k}=${v}`).join(',');
+      const podOn = async () => (await kubectl(['-n', storage, 'get', 'pods', '-l', selector, '--field-selector', `spec.nodeName=${node.name}`, '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.trim();
+      const old = await podOn();
+      await kubectl(['-n', storage, 'delete', 'pod', old, '--wait=false']);
+      await eventually(`GlusterNode ${node.name} not Ready while its glusterd pod is gone`, async () => ((await nodeReady()) === 'False' ? true : undefined), 60_000);
+      await eventually(`GlusterNode ${node.name} Ready again`, async () => ((await nodeReady()) === 'True' ? true : undefined), 240_000);
+      const fresh = await podOn();
+      expect(fresh).to.not.equal(old);
+      await bricksOnlineOn(storage, fresh, node.ip);
+      await stillWriting('after glusterd came back');
+    });
+
+    it('brings a stopped node\'s Pods back, mounted again, when the node starts', async () => {
+      const node = nodes[1]!;
+      const ns = gluster!.appNamespace;
+      await applyObjects([appPod({ name: 'survivor', namespace: ns, node: node.name, claim: journalClaim, image: operatorImage, script: 'exec sleep infinity' })]);
+      await waitForPodReady(ns, 'survivor');
+      await stopKubeNode(node);
+      try {
+        await eventually(`node ${node.name} NotReady`, async () => {
+          const { stdout } = await kubectl(['get', 'node', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+          return stdout.trim() !== 'True' ? true : undefined;
+        }, 120_000);
+        await stillWriting(`while ${node.name} is down`);
+      } finally {
+        await startKubeNode(node);
+      }
+      await waitForPodReady(ns, 'survivor', 300_000);
+      const { stdout } = await eventually('the journal readable in the survivor Pod again', async () => {
+        const result = await podExec(ns, 'survivor', ['wc', '-l', '/data/journal'], { allowFailure: true });
+        return result.code === 0 ? result : undefined;
+      }, 120_000);
+      expect(Number(stdout.trim().split(/\s+/)[0])).to.be.greaterThan(0);
+      const storage = gluster!.storageNamespace;
+      const selector = Object.entries(glusterdPodLabels(gluster!.cluster)).map(([k, v]) => `${k}=${v}`).join(',');
+      const { stdout: glusterdPod } = await kubectl(['-n', storage, 'get', 'pods', '-l', selector, '--field-selector', `spec.nodeName=${node.name}`, '-o', 'jsonpath={.items[0].metadata.name}']);
+      await bricksOnlineOn(storage, glusterdPod.trim(), node.ip);
+      await stillWriting(`after ${node.name} came back`);
     });
   });
 });

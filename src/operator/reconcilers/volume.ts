@@ -37,6 +37,7 @@ import { seededRandom } from '../../topology/random.ts';
 import { AccessConfigError, nodeTarget, topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
+import { anyBrickDown, bricksToRestart } from './brick-restart.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { syncCluster } from '../topology-sync.ts';
 import {
@@ -165,8 +166,18 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
 
   // Brick processes of a volume started a moment ago are up; their state is read from the next pass on,
   // which keeps `volume status` (a slow CLI call) off the provisioning path.
-  const online = createdNow ? new Map<string, boolean>() : await brickOnline(access, anyNode, gluster);
+  let online = createdNow ? new Map<string, boolean>() : await brickOnline(access, anyNode, gluster);
   const db = ctx.topology.db;
+  const restart = bricksToRestart(
+    bricksInSetOrder(record).map((brick) => ({ glusterName: brickGlusterName(db, brick), node: objectNameOf(brickNode(db, brick).name) })),
+    online,
+    new Set(readyNodes.map((node) => node.metadata.name)),
+  );
+  if (restart.length > 0) {
+    await access.executor.run(anyNode, volumeStart(gluster, { force: true }));
+    await ctx.events.normal(volume, 'BricksRestarted', `brick process(es) ${restart.join(', ')} were down on Ready nodes; started them (volume start force)`);
+    online = await brickOnline(access, anyNode, gluster);
+  }
   const brickNodes = [...new Map(bricksInSetOrder(record).map((brick) => [brickNode(db, brick).name, brickNode(db, brick)])).values()];
   const [primary, ...backups] = brickNodes;
   await writeStatus(
@@ -196,7 +207,7 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
     extra,
   );
   await ctx.topology.flush();
-  return { requeueAfterMs: REQUEUE.steady };
+  return { requeueAfterMs: anyBrickDown(online) ? REQUEUE.waiting : REQUEUE.steady };
 }
 
 /** Placement is deterministic per volume: a retried reconcile of the same object places the same way. */
