@@ -5,9 +5,10 @@ import { parseHealInfoXml, totalPendingHeals } from '../../src/gluster/parsers/h
 import { parseLvsJson, parsePvsJson, parseVgsJson } from '../../src/gluster/parsers/lvm.ts';
 import { parseFindmntJson, parseLosetupJson, parseStat } from '../../src/gluster/parsers/mounts.ts';
 import { parsePeerStatusXml, parsePoolListXml } from '../../src/gluster/parsers/peer-status.ts';
-import { parseRebalanceStatusXml, parseRemoveBrickStatusXml } from '../../src/gluster/parsers/rebalance-status.ts';
+import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, rebalanceOutcome } from '../../src/gluster/parsers/rebalance-status.ts';
 import { parseVolumeInfoXml } from '../../src/gluster/parsers/volume-info.ts';
 import { parseVolumeStatusXml } from '../../src/gluster/parsers/volume-status.ts';
+import { parseCliEnvelope } from '../../src/gluster/parsers/xml.ts';
 import { fixture } from './gluster-fake-transport.ts';
 
 // Every fixture is real output of glusterd 10.3 / LVM2 2.03 captured on the test bed.
@@ -119,6 +120,55 @@ describe('gluster parsers on real glusterd 10 output', () => {
     const failedXml = fixture('gluster/rebalance-status-dist.xml').replaceAll('<statusStr>completed</statusStr>', '<statusStr>failed</statusStr>');
     expect(parseRebalanceStatusXml(failedXml).aggregate.state).to.equal('failed');
     expect(() => parseRebalanceStatusXml(fixture('gluster/rebalance-status-dist.xml').replace('<statusStr>completed</statusStr>', '<statusStr>weird</statusStr>'))).to.throw(ParseError);
+    expect(rebalanceOutcome(rebalance)).to.equal('completed');
+  });
+
+  // Captured from glusterd 10.3 in a private three-node reproduction (10.79.0.0/24): replica 3 grown to 2 x 3,
+  // then `rebalance start` and `rebalance status` polled every 0.2 s from the first node.
+  it('reads a replicate rebalance still running: one node done, the aggregate in progress', () => {
+    const running = parseRebalanceStatusXml(fixture('gluster/rebalance-status-rep3-in-progress.xml'));
+    expect(running.nodes.map((n) => [n.nodeName, n.state])).to.deep.equal([
+      ['10.79.0.12', 'in-progress'],
+      ['10.79.0.13', 'in-progress'],
+      ['localhost', 'completed'],
+    ]);
+    expect(running.aggregate.state).to.equal('in-progress');
+    expect(rebalanceOutcome(running)).to.equal('in-progress');
+  });
+
+  it('sees a failed node behind an aggregate that still says in progress (new bricks not answering)', () => {
+    const status = parseRebalanceStatusXml(fixture('gluster/rebalance-status-rep3-node-failed.xml'));
+    expect(status.aggregate).to.include({ state: 'in-progress', failures: 1 });
+    expect(status.nodes.map((n) => [n.nodeName, n.state, n.failures])).to.deep.equal([
+      ['10.79.0.12', 'in-progress', 0],
+      ['10.79.0.13', 'in-progress', 0],
+      ['localhost', 'failed', 1],
+    ]);
+    expect(rebalanceOutcome(status)).to.equal('failed');
+  });
+
+  it('reads a rebalance that failed everywhere at once (a whole new replica set down)', () => {
+    const status = parseRebalanceStatusXml(fixture('gluster/rebalance-status-rep3-failed.xml'));
+    expect(status.aggregate).to.include({ state: 'failed', files: 0, lookups: 0, failures: 3 });
+    expect(status.nodes.every((n) => n.state === 'failed')).to.equal(true);
+    expect(rebalanceOutcome(status)).to.equal('failed');
+  });
+
+  it('rebalance status while a node\'s rebalance daemon does not answer yet is an error, not a state', () => {
+    const xml = fixture('gluster/rebalance-status-error-brick-op-failed.xml');
+    expect(parseCliEnvelope(xml)).to.include({ opRet: -1, opErrno: 30800 });
+    expect(parseCliEnvelope(xml).opErrstr).to.match(/^Brick ops failed on 10\.79\.0\.13\. Glusterd Syncop Mgmt brick op 'Rebalance' failed/);
+    expect(() => parseRebalanceStatusXml(xml)).to.throw(ParseError);
+  });
+
+  it('derives one outcome from the aggregate and every node', () => {
+    const base = parseRebalanceStatusXml(fixture('gluster/rebalance-status-dist.xml'));
+    const withStates = (aggregate: string, ...nodes: string[]) =>
+      rebalanceOutcome({ ...base, aggregate: { ...base.aggregate, state: aggregate as never }, nodes: base.nodes.map((n, i) => ({ ...n, state: (nodes[i] ?? 'completed') as never })) });
+    expect(withStates('completed', 'completed', 'not-started')).to.equal('in-progress');
+    expect(withStates('in-progress', 'stopped', 'in-progress')).to.equal('stopped');
+    expect(withStates('not-started', 'not-started', 'not-started', 'not-started')).to.equal('not-started');
+    expect(withStates('completed')).to.equal('completed');
   });
 
   it('parses mutation results: created volume id, task ids, messages', () => {

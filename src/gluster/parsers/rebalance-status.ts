@@ -86,6 +86,22 @@ function toStatus(task: z.output<typeof taskSchema>, raw: string): RebalanceStat
   };
 }
 
+/**
+ * The state of the whole task, read from every node and not from gluster's aggregate alone. The aggregate
+ * ranks 'in progress' above 'failed' (glusterd 10.3 reports a node that failed, beside two still running,
+ * as aggregate 'in progress' until they finish), and a node with nothing to migrate says 'completed' while
+ * the others still run. So: 'failed' or 'stopped' as soon as any node is; 'completed' only when the
+ * aggregate and every listed node are.
+ */
+export function rebalanceOutcome(status: RebalanceStatus): RebalanceState {
+  const states = [status.aggregate.state, ...status.nodes.map((node) => node.state)];
+  if (states.includes('failed')) return 'failed';
+  if (states.includes('stopped')) return 'stopped';
+  if (states.every((state) => state === 'completed')) return 'completed';
+  if (states.every((state) => state === 'not-started')) return 'not-started';
+  return 'in-progress';
+}
+
 export function parseRebalanceStatusXml(xml: string): RebalanceStatus {
   return toStatus(parseCliXml('gluster volume rebalance status --xml', xml, rebalanceSchema).volRebalance, xml);
 }
