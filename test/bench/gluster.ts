@@ -84,6 +84,8 @@ async function main(): Promise<void> {
   const created: string[] = [];
 
   async function createAndStart(run: Runner, label: string): Promise<number> {
+    const began = performance.now();
+    let last = '';
     for (let attempt = 0; attempt < 5; attempt++) {
       const volume = `bench-${label}-${randomBytes(4).toString('hex')}`;
       created.push(volume);
@@ -94,20 +96,25 @@ async function main(): Promise<void> {
       await cleanup(volume);
       if (create.exitCode === 0 && start.exitCode === 0) return elapsed;
       if (!locked(create) && !locked(start)) throw new Error(`${label}: ${volume}: ${create.stderr || create.stdout} ${start.stderr || start.stdout}`);
+      last = `${volume}: create exit ${create.exitCode}: ${(create.stderr || create.stdout).trim()}; start exit ${start.exitCode}: ${(start.stderr || start.stdout).trim()}`;
       console.log(`  ${label}: glusterd busy (another transaction), retrying`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    throw new Error(`${label}: glusterd stayed busy`);
+    throw new Error(`${label}: glusterd stayed busy for 5 attempts in ${((performance.now() - began) / 1000).toFixed(1)} s; last saw ${last}`);
   }
 
   /** Untimed; always through the raw CLI so cleanup costs never differ between the two sides. */
   async function cleanup(volume: string): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       const info = await raw(gluster('volume', 'info', volume));
       if (info.exitCode !== 0) break; // never created, or deleted
       await raw(gluster('volume', 'stop', volume, 'force'));
       const deleted = await raw(gluster('volume', 'delete', volume));
       if (deleted.exitCode === 0) break;
+      if (attempt === 9) {
+        console.warn(`  cleanup: ${volume} still there after 10 delete attempts; last saw exit ${deleted.exitCode}: ${(deleted.stderr || deleted.stdout).trim()}`);
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await raw(['rm', '-rf', `${brickRoot}/${volume}`]);

@@ -18,7 +18,8 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
-import { eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { kubeConfig, kubectl } from '../support/kube.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { nodeDir } from '../support/testbed-nodes.ts';
@@ -68,7 +69,8 @@ async function bound(names: string[]): Promise<void> {
   await eventually(`${names.length} claim(s) Bound`, async () => {
     const list = await core.listNamespacedPersistentVolumeClaim({ namespace });
     const phase = new Map(list.items.map((c) => [c.metadata!.name!, c.status?.phase]));
-    return names.every((name) => phase.get(name) === 'Bound') ? true : undefined;
+    const waiting = names.filter((name) => phase.get(name) !== 'Bound');
+    return waiting.length === 0 ? true : notYet(`${waiting.length} not Bound: ${waiting.slice(0, 10).map((name) => `${name}=${phase.get(name) ?? 'absent'}`).join(' ')}`);
   }, 600_000);
 }
 
@@ -76,7 +78,7 @@ async function deleteClaims(): Promise<void> {
   await kubectl(['-n', namespace, 'delete', 'pvc', '--all', '--wait=true', '--timeout=300s']);
   await eventually('provisioned volumes deleted', async () => {
     const { stdout } = await kubectl(['-n', namespace, 'get', 'glustervolumes', '-o', 'name']);
-    return stdout.trim() === '' ? true : undefined;
+    return stdout.trim() === '' ? true : notYet(stdout.trim().split('\n'));
   }, 600_000);
 }
 

@@ -11,7 +11,7 @@ import * as g from '../../src/gluster/commands/gluster.ts';
 import { ClusterExecutor } from '../../src/gluster/executor.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
 import type { NodeTarget } from '../../src/gluster/transport.ts';
-import { eventually } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
 import { waitForPool } from '../support/pool.ts';
 import { TestbedSshTransport } from '../support/ssh-transport.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -86,7 +86,7 @@ describe('loop-file brick backend on the test bed', function () {
     expect(info).to.deep.include({ status: 'Started', replicaCount: 3, brickCount: 3 });
     await eventually('bricks online', async () => {
       const [status] = await executor.run(first, g.volumeStatus(run, { detail: true }));
-      return status!.bricks.every((b) => b.online) ? status : undefined;
+      return status!.bricks.every((b) => b.online) ? status : notYet(status!.bricks.map((b) => `${b.host}:${b.path} online=${b.online}`));
     });
     const [detail] = await executor.run(first, g.volumeStatus(run, { detail: true }));
     for (const brick of detail!.bricks) {

@@ -11,6 +11,7 @@ import { App, Chart } from 'cdk8s';
 import { addCsiObjects } from '../../cdk8s/csi.ts';
 import { DRIVER_NAME } from '../../src/api/group.ts';
 import { loadCsiPackage } from '../../src/csi/server.ts';
+import { eventually, notYet } from '../support/eventually.ts';
 import { kubectl } from '../support/kube.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
@@ -97,13 +98,13 @@ describe('CSI node plugin on the test bed', function () {
     });
     identity = new csi.Identity(endpoint, grpc.credentials.createInsecure());
     node = new csi.Node(endpoint, grpc.credentials.createInsecure());
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const probe = await call<{ ready: { value: boolean } | null }>(identity, 'Probe', {}).catch(() => undefined);
-      if (probe?.ready?.value) return;
-      if (Date.now() > deadline) throw new Error(`plugin not ready: ${pluginLogs()}`);
-      await sleep(200);
-    }
+    const started = plugin;
+    await eventually('CSI plugin ready', async () => {
+      const probe = await call<{ ready: { value: boolean } | null }>(identity, 'Probe', {});
+      return probe?.ready?.value ? true : notYet({ probe, exitCode: started.exitCode, signal: started.signalCode });
+    }, { timeoutMs: 30_000, intervalMs: 200 }).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; plugin log: ${pluginLogs()}`, { cause: error });
+    });
   }
 
   async function killPlugin(): Promise<void> {

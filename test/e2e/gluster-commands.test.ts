@@ -10,7 +10,7 @@ import { rmRf } from '../../src/gluster/commands/fs.ts';
 import { ClusterExecutor, runNodeCommand } from '../../src/gluster/executor.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
 import type { NodeTarget } from '../../src/gluster/transport.ts';
-import { eventually } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
 import { waitForPool } from '../support/pool.ts';
 import { TestbedSshTransport } from '../support/ssh-transport.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -43,11 +43,20 @@ describe('gluster command layer on the test bed', function () {
     const mountPoint = mkdtempSync(join(tmpdir(), `${volume}-`));
     mounts.push(mountPoint);
     const backups = nodes.slice(1).map((n) => n.manageAddress).join(':');
-    await eventually('FUSE mount', async () => {
+    await eventually(`FUSE mount of ${volume}`, async () => {
       await execFileAsync('mount', ['-t', 'glusterfs', '-o', `backup-volfile-servers=${backups}`, `${first.manageAddress}:/${volume}`, mountPoint]);
       return true;
     }, 30_000);
     return mountPoint;
+  }
+
+  /** Every brick of the volume online with a port: what a client (and a rebalance) needs. */
+  async function bricksOnline(volume: string, count: number) {
+    return eventually(`${count} bricks of ${volume} online`, async () => {
+      const [s] = await executor.run(first, g.volumeStatus(volume));
+      const bricks = s!.bricks.map((b) => `${b.host}:${b.path} online=${b.online} port=${b.port}`);
+      return s!.bricks.length === count && s!.bricks.every((b) => b.online && b.port !== null) ? s! : notYet(bricks);
+    });
   }
 
   async function unmount(mountPoint: string): Promise<void> {
@@ -85,7 +94,7 @@ describe('gluster command layer on the test bed', function () {
     await executor.run(first, g.peerProbe(nodes[1]!.manageAddress));
     await eventually('all peers connected', async () => {
       const pool = await executor.run(first, g.poolList());
-      return pool.length >= 3 && pool.every((p) => p.connected) ? pool : undefined;
+      return pool.length >= 3 && pool.every((p) => p.connected) ? pool : notYet(pool.map((p) => `${p.hostname} connected=${p.connected}`));
     });
     // Membership reaches the other glusterds asynchronously: wait until every node sees the whole pool.
     await waitForPool(executor, nodes);
@@ -113,10 +122,7 @@ describe('gluster command layer on the test bed', function () {
       expect(info).to.deep.include({ name: volume, id: created.id, status: 'Started', brickCount: size, ...expected });
       if (layout.kind === 'replicate' && layout.arbiter) expect(info!.bricks.map((b) => b.isArbiter)).to.deep.equal([false, false, true]);
       const [status] = await executor.run(first, g.volumeStatus(volume));
-      await eventually('bricks online', async () => {
-        const [s] = await executor.run(first, g.volumeStatus(volume));
-        return s!.bricks.every((b) => b.online && b.port !== null) ? s : undefined;
-      });
+      await bricksOnline(volume, size);
       expect(status!.bricks).to.have.length(size);
       if (layout.kind !== 'distribute') {
         const heal = await executor.run(first, g.volumeHealInfo(volume));
@@ -137,7 +143,7 @@ describe('gluster command layer on the test bed', function () {
       const done = await eventually('rebalance completed', async () => {
         const rebalance = await executor.run(first, g.volumeRebalanceStatus(volume));
         expect(rebalance.aggregate.state, 'rebalance state').to.not.equal('failed');
-        return rebalance.aggregate.state === 'completed' ? rebalance : undefined;
+        return rebalance.aggregate.state === 'completed' ? rebalance : notYet(rebalance);
       }, 120_000);
       expect(done.taskId).to.equal(taskId);
       expect(done.aggregate.failures).to.equal(0);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
@@ -45,7 +45,7 @@ describe('Gluster over SSH on the test bed: a replicate-3 volume end to end', fu
     await eventually('all peers connected', async () => {
       const list = await sshCheck(first, gluster('pool', 'list'));
       const connected = list.split('\n').filter((line) => /\bConnected\b/.test(line)).length;
-      return connected === 3 ? list : undefined;
+      return connected === 3 ? list : notYet(list);
     });
   });
 

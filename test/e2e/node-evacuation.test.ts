@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterNodeSchema, glusterVolumeSchema, type GlusterNode, type GlusterVolume } from '../../src/api/index.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
 import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
@@ -53,7 +54,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     });
     return eventually(`GlusterVolume ${name} Ready`, async () => {
       const current = await volume(name);
-      return ready(current) && current?.status?.observedGeneration === current?.metadata.generation ? current : undefined;
+      return ready(current) && current?.status?.observedGeneration === current?.metadata.generation ? current : notYet({ generation: current?.metadata.generation, status: current?.status });
     }, 120_000);
   }
 
@@ -127,7 +128,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     const evacuated = await eventually('Failed node evacuated', async () => {
       const current = await node(failed);
       const condition = current?.status?.conditions?.find((c) => c.type === 'Ready');
-      return condition?.reason === 'NodeFailed' && current?.status?.evacuation?.remainingBricks === 0 ? current : undefined;
+      return condition?.reason === 'NodeFailed' && current?.status?.evacuation?.remainingBricks === 0 ? current : notYet(current?.status);
     }, 120_000);
     expect(evacuated.status!.bricks).to.equal(0);
     const bricks = await liveBricks(movableName);
@@ -140,10 +141,13 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     expect(await sshCheck(nodes.find((n) => n !== failedAddress)!, gluster('pool', 'list'))).to.include(failedAddress);
 
     await patchNode(failed, { state: 'Online' });
-    await eventually('node Ready again', async () => (ready(await node(failed)) ? true : undefined), 60_000);
+    await eventually('node Ready again', async () => {
+      const current = await node(failed);
+      return ready(current) ? true : notYet(current?.status?.conditions);
+    }, 60_000);
     await eventually('GlusterVolume status shows the new brick', async () => {
       const paths = (await volume('movable'))?.status?.bricks?.map((brick) => brick.path) ?? [];
-      return paths.includes(newBrick) && !paths.includes(oldBrick) ? true : undefined;
+      return paths.includes(newBrick) && !paths.includes(oldBrick) ? true : notYet({ bricks: paths, want: newBrick, gone: oldBrick });
     }, 60_000);
   });
 
@@ -162,7 +166,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     // The movable volume: the old brick replaced by one on the third node, healed, the old one removed.
     const moved = await eventually('movable volume off the leaving node', async () => {
       const bricks = await liveBricks(movableName);
-      return bricks.length === 2 && !bricks.includes(oldBrick) ? bricks : undefined;
+      return bricks.length === 2 && !bricks.includes(oldBrick) ? bricks : notYet({ bricks, gone: oldBrick });
     }, 120_000);
     const stayingAddress = await addressOf(stayingNode);
     const newBrick = moved.find((brick) => !brick.startsWith(`${stayingAddress}:`))!;
@@ -170,7 +174,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     expect(newHost).to.not.equal(leavingAddress);
     await eventually('old brick remains removed', async () => {
       const [, oldPath] = oldBrick.split(':') as [string, string];
-      return (await sshRun(leavingAddress, ['test', '-e', oldPath])).code !== 0 ? true : undefined;
+      return (await sshRun(leavingAddress, ['test', '-e', oldPath])).code !== 0 ? true : notYet(`${oldPath} still exists on ${leavingAddress}`);
     }, 120_000);
     // Only after self-heal filled it: every file is on the new brick, with its content.
     expect(await filesOn(newBrick)).to.deep.equal(payloads);
@@ -180,7 +184,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     const waiting = await eventually('deletion blocked by the pinned volume', async () => {
       const current = await node(leavingNode);
       const blocked = current?.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'EvacuationBlocked');
-      return blocked && current?.status?.evacuation?.blockedVolumes?.includes(pinnedName) ? current : undefined;
+      return blocked && current?.status?.evacuation?.blockedVolumes?.includes(pinnedName) ? current : notYet(current?.status);
     }, 120_000);
     expect(waiting.status!.evacuation!.remainingBricks).to.equal(1);
     expect(waiting.status!.conditions!.find((c) => c.type === 'Ready')!.message).to.match(/no device can take brick/);
@@ -192,12 +196,15 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     await eventually('movable GlusterVolume status shows the new brick', async () => {
       const current = await volume('movable');
       const paths = current?.status?.bricks?.map((brick) => brick.path) ?? [];
-      return paths.includes(newBrick) && !paths.includes(oldBrick) ? true : undefined;
+      return paths.includes(newBrick) && !paths.includes(oldBrick) ? true : notYet({ bricks: paths, want: newBrick, gone: oldBrick });
     }, 60_000);
 
     // Without the pinned volume, the node is evacuated: it leaves the pool and the API.
     await kubectl(['-n', namespace.name, 'delete', 'glustervolume', 'pinned', '--wait=true', '--timeout=120s']);
-    await eventually('GlusterNode gone', async () => ((await node(leavingNode)) ? undefined : true), 120_000);
+    await eventually('GlusterNode gone', async () => {
+      const current = await node(leavingNode);
+      return current ? notYet({ deletionTimestamp: current.metadata.deletionTimestamp, finalizers: current.metadata.finalizers, status: current.status }) : true;
+    }, 120_000);
     const pool = await sshCheck(newHost, gluster('pool', 'list'));
     expect(pool).to.not.include(leavingAddress);
     expect(readFileSync(join(mountPoint!, 'file-19.txt'), 'utf8')).to.equal('payload 19\n');
@@ -211,7 +218,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     await eventually('three nodes Ready', async () => {
       const { stdout } = await kubectl(['-n', namespace.name, 'get', 'glusternodes', '-o', 'json']);
       const items = JSON.parse(stdout).items as GlusterNode[];
-      return items.length === 3 && items.every((item) => ready(item)) ? true : undefined;
+      return items.length === 3 && items.every((item) => ready(item)) ? true : notYet(items.map((item) => ({ name: item.metadata.name, conditions: item.status?.conditions })));
     }, 120_000);
     const movable = (await volume('movable'))!;
     const movableName = movable.status!.glusterVolumeName!;
@@ -224,7 +231,10 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     await cutOffSsh(index);
     await patchNode(gone.node, { forceRemoval: true });
     await kubectl(['-n', namespace.name, 'delete', 'glusternode', gone.node, '--wait=false']);
-    await eventually('GlusterNode gone', async () => ((await node(gone.node)) ? undefined : true), 180_000);
+    await eventually('GlusterNode gone', async () => {
+      const current = await node(gone.node);
+      return current ? notYet({ deletionTimestamp: current.metadata.deletionTimestamp, finalizers: current.metadata.finalizers, status: current.status }) : true;
+    }, 180_000);
 
     const bricks = await liveBricks(movableName);
     expect(bricks).to.have.length(2);
@@ -237,6 +247,9 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
     expect((await sshRun(goneAddress, ['test', '-d', gone.path.split(':')[1]!])).code).to.equal(0);
     // Self-heal still fills the new brick afterwards.
     const newBrick = bricks.find((brick) => brick !== movable.status!.bricks![1]!.path)!;
-    await eventually('new brick healed', async () => (JSON.stringify(await filesOn(newBrick).catch(() => [])) === JSON.stringify(payloads) ? true : undefined), 120_000);
+    await eventually('new brick healed', async () => {
+      const files = await filesOn(newBrick);
+      return JSON.stringify(files) === JSON.stringify(payloads) ? true : notYet({ brick: newBrick, files });
+    }, 120_000);
   });
 });

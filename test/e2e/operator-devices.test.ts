@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterNodeSchema, type GlusterNode } from '../../src/api/index.ts';
 import { deviceId, topologyName } from '../../src/topology/model.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig, kubectl } from '../support/kube.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
 import { sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -63,7 +64,7 @@ describe('operator: device preparation (LVM backend, real loop disk)', function 
   it('refuses a device that holds a filesystem, says what it found, and leaves it untouched', async () => {
     const refused = await eventually('device Refused', async () => {
       const current = await glusterNode();
-      return current.status?.devices?.[0]?.state === 'Refused' ? current : undefined;
+      return current.status?.devices?.[0]?.state === 'Refused' ? current : notYet(current.status);
     }, 60_000);
     expect(refused.status!.devices![0]!.message).to.match(/not blank.*xfs.*destroyData/);
     const degraded = refused.status!.conditions!.find((c) => c.type === 'Degraded');
@@ -76,7 +77,7 @@ describe('operator: device preparation (LVM backend, real loop disk)', function 
     await kubectl(['-n', namespace.name, 'patch', 'glusternode', 'disk-node', '--type=json', '-p', '[{"op":"replace","path":"/spec/devices/0/destroyData","value":true}]']);
     const ready = await eventually('device Ready', async () => {
       const current = await glusterNode();
-      return current.status?.devices?.[0]?.state === 'Ready' && current.status.observedGeneration === current.metadata.generation ? current : undefined;
+      return current.status?.devices?.[0]?.state === 'Ready' && current.status.observedGeneration === current.metadata.generation ? current : notYet({ generation: current.metadata.generation, status: current.status });
     }, 60_000);
     expect(ready.status!.devices![0]!.size).to.match(/Gi|Mi/);
     expect(ready.status!.readyDevices).to.equal(1);

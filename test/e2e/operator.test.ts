@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from '../../src/api/index.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
@@ -59,7 +60,7 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
   async function readyVolume(name: string, timeoutMs = 120_000): Promise<GlusterVolume> {
     return eventually(`GlusterVolume ${name} Ready`, async () => {
       const current = await volume(name);
-      return condition(current, 'Ready')?.status === 'True' && current?.status?.observedGeneration === current?.metadata.generation ? current : undefined;
+      return condition(current, 'Ready')?.status === 'True' && current?.status?.observedGeneration === current?.metadata.generation ? current : notYet({ generation: current?.metadata.generation, status: current?.status });
     }, timeoutMs);
   }
 
@@ -130,7 +131,7 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     await kubectl(['-n', namespace.name, 'patch', 'glustervolume', 'data', '--type=merge', '-p', '{"spec":{"size":"2Gi"}}']);
     const grown = await eventually('two replica sets and a finished rebalance', async () => {
       const current = await readyVolume('data');
-      return current.status?.bricks?.length === 6 && condition(current, 'Rebalanced')?.status === 'True' ? current : undefined;
+      return current.status?.bricks?.length === 6 && condition(current, 'Rebalanced')?.status === 'True' ? current : notYet({ bricks: current.status?.bricks?.length, conditions: current.status?.conditions });
     }, 120_000);
     expect(grown.status?.durability).to.equal('replicate 3, 2 sets');
     const info = await sshCheck(nodes[0]!, gluster('volume', 'info', `${namespace.name}_data`));
@@ -142,7 +143,7 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     try {
       const degraded = await eventually('cluster Degraded', async () => {
         const cluster = await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glusterclusters', name: 'demo' });
-        return condition(cluster, 'Degraded')?.status === 'True' ? cluster : undefined;
+        return condition(cluster, 'Degraded')?.status === 'True' ? cluster : notYet((cluster as { status?: unknown }).status);
       }, 60_000);
       expect(condition(degraded, 'Degraded')?.message).to.match(/not Ready/);
     } finally {
@@ -150,7 +151,7 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     }
     await eventually('cluster Ready and not Degraded', async () => {
       const cluster = await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glusterclusters', name: 'demo' });
-      return condition(cluster, 'Ready')?.status === 'True' && condition(cluster, 'Degraded')?.status === 'False' ? true : undefined;
+      return condition(cluster, 'Ready')?.status === 'True' && condition(cluster, 'Degraded')?.status === 'False' ? true : notYet((cluster as { status?: unknown }).status);
     }, 90_000);
   });
 
@@ -170,8 +171,12 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     await createVolume('crash', '1Gi');
     // Mid-create: the first brick's loop file exists on some node, the volume is not Ready yet.
     await eventually('a first brick on disk', async () => {
-      for (const node of nodes) if ((await brickEntries(node)).some((entry) => entry.endsWith('.img'))) return true;
-      return undefined;
+      const entries: Record<string, string[]> = {};
+      for (const node of nodes) {
+        entries[node] = await brickEntries(node);
+        if (entries[node].some((entry) => entry.endsWith('.img'))) return true;
+      }
+      return notYet({ brickRoot, entries });
     }, 60_000);
     expect(condition(await volume('crash'), 'Ready')?.status).to.not.equal('True');
     await operator!.stop('SIGKILL');
@@ -194,13 +199,16 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     const b = await startOperatorProcess('replica-b', healthPort++);
     const coordination = config.makeApiClient(k8s.CoordinationV1Api);
     const holder = async () => (await coordination.readNamespacedLease({ name: 'gluster-operator-leader', namespace: 'gluster-operator' })).spec?.holderIdentity;
-    const leader = await eventually('a leader', async () => ((await holder()) ?? undefined), 30_000);
+    const leader = await eventually('a leader', async () => (await holder()) ?? notYet('Lease without a holder'), 30_000);
     expect(['replica-a', 'replica-b']).to.include(leader);
     const [leading, standby] = leader === 'replica-a' ? [a, b] : [b, a];
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(standby.logs.some((line) => line.includes('controllers started')), 'standby started no controllers').to.equal(false);
     await leading.stop('SIGKILL');
-    await eventually('failover to the standby', async () => ((await holder()) === standby.identity ? true : undefined), 30_000);
+    await eventually('failover to the standby', async () => {
+      const current = await holder();
+      return current === standby.identity ? true : notYet(`Lease held by ${current ?? 'nobody'}`);
+    }, 30_000);
     await createVolume('after-failover', '1Gi');
     await readyVolume('after-failover');
     expect(standby.logs.some((line) => line.includes('controllers started'))).to.equal(true);

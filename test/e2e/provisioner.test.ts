@@ -9,7 +9,8 @@ import { createProvisionerControllers } from '../../src/provisioner/index.ts';
 import { systemClock } from '../../src/runtime/clock.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { FakeVolumeReconciler } from '../support/fake-volume-reconciler.ts';
-import { createTestNamespace, eventually, kubeConfig, unlessNotFound } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig, unlessNotFound } from '../support/kube.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 
 /**
@@ -82,7 +83,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
   async function bound(name: string, timeoutMs = 60_000): Promise<k8s.V1PersistentVolumeClaim> {
     return eventually(`claim ${name} Bound`, async () => {
       const claim = await readClaim(name);
-      return claim.status?.phase === 'Bound' ? claim : undefined;
+      return claim.status?.phase === 'Bound' ? claim : notYet(claim.status);
     }, timeoutMs);
   }
 
@@ -90,6 +91,14 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
   async function eventsOf(name: string): Promise<string[]> {
     const list = await eventsApi.listNamespacedEvent({ namespace: namespace.name });
     return list.items.filter((event) => event.regarding?.name === name).map((event) => `${event.type} ${event.reason}: ${event.note ?? ''}`);
+  }
+
+  /** The first event about `name` that starts with `prefix`; a timeout lists the events there were. */
+  function eventStartingWith(name: string, prefix: string): Promise<string> {
+    return eventually(`event "${prefix}" about ${name}`, async () => {
+      const events = await eventsOf(name);
+      return events.find((event) => event.startsWith(prefix)) ?? notYet(events);
+    });
   }
 
   async function ourVolumes(): Promise<GlusterVolume[]> {
@@ -128,7 +137,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
           async () => {
             const pvs = await core.listPersistentVolume();
             const left = pvs.items.filter((pv) => pv.spec?.claimRef?.namespace === namespace.name && pv.spec?.persistentVolumeReclaimPolicy === 'Delete');
-            return left.length === 0 ? true : undefined;
+            return left.length === 0 ? true : notYet(left.map((pv) => `${pv.metadata?.name}: ${pv.status?.phase}`));
           },
           90_000,
         ).catch((error) => logger.warn('cleanup: reclaim incomplete', { error: String(error) }));
@@ -148,7 +157,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
   it('provisions a claim: GlusterVolume, then a pre-bound PV that the real PV binder binds', async () => {
     const claim = await createClaim('first', classes.immediate, '1Gi', ['ReadWriteMany', 'ReadOnlyMany']);
     const uid = claim.metadata!.uid!;
-    const volume = await eventually('GlusterVolume', () => volumes.get(namespace.name, `pvc-${uid}`));
+    const volume = await eventually(`GlusterVolume pvc-${uid}`, async () => (await volumes.get(namespace.name, `pvc-${uid}`)) ?? notYet('not there (404)'));
     expect(volume.metadata.ownerReferences, 'no ownerReference: deleting the claim must not cascade').to.equal(undefined);
     expect(volume.metadata.labels).to.include({ 'storage.gluster-operator.dev/claim-uid': uid, 'storage.gluster-operator.dev/claim-name': 'first' });
     expect(volume.spec).to.deep.include({ cluster: 'testbed', size: '1Gi', reclaimPolicy: 'Delete', glusterVolumeName: `pvc-${uid}` });
@@ -178,9 +187,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
       },
     });
     expect(claimBound.status?.capacity).to.deep.equal({ storage: '1Gi' });
-    await eventually('ProvisioningSucceeded event', async () =>
-      (await eventsOf('first')).find((event) => event.startsWith(`Normal ProvisioningSucceeded: Successfully provisioned volume pvc-${uid}`)),
-    );
+    await eventStartingWith('first', `Normal ProvisioningSucceeded: Successfully provisioned volume pvc-${uid}`);
   });
 
   it('grows a bound claim: GlusterVolume spec.size, then PV capacity, then the claim status', async () => {
@@ -190,16 +197,22 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
       { namespace: namespace.name, name: 'first', body: { spec: { resources: { requests: { storage: '3Gi' } } } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await eventually('GlusterVolume spec.size 3Gi', async () => ((await volumes.get(namespace.name, `pvc-${uid}`))?.spec.size === '3Gi' ? true : undefined));
-    await eventually('PV capacity 3Gi', async () => ((await readPV(`pvc-${uid}`))?.spec?.capacity?.storage === '3Gi' ? true : undefined));
+    await eventually('GlusterVolume spec.size 3Gi', async () => {
+      const size = (await volumes.get(namespace.name, `pvc-${uid}`))?.spec.size;
+      return size === '3Gi' ? true : notYet(`spec.size ${size}`);
+    });
+    await eventually('PV capacity 3Gi', async () => {
+      const capacity = (await readPV(`pvc-${uid}`))?.spec?.capacity?.storage;
+      return capacity === '3Gi' ? true : notYet(`capacity ${capacity}`);
+    });
     const claim = await eventually('claim status capacity 3Gi', async () => {
       const current = await readClaim('first');
-      return current.status?.capacity?.storage === '3Gi' ? current : undefined;
+      return current.status?.capacity?.storage === '3Gi' ? current : notYet(current.status);
     });
     expect((claim.status?.conditions ?? []).map((condition) => condition.type)).not.to.include('Resizing');
     expect(claim.status?.allocatedResourceStatuses?.storage).to.equal(undefined);
     expect(claim.status?.phase).to.equal('Bound');
-    await eventually('VolumeResizeSuccessful event', async () => (await eventsOf('first')).find((event) => event.startsWith('Normal VolumeResizeSuccessful')));
+    await eventStartingWith('first', 'Normal VolumeResizeSuccessful');
   });
 
   it('deletes the GlusterVolume, then (only once it is gone) the PV, when a claim of a Delete class goes', async () => {
@@ -214,13 +227,22 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
       );
     await setFinalizers([finalizer]);
     await core.deleteNamespacedPersistentVolumeClaim({ namespace: namespace.name, name: 'first' });
-    await eventually('GlusterVolume being deleted', async () => ((await volumes.get(namespace.name, name))?.metadata.deletionTimestamp ? true : undefined));
+    await eventually('GlusterVolume being deleted', async () => {
+      const current = await volumes.get(namespace.name, name);
+      return current?.metadata.deletionTimestamp ? true : notYet(current ? { deletionTimestamp: current.metadata.deletionTimestamp, finalizers: current.metadata.finalizers } : 'no GlusterVolume');
+    });
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const released = await readPV(name);
     expect(released?.status?.phase, 'the PV stays while its GlusterVolume is being deleted').to.equal('Released');
     await setFinalizers([]);
-    await eventually('GlusterVolume deleted', async () => ((await volumes.get(namespace.name, name)) === undefined ? true : undefined));
-    await eventually('PV deleted', async () => ((await readPV(name)) === undefined ? true : undefined));
+    await eventually('GlusterVolume deleted', async () => {
+      const current = await volumes.get(namespace.name, name);
+      return current === undefined ? true : notYet({ deletionTimestamp: current.metadata.deletionTimestamp, finalizers: current.metadata.finalizers });
+    });
+    await eventually('PV deleted', async () => {
+      const pv = await readPV(name);
+      return pv === undefined ? true : notYet({ phase: pv.status?.phase, finalizers: pv.metadata?.finalizers, deletionTimestamp: pv.metadata?.deletionTimestamp });
+    });
   });
 
   it('keeps the PV (Released) and the GlusterVolume when a claim of a Retain class goes', async () => {
@@ -230,7 +252,10 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
     expect((await volumes.get(namespace.name, name))?.spec.reclaimPolicy).to.equal('Retain');
     expect((await readPV(name))?.spec?.persistentVolumeReclaimPolicy).to.equal('Retain');
     await core.deleteNamespacedPersistentVolumeClaim({ namespace: namespace.name, name: 'kept' });
-    await eventually('PV Released', async () => ((await readPV(name))?.status?.phase === 'Released' ? true : undefined));
+    await eventually('PV Released', async () => {
+      const pv = await readPV(name);
+      return pv?.status?.phase === 'Released' ? true : notYet(pv ? pv.status : 'no PV');
+    });
     // Give the provisioner several chances to (wrongly) act.
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     expect((await readPV(name))?.status?.phase).to.equal('Released');
@@ -256,14 +281,14 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
   it('warns about heketi-only parameters, naming them, and still provisions', async () => {
     await createClaim('from-heketi', classes.heketi);
     await bound('from-heketi');
-    const warning = await eventually('IgnoredParameters warning', async () => (await eventsOf('from-heketi')).find((event) => event.startsWith('Warning IgnoredParameters')));
+    const warning = await eventStartingWith('from-heketi', 'Warning IgnoredParameters');
     for (const parameter of ['resturl', 'restuser', 'secretName', 'secretNamespace']) expect(warning).to.contain(parameter);
     expect(warning).not.to.contain('clusterid');
   });
 
   it('refuses a bad volumetype with a ProvisioningFailed event naming it, and makes no GlusterVolume', async () => {
     const claim = await createClaim('bad-type', classes.bad);
-    const failed = await eventually('ProvisioningFailed event', async () => (await eventsOf('bad-type')).find((event) => event.startsWith('Warning ProvisioningFailed')));
+    const failed = await eventStartingWith('bad-type', 'Warning ProvisioningFailed');
     expect(failed).to.contain('volumetype');
     expect(failed).to.contain('mirror:2');
     expect(await volumes.get(namespace.name, `pvc-${claim.metadata!.uid}`)).to.equal(undefined);
@@ -272,7 +297,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
 
   it('reports the GlusterVolume\'s own failure (placement) as ProvisioningFailed, with no PV', async () => {
     const claim = await createClaim('no-room', classes.noSpace);
-    const failed = await eventually('ProvisioningFailed event', async () => (await eventsOf('no-room')).find((event) => event.startsWith('Warning ProvisioningFailed')));
+    const failed = await eventStartingWith('no-room', 'Warning ProvisioningFailed');
     expect(failed).to.contain('PlacementFailed');
     expect(failed).to.contain('0 of 3 nodes have room');
     expect(await readPV(`pvc-${claim.metadata!.uid}`)).to.equal(undefined);
@@ -284,7 +309,10 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
     await Promise.all(names.map((name) => createClaim(name, classes.bulk, '1Gi', ['ReadWriteOnce'])));
     const bulkVolumes = async () => (await ourVolumes()).filter((volume) => volume.metadata.annotations?.['storage.gluster-operator.dev/storage-class'] === classes.bulk);
     // Restart mid-way: some volumes made, not all.
-    await eventually('some GlusterVolumes', async () => ((await bulkVolumes()).length >= 5 ? true : undefined), 60_000);
+    await eventually('some GlusterVolumes', async () => {
+      const made = (await bulkVolumes()).length;
+      return made >= 5 ? true : notYet(`${made} GlusterVolumes`);
+    }, 60_000);
     await stopProvisioner();
     const madeBeforeRestart = (await bulkVolumes()).length;
     await startProvisioner();
@@ -293,7 +321,7 @@ describe('dynamic provisioner on the real apiserver and PV binder', function () 
       async () => {
         const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: namespace.name });
         const boundCount = claims.items.filter((claim) => claim.metadata!.name!.startsWith('bulk-') && claim.status?.phase === 'Bound').length;
-        return boundCount === 50 ? true : undefined;
+        return boundCount === 50 ? true : notYet(`${boundCount} of 50 Bound`);
       },
       180_000,
     );

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
-import { eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { kubeConfig, kubectl } from '../support/kube.ts';
 import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -64,7 +65,8 @@ describe('provisioning at scale: 50 PVCs at once with the real operator', functi
       `${CLAIMS} claims Bound`,
       async () => {
         const list = (await core.listNamespacedPersistentVolumeClaim({ namespace: cluster.appNamespace })).items;
-        return list.length === CLAIMS && list.every((claim) => claim.status?.phase === 'Bound') ? list : undefined;
+        const bound = list.filter((claim) => claim.status?.phase === 'Bound').length;
+        return list.length === CLAIMS && bound === CLAIMS ? list : notYet(`${list.length} claims, ${bound} Bound; not Bound: ${list.filter((claim) => claim.status?.phase !== 'Bound').map((claim) => `${claim.metadata?.name}=${claim.status?.phase}`).join(' ')}`);
       },
       600_000,
     );

@@ -3,7 +3,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, DRIVER_NAME } from '../../src/api/index.ts';
-import { eventually, kubeConfig, kubectl } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
 import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
 import { removeBrickRoot } from '../support/brick-cleanup.ts';
@@ -63,7 +64,10 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
         spec: { storageClassName: cluster.storageClass, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
       },
     });
-    const bound = await eventually('PVC Bound', async () => ((await claim()).status?.phase === 'Bound' ? await claim() : undefined), 180_000);
+    const bound = await eventually('PVC Bound', async () => {
+      const current = await claim();
+      return current.status?.phase === 'Bound' ? current : notYet(current.status);
+    }, 180_000);
     const pv = await core.readPersistentVolume({ name: bound.spec!.volumeName! });
     expect(pv.spec?.csi?.driver).to.equal(DRIVER_NAME);
     expect(pv.spec?.claimRef).to.include({ namespace: cluster.appNamespace, name: 'data' });
@@ -105,7 +109,7 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
     );
     const grown = await eventually('PVC capacity 2Gi', async () => {
       const current = await claim();
-      return current.status?.capacity?.storage === '2Gi' ? current : undefined;
+      return current.status?.capacity?.storage === '2Gi' ? current : notYet(current.status);
     }, 180_000);
     const pv = await core.readPersistentVolume({ name: grown.spec!.volumeName! });
     expect(pv.spec?.capacity?.storage).to.equal('2Gi');
@@ -117,13 +121,9 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
     const pvName = (await claim()).spec!.volumeName!;
     const glusterName = (await core.readPersistentVolume({ name: pvName })).spec!.csi!.volumeAttributes!.glusterVolumeName!;
     await core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: cluster.appNamespace });
-    await eventually('PV gone', async () => {
-      try {
-        await core.readPersistentVolume({ name: pvName });
-        return undefined;
-      } catch (error) {
-        return error instanceof k8s.ApiException && error.code === 404 ? true : undefined;
-      }
+    await eventually(`PV ${pvName} gone`, async () => {
+      const pv = await unlessNotFound(core.readPersistentVolume({ name: pvName }));
+      return pv === undefined ? true : notYet({ phase: pv.status?.phase, finalizers: pv.metadata?.finalizers, deletionTimestamp: pv.metadata?.deletionTimestamp });
     }, 180_000);
     const list = await sshCheck(nodes[0]!, ['gluster', '--mode=script', 'volume', 'list']);
     expect(list.split('\n')).to.not.include(glusterName);

@@ -4,7 +4,8 @@ import { API_GROUP, API_VERSION } from '../../src/api/index.ts';
 import { systemClock } from '../../src/runtime/clock.ts';
 import { ResilientInformer, objectKey } from '../../src/runtime/informer.ts';
 import { LeaderElector } from '../../src/runtime/leader-election.ts';
-import { createTestNamespace, eventually, kubeConfig } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig } from '../support/kube.ts';
 
 describe('controller runtime on the real apiserver', function () {
   this.timeout(60_000);
@@ -46,7 +47,7 @@ describe('controller runtime on the real apiserver', function () {
       const b = candidate('replica-b', log);
       a.start();
       b.start();
-      await eventually('a leader', async () => (a.isLeader || b.isLeader ? true : undefined));
+      await eventually('a leader', async () => (a.isLeader || b.isLeader ? true : notYet({ a: a.isLeader, b: b.isLeader })));
       // Over several renew periods, never both.
       for (let i = 0; i < 8; i += 1) {
         expect(a.isLeader && b.isLeader, 'two leaders').to.equal(false);
@@ -55,7 +56,7 @@ describe('controller runtime on the real apiserver', function () {
       const [leader, standby] = a.isLeader ? [a, b] : [b, a];
       const diedAt = Date.now();
       await leader.stop({ release: false }); // a crash: no release, the Lease must expire
-      await eventually('failover', async () => (standby.isLeader ? true : undefined), 15_000);
+      await eventually('failover', async () => (standby.isLeader ? true : notYet({ standbyLeads: standby.isLeader })), 15_000);
       const failoverMs = Date.now() - diedAt;
       expect(failoverMs, 'waited for the lease to expire').to.be.at.least(1_500);
       const lease = await config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'gluster-operator-leader', namespace: namespace.name });
@@ -67,13 +68,13 @@ describe('controller runtime on the real apiserver', function () {
       const log: string[] = [];
       const a = candidate('graceful-a', log);
       a.start();
-      await eventually('a leads', async () => (a.isLeader ? true : undefined));
+      await eventually('a leads', async () => (a.isLeader ? true : notYet({ a: a.isLeader, b: b.isLeader })));
       const b = candidate('graceful-b', log);
       b.start();
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(b.isLeader).to.equal(false);
       await a.stop();
-      await eventually('b leads', async () => (b.isLeader ? true : undefined), 2_000);
+      await eventually('b leads', async () => (b.isLeader ? true : notYet({ a: a.isLeader, b: b.isLeader })), 2_000);
       expect(log).to.deep.equal(['graceful-a leads', 'graceful-a stopped', 'graceful-b leads']);
     });
   });
@@ -104,11 +105,12 @@ describe('controller runtime on the real apiserver', function () {
       };
       await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural, body });
       const key = `${namespace.name}/watched`;
-      await eventually('add event', async () => (seen.includes(`add ${key}`) ? true : undefined));
-      await eventually('resync event', async () => (seen.includes(`resync ${key}`) ? true : undefined), 5_000);
+      const sawEvent = (event: string) => async () => (seen.includes(event) ? true : notYet(seen.slice(-20)));
+      await eventually('add event', sawEvent(`add ${key}`));
+      await eventually('resync event', sawEvent(`resync ${key}`), 5_000);
       expect(informer.get('watched', namespace.name)?.metadata?.name).to.equal('watched');
       await custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural, name: 'watched' });
-      await eventually('delete event', async () => (seen.includes(`delete ${key}`) ? true : undefined));
+      await eventually('delete event', sawEvent(`delete ${key}`));
     } finally {
       await informer.stop();
     }

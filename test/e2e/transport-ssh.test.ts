@@ -10,7 +10,8 @@ import { HostKeyMismatchError, TransportError } from '../../src/gluster/errors.t
 import type { NodeTarget } from '../../src/gluster/transport.ts';
 import { GlusterNodeStatusHostKeyStore, HostKeyConflictError, MemoryHostKeyStore } from '../../src/transport/host-key-store.ts';
 import { SshTransport, type SshTransportOptions } from '../../src/transport/ssh.ts';
-import { createTestNamespace, eventually, kubeConfig } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig } from '../support/kube.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { ensureDaemon, nodeExec, pidFromFile, stopDaemon, waitGone } from '../support/testbed-nodes.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -137,7 +138,7 @@ describe('SSH transport on the test bed', function () {
       // "[s]leep" so pgrep does not find the shell that runs it.
       await eventually('the remote sleep to be gone', async () => {
         const left = await t.run(node1, ['pgrep', '-af', `[s]leep ${marker}`]);
-        return left.stdout === '' ? true : undefined;
+        return left.stdout === '' ? true : notYet(left.stdout.trim());
       }, 10_000);
     });
 
@@ -150,7 +151,10 @@ describe('SSH transport on the test bed', function () {
       const marker = `1000.${randomBytes(3).readUIntBE(0, 3)}`;
       const error = await t.run(node1, ['sleep', marker], { timeoutMs: 1000 }).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(TransportError);
-      await eventually('the remote sleep to be gone', async () => ((await t.run(node1, ['pgrep', '-af', `[s]leep ${marker}`])).stdout === '' ? true : undefined), 10_000);
+      await eventually('the remote sleep to be gone', async () => {
+        const left = await t.run(node1, ['pgrep', '-af', `[s]leep ${marker}`]);
+        return left.stdout === '' ? true : notYet(left.stdout.trim());
+      }, 10_000);
     });
   });
 
@@ -267,7 +271,10 @@ describe('SSH transport on the test bed', function () {
       } finally {
         await ensureGlusterd();
       }
-      await eventually('gluster to answer again', async () => ((await t.run(node3, ['gluster', '--mode=script', 'volume', 'list'])).exitCode === 0 ? true : undefined), 30_000);
+      await eventually('gluster to answer again', async () => {
+        const result = await t.run(node3, ['gluster', '--mode=script', 'volume', 'list']);
+        return result.exitCode === 0 ? true : notYet(`exit ${result.exitCode}: ${(result.stderr || result.stdout).trim()}`);
+      }, 30_000);
     });
   });
 

@@ -63,18 +63,5 @@ export async function createTestNamespace(prefix: string): Promise<{ name: strin
   };
 }
 
-/** Polls until check returns a value other than undefined, or fails with what it last saw. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** The polling helper lives in eventually.ts; re-exported for suites that still import it from here. */
+export { eventually, notYet } from './eventually.ts';

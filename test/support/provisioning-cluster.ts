@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from './demo-topology.ts';
-import { createTestNamespace, eventually, kubeConfig, kubectl } from './kube.ts';
+import { eventually, notYet } from './eventually.ts';
+import { createTestNamespace, kubeConfig, kubectl } from './kube.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from './operator-process.ts';
 import type { TestbedEnv } from './testbed-env.ts';
 
@@ -45,8 +46,8 @@ export async function setUpProvisioningCluster(options: {
     await kubectl(['-n', appNs.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=300s'], { allowFailure: true });
     await eventually('provisioned GlusterVolumes gone', async () => {
       const { stdout } = await kubectl(['-n', storageNs.name, 'get', 'glustervolumes', '-o', 'name']);
-      return stdout.trim() === '' ? true : undefined;
-    }, 600_000).catch(() => undefined);
+      return stdout.trim() === '' ? true : notYet(stdout.trim().split('\n'));
+    }, 600_000).catch((error: unknown) => console.error(`teardown: ${String(error)}`));
     await kubectl(['-n', storageNs.name, 'delete', 'glustervolumes,glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
     await killAllOperators();
     await kubectl(['delete', 'storageclass', storageClass, '--ignore-not-found'], { allowFailure: true });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from './kube.ts';
+import { eventually, notYet } from './eventually.ts';
 import { REPO_ROOT } from './paths.ts';
 
 /**
@@ -36,7 +36,8 @@ export function pidFromFile(file: string): number | undefined {
 export async function waitGone(pid: number): Promise<void> {
   await eventually(`pid ${pid} to exit`, async () => {
     try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z' ? true : undefined;
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2];
+      return state === 'Z' ? true : notYet(`process state ${state}`);
     } catch {
       return true;
     }
@@ -63,9 +64,10 @@ export async function stopDaemon(index: number, daemon: NodeDaemon): Promise<voi
 export async function ensureDaemon(index: number, daemon: NodeDaemon): Promise<void> {
   if (pidFromFile(join(nodeDir(index), 'run', `${daemon}.pid`))) return;
   await nodeExec(index, [...DAEMONS[daemon].start(index)]);
-  await eventually(`${daemon} of node ${index} to listen`, async () =>
-    (await nodeExec(index, ['ss', '-Htln', `( sport = :${DAEMONS[daemon].port} )`])).trim() ? true : undefined,
-  );
+  await eventually(`${daemon} of node ${index} to listen`, async () => {
+    const listening = (await nodeExec(index, ['ss', '-Htln', `( sport = :${DAEMONS[daemon].port} )`])).trim();
+    return listening ? true : notYet(`no listener on port ${DAEMONS[daemon].port} (${pidFromFile(join(nodeDir(index), 'run', `${daemon}.pid`)) ? 'process running' : 'no live pid'})`);
+  });
 }
 
 /**
