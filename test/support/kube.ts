@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { REPO_ROOT } from './paths.ts';
-import { testbedEnv } from './testbed-env.ts';
+import { clusterEnv } from './testbed-env.ts';
 
 const execFileAsync = promisify(execFile);
 
 export function kubeConfig(): k8s.KubeConfig {
   const config = new k8s.KubeConfig();
-  config.loadFromFile(testbedEnv().KUBECONFIG);
+  config.loadFromFile(clusterEnv().KUBECONFIG);
   return config;
 }
 
@@ -22,7 +22,7 @@ export interface CommandResult {
 
 /** Runs the test bed's kubectl (built with the control plane) with argv, never through a shell. */
 export async function kubectl(args: string[], options: { allowFailure?: boolean } = {}): Promise<CommandResult> {
-  const env = testbedEnv();
+  const env = clusterEnv();
   try {
     const { stdout, stderr } = await execFileAsync(join(env.TESTBED_BIN_DIR, 'kubectl'), args, {
       cwd: REPO_ROOT,

@@ -25,6 +25,23 @@ const testbedEnvSchema = z.object({
 
 export type TestbedEnv = z.infer<typeof testbedEnvSchema>;
 
+/**
+ * What talking to the cluster needs, and no more: the in-cluster suites also run on kind (hack/kind/e2e),
+ * which has no external Gluster servers and so none of their variables.
+ */
+const clusterEnvSchema = testbedEnvSchema.pick({ KUBECONFIG: true, TESTBED_BIN_DIR: true });
+
+export function clusterEnv(): z.infer<typeof clusterEnvSchema> {
+  const result = clusterEnvSchema.safeParse(process.env);
+  if (!result.success) {
+    throw new Error(
+      `no cluster to test against (${result.error.issues.map((i) => i.path.join('.')).join(', ')} missing): ` +
+        'run `npm test`, or `hack/testbed up && . .testbed/env` (or `. .kind/env`) before mocha',
+    );
+  }
+  return result.data;
+}
+
 export function testbedEnv(): TestbedEnv {
   const result = testbedEnvSchema.safeParse(process.env);
   if (!result.success) {
