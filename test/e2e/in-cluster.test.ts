@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { DRIVER_NAME } from '../../src/api/index.ts';
-import { glusterdPodLabels } from '../../src/deploy/glusterd-daemonset.ts';
 import {
   OPERATOR_NAMESPACE,
   appPod,
   applyObjects,
   createInClusterGluster,
+  glusterdPodsByNode,
   installShippedOperator,
   podExec,
   removeShippedWorkloads,
@@ -95,9 +95,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
   });
 
   it('runs glusterd as a DaemonSet on the labelled nodes and forms the pool over the nodes\' addresses', async () => {
-    const selector = Object.entries(glusterdPodLabels(gluster!.cluster)).map(([k, v]) => `${k}=${v}`).join(',');
-    const { stdout } = await kubectl(['-n', gluster!.storageNamespace, 'get', 'pods', '-l', selector, '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.metadata.name}{"\\n"}{end}']);
-    const podsByNode = new Map(stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+    const podsByNode = await glusterdPodsByNode(gluster!);
     expect([...podsByNode.keys()].sort()).to.deep.equal(nodes.map((n) => n.name).sort());
     const pool = await podExec(gluster!.storageNamespace, podsByNode.get(nodes[0]!.name)!, ['gluster', '--mode=script', 'pool', 'list']);
     for (const node of nodes.slice(1)) expect(pool.stdout).to.match(new RegExp(`${node.ip.replaceAll('.', '\\.')}\\s+Connected`));
@@ -270,8 +268,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       const storage = gluster!.storageNamespace;
       const nodeReady = async () => (await kubectl(['-n', storage, 'get', 'glusternode', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout.trim();
       expect(await nodeReady()).to.equal('True');
-      const selector = Object.entries(glusterdPodLabels(gluster!.cluster)).map(([k, v]) => `${k}=${v}`).join(',');
-      const podOn = async () => (await kubectl(['-n', storage, 'get', 'pods', '-l', selector, '--field-selector', `spec.nodeName=${node.name}`, '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.trim();
+      const podOn = async () => (await glusterdPodsByNode(gluster!)).get(node.name) ?? '';
       const old = await podOn();
       await kubectl(['-n', storage, 'delete', 'pod', old, '--wait=false']);
       await eventually(`GlusterNode ${node.name} not Ready while its glusterd pod is gone`, async () => ((await nodeReady()) === 'False' ? true : undefined), 60_000);
@@ -304,9 +301,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       }, 120_000);
       expect(Number(stdout.trim().split(/\s+/)[0])).to.be.greaterThan(0);
       const storage = gluster!.storageNamespace;
-      const selector = Object.entries(glusterdPodLabels(gluster!.cluster)).map(([k, v]) => `${k}=${v}`).join(',');
-      const { stdout: glusterdPod } = await kubectl(['-n', storage, 'get', 'pods', '-l', selector, '--field-selector', `spec.nodeName=${node.name}`, '-o', 'jsonpath={.items[0].metadata.name}']);
-      await bricksOnlineOn(storage, glusterdPod.trim(), node.ip);
+      await bricksOnlineOn(storage, (await glusterdPodsByNode(gluster!)).get(node.name)!, node.ip);
       await stillWriting(`after ${node.name} came back`);
     });
   });

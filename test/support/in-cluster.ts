@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DRIVER_NAME } from '../../src/api/index.ts';
-import { glusterdDaemonSetName } from '../../src/deploy/glusterd-daemonset.ts';
+import { glusterdDaemonSetName, glusterdPodLabels } from '../../src/deploy/glusterd-daemonset.ts';
 import { createTestNamespace, eventually, kubectl } from './kube.ts';
 import type { KubeNode } from './kube-nodes.ts';
 
@@ -174,4 +174,11 @@ function describePodStatus(status: PodStatus): string {
     return `${c.name}=${state}${detail?.reason ? `(${detail.reason})` : ''} restarts=${c.restartCount}`;
   });
   return `phase ${status.phase ?? '?'}${containers.length ? `, ${containers.join(', ')}` : ''}`;
+}
+
+/** The cluster's glusterd pods by Kubernetes node name. */
+export async function glusterdPodsByNode(gluster: InClusterGluster): Promise<Map<string, string>> {
+  const selector = Object.entries(glusterdPodLabels(gluster.cluster)).map(([k, v]) => `${k}=${v}`).join(',');
+  const { stdout } = await kubectl(['-n', gluster.storageNamespace, 'get', 'pods', '-l', selector, '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.metadata.name}{"\\n"}{end}']);
+  return new Map(stdout.trim().split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
 }
