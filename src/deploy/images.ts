@@ -1,6 +1,7 @@
 /**
  * Container images, pinned by tag to this release. Never `:latest`: gk-deploy's `:latest` tags made every
- * reschedule a silent upgrade. (The images are built from docker/ by the release pipeline; see README.)
+ * reschedule a silent upgrade. `npm run images` (hack/build-images) builds them under exactly these names; the
+ * Dockerfiles in hack/images/ build the same contents with Docker. They are not published to a registry yet.
  */
 export const OPERATOR_VERSION = '0.1.0';
 export const GLUSTERFS_VERSION = '10.3';
