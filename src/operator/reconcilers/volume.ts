@@ -37,6 +37,7 @@ import { seededRandom } from '../../topology/random.ts';
 import { AccessConfigError, nodeTarget, topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
+import { rebalanceOutcome } from '../../gluster/parsers/rebalance-status.ts';
 import { anyBrickDown, bricksToRestart } from './brick-restart.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { syncCluster } from '../topology-sync.ts';
@@ -307,11 +308,19 @@ async function growVolume(
 async function rebalanceCondition(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<ConditionUpdate> {
   try {
     const status = await access.executor.run(node, volumeRebalanceStatus(gluster));
-    const { state, failures, files } = status.aggregate;
-    if (state === 'failed' || failures > 0) {
-      return { type: 'Rebalanced', status: 'False', reason: 'RebalanceFailed', message: `rebalance ${status.aggregate.statusStr}: ${failures} failure(s), ${files} file(s) moved` };
+    const { failures, files } = status.aggregate;
+    // Not the aggregate alone: glusterd reports a node that failed beside others still running as "in progress".
+    const outcome = rebalanceOutcome(status);
+    if (outcome === 'failed' || failures > 0) {
+      const failed = status.nodes.filter((n) => n.state === 'failed').map((n) => n.nodeName);
+      return {
+        type: 'Rebalanced',
+        status: 'False',
+        reason: 'RebalanceFailed',
+        message: `rebalance failed${failed.length ? ` on ${failed.join(', ')}` : ''}: ${failures} failure(s), ${files} file(s) moved`,
+      };
     }
-    if (state === 'completed') return { type: 'Rebalanced', status: 'True', reason: 'RebalanceCompleted', message: `${files} file(s) moved` };
+    if (outcome === 'completed') return { type: 'Rebalanced', status: 'True', reason: 'RebalanceCompleted', message: `${files} file(s) moved` };
     return { type: 'Rebalanced', status: 'Unknown', reason: 'RebalanceInProgress', message: `rebalance ${status.aggregate.statusStr}` };
   } catch (error) {
     if (failureReason(error) === 'not-started' || failureReason(error) === 'not-found') {
