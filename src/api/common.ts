@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONDITION_MESSAGE_MAX, OPTION_NAME_MAX, OPTION_VALUE_MAX, OPTIONS_MAX_ENTRIES, QUANTITY_PATTERN, type QuantityLimit } from './limits.ts';
 
 /**
  * Building blocks shared by the three custom resources. Every schema here is also the source of the CRD's
@@ -14,9 +15,23 @@ export interface CelRule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
-/** Attaches CEL rules to a schema; they land verbatim in the CRD. */
+/** Attaches CEL rules to a schema, after any it has already; they land verbatim in the CRD. */
 export function cel<T extends z.ZodType>(schema: T, ...rules: CelRule[]): T {
-  return schema.meta({ 'x-kubernetes-validations': rules }) as T;
+  // zod's metadata replaces a key rather than appending to it: without this, immutable(cel(x, ...)) would
+  // drop cel's rules from the CRD.
+  const existing = (schema.meta()?.['x-kubernetes-validations'] as CelRule[] | undefined) ?? [];
+  return schema.meta({ 'x-kubernetes-validations': [...existing, ...rules] }) as T;
+}
+
+/**
+ * Schema keywords for the CRD alone: the apiserver enforces them on every create and update, zod does not
+ * check them. On purpose, for limits added after objects may have been stored without them: zod parses every
+ * object the operator reads, lists included, and one object stored before a limit existed must still parse,
+ * or it would make every list of its namespace throw and stop the reconcilers of all the others. CEL rules
+ * (cel()) are apiserver-only in the same way. The code that acts on such a value refuses it for that object.
+ */
+export function apiserverOnly<T extends z.ZodType>(schema: T, keywords: { maxLength?: number; maxProperties?: number; maxItems?: number }): T {
+  return schema.meta(keywords) as T;
 }
 
 /** A field the apiserver refuses to change once set (transition rule; needs the field to be set on create). */
@@ -25,17 +40,23 @@ export function immutable<T extends z.ZodType>(schema: T, field: string): T {
 }
 
 /**
- * A Kubernetes resource quantity such as `10Gi` or `500M`. The apiserver checks it with CEL's quantity
- * library, so `ten gigs` or `-1Gi` are refused at `kubectl apply` time with a message naming the field.
+ * A Kubernetes resource quantity such as `10Gi` or `500M`, at most `limit`. The apiserver checks it with
+ * CEL's quantity library, so `ten gigs`, `-1Gi` or `1Ei` are refused at `kubectl apply` time with a message
+ * naming the field. The upper bound is CEL only (see apiserverOnly): objects stored before it still parse, and
+ * src/topology/sizing.ts refuses or clamps their values for that object alone.
  */
-export const positiveQuantity = (what: string) =>
+export const positiveQuantity = (what: string, limit: QuantityLimit) =>
   cel(
     z
       .string()
       .min(1)
       .max(32)
-      .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, `${what} must be a positive quantity such as 10Gi`),
+      .regex(QUANTITY_PATTERN, `${what} must be a positive quantity such as 10Gi`),
     { rule: 'isQuantity(self) && quantity(self).isGreaterThan(quantity("0"))', message: `${what} must be a positive quantity such as 10Gi` },
+    {
+      rule: `!isQuantity(self) || quantity(self).compareTo(quantity('${limit.quantity}')) <= 0`,
+      message: `${what} must be at most ${limit.quantity} (${limit.what})`,
+    },
   );
 
 /** DNS name or IPv4/IPv6 address; what heketi called a hostname in its topology file. */
@@ -57,6 +78,16 @@ export const objectName = z
 
 export const stringMap = z.record(z.string(), z.string());
 
+/**
+ * Gluster volume options (`gluster volume set VOLUME NAME VALUE`), bounded as src/api/limits.ts says. The
+ * bounds are apiserver-only (see apiserverOnly); the apiserver names the field and, for a long value, its key.
+ */
+export const volumeOptionsMap = (what: string) =>
+  cel(
+    apiserverOnly(z.record(z.string(), apiserverOnly(z.string(), { maxLength: OPTION_VALUE_MAX })), { maxProperties: OPTIONS_MAX_ENTRIES }),
+    { rule: `self.all(name, size(name) <= ${OPTION_NAME_MAX})`, message: `${what}: option names must be at most ${OPTION_NAME_MAX} characters` },
+  );
+
 /** metav1.Condition, the shape `kubectl wait --for=condition=Ready` and Argo CD health checks read. */
 export const conditionSchema = z
   .object({
@@ -68,7 +99,7 @@ export const conditionSchema = z
       .max(1024)
       .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
       .describe('One CamelCase word for machines, e.g. VolumeStarted.'),
-    message: z.string().max(32768).describe('What happened, for humans.').default(''),
+    message: z.string().max(CONDITION_MESSAGE_MAX).describe('What happened, for humans.').default(''),
     lastTransitionTime: z.string().describe('When status last changed (RFC 3339).'),
     observedGeneration: z
       .number()
@@ -79,6 +110,17 @@ export const conditionSchema = z
   })
   .describe('A status condition, in the standard metav1.Condition shape.');
 export type Condition = z.infer<typeof conditionSchema>;
+
+/**
+ * A condition message cut to what the CRD takes (CONDITION_MESSAGE_MAX characters), ending in `…` when cut.
+ * Messages carry command output and error text of any length, and a status patch the apiserver refuses would
+ * leave the object's status stale for good. The apiserver counts characters (code points), as this does.
+ */
+export function conditionMessage(message: string, max: number = CONDITION_MESSAGE_MAX): string {
+  if (message.length <= max) return message; // UTF-16 units ≥ code points: short enough either way
+  const points = Array.from(message);
+  return points.length <= max ? message : `${points.slice(0, max - 1).join('')}…`;
+}
 
 export const conditionsField = z
   .array(conditionSchema)

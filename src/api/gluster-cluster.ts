@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
-import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap } from './common.ts';
+import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap } from './common.ts';
+import { DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE } from './limits.ts';
 
 /** In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did). */
 const inClusterAccess = z
@@ -70,11 +71,13 @@ export const glusterClusterSpecSchema = cel(
         .enum(['None', 'Strict'])
         .default('None')
         .describe('Strict refuses to place two bricks of one replica or disperse set in the same zone; None only prefers spreading.'),
-      minBrickSize: positiveQuantity('minBrickSize').default('1Gi').describe('Smallest brick placement will create (heketi: 1Gi).'),
-      maxBrickSize: positiveQuantity('maxBrickSize')
-        .default('4Ti')
-        .describe('Largest brick placement will create; larger volumes get more replica sets (heketi: 4Ti).'),
-      volumeOptions: stringMap
+      minBrickSize: positiveQuantity('minBrickSize', MAX_BRICK_SIZE)
+        .default(DEFAULT_MIN_BRICK_SIZE)
+        .describe('Smallest brick placement will create (heketi: 1Gi).'),
+      maxBrickSize: positiveQuantity('maxBrickSize', MAX_BRICK_SIZE)
+        .default(DEFAULT_MAX_BRICK_SIZE)
+        .describe('Largest brick placement will create, at most 64Ti; larger volumes get more replica sets (heketi: 4Ti).'),
+      volumeOptions: volumeOptionsMap('volumeOptions')
         .optional()
         .describe('Gluster options applied to every volume of this cluster unless the volume sets its own value.'),
     })

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
-import { cel, conditionsField, immutable, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap } from './common.ts';
+import { cel, conditionsField, immutable, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap } from './common.ts';
+import { glusterVolumeNameField } from './gluster-volume-name.ts';
+import { MAX_VOLUME_SIZE } from './limits.ts';
 
 const replicateSchema = cel(
   z
@@ -42,25 +44,22 @@ export const durabilitySchema = cel(
 );
 export type Durability = z.infer<typeof durabilitySchema>;
 
-/** Gluster's own volume-name rules: letters, digits, `-` and `_`, not starting with `-`. */
-const glusterVolumeName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'must be letters, digits, - and _ (Gluster volume name rules)');
-
 export const glusterVolumeSpecSchema = cel(
   z
     .object({
       cluster: immutable(objectName, 'cluster').describe('Name of the GlusterCluster in this namespace that holds the volume.'),
-      size: positiveQuantity('size').describe('Usable capacity, e.g. 10Gi. May grow (the operator adds or grows bricks), never shrink.'),
+      size: positiveQuantity('size', MAX_VOLUME_SIZE).describe('Usable capacity, e.g. 10Gi, at most 1Pi. May grow (the operator adds or grows bricks), never shrink.'),
       durability: durabilitySchema.default({ type: 'Replicate', replicate: { replica: 3, arbiter: false } }),
-      glusterVolumeName: immutable(glusterVolumeName, 'glusterVolumeName')
+      glusterVolumeName: immutable(glusterVolumeNameField, 'glusterVolumeName')
         .optional()
-        .describe('Name of the volume inside Gluster. Defaults to <namespace>_<name>; set it to adopt an existing name.'),
-      options: stringMap
+        .describe(
+          'Name of the volume inside Gluster: 1 to 64 letters, digits, - and _, starting with a letter or a digit, not a word Gluster ' +
+            'reserves (all, volume, force, ...). Defaults to <namespace>_<name> (with dots as - and a hash added when the name has dots or does not fit); set it to ' +
+            'adopt an existing name.',
+        ),
+      options: volumeOptionsMap('options')
         .optional()
-        .describe('Gluster volume options (gluster volume set), e.g. performance.cache-size: 64MB.'),
+        .describe('Gluster volume options (gluster volume set), e.g. performance.cache-size: 64MB. At most 64.'),
       gid: z
         .number()
         .int()

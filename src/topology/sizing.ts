@@ -1,3 +1,5 @@
+import { QUANTITY_PATTERN } from '../api/limits.ts';
+
 /**
  * Size rules for bricks, as heketi applied them (apps/glusterfs/device_entry.go, placer/arbiter.go,
  * volume_entry_allocate.go), in bytes instead of heketi's KiB. Pure arithmetic; placement and the model's
@@ -62,30 +64,54 @@ export function arbiterBrickSize(dataBrickSize: number, averageFileSize: number 
   return Math.min(size, dataBrickSize);
 }
 
-const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  Ki: KiB,
-  Mi: MiB,
-  Gi: GiB,
-  Ti: TiB,
-  Pi: 1024 * TiB,
-  Ei: 1024 * 1024 * TiB,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
+/** Multipliers of the suffixes QUANTITY_PATTERN takes, as exact integers. */
+const SUFFIX: Record<string, bigint> = {
+  '': 1n,
+  Ki: 1n << 10n,
+  Mi: 1n << 20n,
+  Gi: 1n << 30n,
+  Ti: 1n << 40n,
+  Pi: 1n << 50n,
+  Ei: 1n << 60n,
+  k: 10n ** 3n,
+  M: 10n ** 6n,
+  G: 10n ** 9n,
+  T: 10n ** 12n,
+  P: 10n ** 15n,
+  E: 10n ** 18n,
 };
 
-/** Bytes of a Kubernetes quantity as the API schemas accept it (`10Gi`, `500M`, `1.5Ti`), rounded up. */
-export function parseQuantity(quantity: string): number {
-  const match = QUANTITY.exec(quantity);
-  if (!match) throw new Error(`not a size: ${JSON.stringify(quantity)} (expected a quantity such as 10Gi)`);
-  const bytes = Math.ceil(Number(match[1]) * (SUFFIX[match[2] ?? ''] ?? 1));
-  if (!Number.isSafeInteger(bytes)) throw new Error(`size ${quantity} is too large`);
-  return bytes;
+/** A size that is not a quantity the API takes, or one above what the caller can honour. */
+export class QuantityError extends Error {
+  override name = 'QuantityError';
+  readonly reason: 'syntax' | 'too-large';
+  constructor(reason: 'syntax' | 'too-large', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/**
+ * Bytes of a Kubernetes quantity as the API schemas accept it (`10Gi`, `500M`, `1.5Ti`), rounded up to a
+ * whole byte as Kubernetes rounds a quantity's value. Exact: the digits are scaled as integers (BigInt), so
+ * `1.07G` is 1070000000, not the 1070000001 that 1.07 × 1e9 in floating point rounds up to, and nothing is
+ * lost before the result is compared with `max`. Throws QuantityError for other syntax or a value above `max`
+ * (at most Number.MAX_SAFE_INTEGER, beyond which a number no longer counts bytes exactly).
+ */
+export function parseQuantity(quantity: string, max: number = Number.MAX_SAFE_INTEGER): number {
+  const match = QUANTITY_PATTERN.exec(quantity);
+  if (!match) throw new QuantityError('syntax', `not a size: ${JSON.stringify(quantity)} (expected a quantity such as 10Gi)`);
+  const suffix = match[2] ?? '';
+  const [whole, fraction = ''] = quantity.slice(0, quantity.length - suffix.length).split('.') as [string, string?];
+  const scale = 10n ** BigInt(fraction.length);
+  const numerator = BigInt(whole + fraction) * SUFFIX[suffix]!;
+  const bytes = (numerator + scale - 1n) / scale;
+  const limit = Math.min(max, Number.MAX_SAFE_INTEGER);
+  if (bytes > BigInt(limit)) {
+    const most = limit === Number.MAX_SAFE_INTEGER ? '2^53 - 1 bytes, the most a number counts exactly' : formatBytes(limit);
+    throw new QuantityError('too-large', `size ${quantity} is more than ${most}`);
+  }
+  return Number(bytes);
 }
 
 /** Binary quantity for messages: `5Gi` when exact, else two decimals in the largest unit (`3.33Ti`). */
