@@ -1,32 +1,21 @@
-import { GROUP_VERSION, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
+import { GLUSTER_VOLUME_NAME_MAX, GROUP_VERSION, fitParts, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
 import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, ANN_STORAGE_CLASS, LABEL_CLAIM_NAME, LABEL_CLAIM_UID, LABEL_PROVISIONED_BY, PROVISIONER_NAME, provisionedName } from './constants.ts';
 import type { Claim, StorageClass } from './kube-objects.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 
-/** Gluster's limit the API enforces on glusterVolumeName. */
-export const GLUSTER_VOLUME_NAME_MAX = 64;
-
 /**
- * The in-tree `volumenameprefix` naming, `<prefix>_<namespace>_<claim>_<id>`, kept within Gluster's 64
- * characters and charset: dots (allowed in claim names) become `-`, and namespace and claim are shortened
- * (the longer first) when the whole would not fit. The id is the first 8 hex digits of the claim's UID, so
- * the name is the same on every retry and differs between claims.
+ * The in-tree `volumenameprefix` naming, `<prefix>_<namespace>_<claim>_<id>`, within the Gluster volume-name
+ * rule (src/api/gluster-volume-name.ts): dots (allowed in claim names) become `-`, and namespace and claim are
+ * shortened (the longer first, fitParts) when the whole would not fit 64 characters. The id is the first 8 hex
+ * digits of the claim's UID, so the name is the same on every retry and differs between claims even when
+ * shortening or the dots made their other parts alike (unless 32 random bits of two UIDs agree). The prefix is
+ * validated (storage-class-parameters.ts: letters, digits and -, at most 32), so the name has exactly three
+ * `_`, which no default GlusterVolume name (one or two) and no reserved word of Gluster's matches.
  */
 export function prefixedGlusterVolumeName(prefix: string, namespace: string, claimName: string, claimUid: string): string {
   const id = claimUid.replace(/[^0-9a-fA-F]/g, '').slice(0, 8).toLowerCase();
-  const clean = (part: string) => part.replace(/[^A-Za-z0-9_-]/g, '-');
-  let ns = clean(namespace);
-  let claim = clean(claimName);
-  const budget = GLUSTER_VOLUME_NAME_MAX - prefix.length - id.length - 3;
-  if (ns.length + claim.length > budget) {
-    const half = Math.floor(budget / 2);
-    if (ns.length <= half) claim = claim.slice(0, budget - ns.length);
-    else if (claim.length <= budget - half) ns = ns.slice(0, budget - claim.length);
-    else {
-      ns = ns.slice(0, half);
-      claim = claim.slice(0, budget - half);
-    }
-  }
+  const clean = (part: string) => part.replace(/[^A-Za-z0-9-]/g, '-');
+  const [ns, claim] = fitParts(clean(namespace), clean(claimName), GLUSTER_VOLUME_NAME_MAX - prefix.length - id.length - 3);
   return `${prefix}_${ns}_${claim}_${id}`;
 }
 

@@ -29,14 +29,11 @@ export function glusterLayout(durability: TopologyDurability): VolumeLayout {
   }
 }
 
-/** Gluster's volume-name alphabet is letters, digits, `-` and `_`: the dots of Kubernetes names become `-`. */
-export function defaultGlusterVolumeName(namespace: string, name: string): string {
-  return `${namespace}_${name}`.replaceAll('.', '-').slice(0, 64);
-}
-
-export function glusterVolumeNameOf(volume: GlusterVolume): string {
-  return volume.spec.glusterVolumeName ?? defaultGlusterVolumeName(volume.metadata.namespace ?? 'default', volume.metadata.name);
-}
+/**
+ * A GlusterVolume's Gluster name and the default one: the rule and the generator have one home, src/api
+ * (gluster-volume-name.ts), shared with the CRD, the provisioner and the start-up rebuild.
+ */
+export { defaultGlusterVolumeName, glusterVolumeNameOf } from '../../api/index.ts';
 
 /** Bricks in Gluster's order: set by set, in position order within a set (arbiter last). */
 export function bricksInSetOrder(volume: TopologyVolume): TopologyBrick[] {
