@@ -12,22 +12,24 @@ import {
   type TopologyDatabase,
   type TopologyNode,
 } from '../topology/model.ts';
-import { parseQuantity } from '../topology/sizing.ts';
+import { clusterRecordOf } from '../topology/rebuild/cluster-record.ts';
 
 /**
  * Keeps the topology database's clusters, nodes and devices in line with the custom resources (the spec
  * is the user's word; sizes are what the node reported). Pure: returns the same database object when
  * nothing changed, so a steady-state reconcile commits nothing and writes no backup.
+ *
+ * A cluster spec value out of the API's bounds (stored before the CRD refused it) never throws here: the
+ * record takes the nearest value placement honours, as the start-up rebuild records it (clusterRecordOf), and
+ * clusterSpecProblems says what was changed, for that cluster's status and Events.
  */
 export function clusterRecord(cluster: GlusterCluster): TopologyCluster {
-  return {
-    name: topologyName(cluster.metadata.namespace, cluster.metadata.name),
-    zoneChecking: cluster.spec.zoneChecking,
-    minBrickSize: parseQuantity(cluster.spec.minBrickSize),
-    maxBrickSize: parseQuantity(cluster.spec.maxBrickSize),
-    brickBackend: cluster.spec.brickBackend,
-    ...(cluster.spec.directoryRoot ? { directoryRoot: cluster.spec.directoryRoot } : {}),
-  };
+  return clusterRecordOf(cluster).record;
+}
+
+/** What of a cluster's spec the topology record could not take as written, naming each field; empty when all. */
+export function clusterSpecProblems(cluster: GlusterCluster): string[] {
+  return clusterRecordOf(cluster).problems;
 }
 
 export function nodeRecord(node: GlusterNode): TopologyNode {

@@ -1,4 +1,4 @@
-import { QUANTITY_PATTERN } from '../api/limits.ts';
+import { DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE, QUANTITY_PATTERN } from '../api/limits.ts';
 
 /**
  * Size rules for bricks, as heketi applied them (apps/glusterfs/device_entry.go, placer/arbiter.go,
@@ -112,6 +112,45 @@ export function parseQuantity(quantity: string, max: number = Number.MAX_SAFE_IN
     throw new QuantityError('too-large', `size ${quantity} is more than ${most}`);
   }
   return Number(bytes);
+}
+
+/** A GlusterCluster's brick size bounds in bytes, and what had to be changed to get them. */
+export interface BrickSizeBounds {
+  minBrickSize: number;
+  maxBrickSize: number;
+  /** One sentence per field that could not be honoured as written, naming it; empty when all could. */
+  problems: string[];
+}
+
+/**
+ * The bounds placement uses for a cluster spec, never throwing. The CRD refuses bounds above MAX_BRICK_SIZE,
+ * but a GlusterCluster stored before it did may hold `1Ei`: that one cluster is placed as if it said the
+ * maximum, the nearest value the arithmetic honours exactly (src/api/limits.ts), and `problems` says so for its
+ * status, Events and rebuild findings. Throwing instead would fail the start-up rebuild for every cluster alike,
+ * and every reconcile that syncs this one. Unparsable bounds (only a hand-made object can hold one)
+ * fall back to the API's defaults, and a minimum above the maximum to the maximum.
+ */
+export function brickSizeBounds(spec: { minBrickSize: string; maxBrickSize: string }): BrickSizeBounds {
+  const problems: string[] = [];
+  const read = (field: string, value: string, fallback: string): number => {
+    try {
+      return parseQuantity(value, MAX_BRICK_SIZE.bytes);
+    } catch (error) {
+      if (error instanceof QuantityError && error.reason === 'too-large') {
+        problems.push(`spec.${field} ${value} is above ${MAX_BRICK_SIZE.quantity} (${MAX_BRICK_SIZE.what}): bricks are placed as if it were ${MAX_BRICK_SIZE.quantity}`);
+        return MAX_BRICK_SIZE.bytes;
+      }
+      problems.push(`spec.${field} ${JSON.stringify(value)} is not a size: bricks are placed as if it were the default ${fallback}`);
+      return parseQuantity(fallback);
+    }
+  };
+  let minBrickSize = read('minBrickSize', spec.minBrickSize, DEFAULT_MIN_BRICK_SIZE);
+  const maxBrickSize = read('maxBrickSize', spec.maxBrickSize, DEFAULT_MAX_BRICK_SIZE);
+  if (minBrickSize > maxBrickSize) {
+    problems.push(`spec.minBrickSize exceeds spec.maxBrickSize: bricks are placed as if it were ${formatBytes(maxBrickSize)}`);
+    minBrickSize = maxBrickSize;
+  }
+  return { minBrickSize, maxBrickSize, problems };
 }
 
 /** Binary quantity for messages: `5Gi` when exact, else two decimals in the largest unit (`3.33Ti`). */

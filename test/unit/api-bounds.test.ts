@@ -13,11 +13,12 @@ import {
   type GlusterCluster,
 } from '../../src/api/index.ts';
 import { customResourceDefinition, KINDS } from '../../src/crd/definitions.ts';
-import { volumeCapacity } from '../../src/topology/model.ts';
+import { clusterRecord, clusterSpecProblems, syncCluster } from '../../src/operator/topology-sync.ts';
+import { emptyDatabase, findCluster, volumeCapacity } from '../../src/topology/model.ts';
 import { placeVolume } from '../../src/topology/placement/index.ts';
 import { syntheticTopology } from '../../src/topology/placement/synthetic.ts';
 import { seededRandom } from '../../src/topology/random.ts';
-import { POOL_METADATA_MAX, QuantityError, TiB, brickAllocation, parseQuantity } from '../../src/topology/sizing.ts';
+import { GiB, POOL_METADATA_MAX, QuantityError, TiB, brickAllocation, brickSizeBounds, parseQuantity } from '../../src/topology/sizing.ts';
 
 const specOf = (kind: string) => (customResourceDefinition(KINDS.find((k) => k.kind === kind)!) as any).spec.versions[0].schema.openAPIV3Schema.properties.spec;
 const rulesOf = (field: { 'x-kubernetes-validations'?: Array<{ rule: string; message: string }> }) => field['x-kubernetes-validations'] ?? [];
@@ -106,6 +107,34 @@ describe('bounds: the CRD refuses what the code cannot honour', () => {
     const old = glusterVolumeSchema.safeParse({ apiVersion: GROUP_VERSION, kind: 'GlusterVolume', metadata: { name: 'old' }, spec: { cluster: 'c', size: '1Ei', options } });
     expect(old.success).to.equal(true);
     expect(clusterCr('old', { maxBrickSize: '1Ei' }).spec.maxBrickSize).to.equal('1Ei');
+  });
+});
+
+describe('bounds: a cluster stored with maxBrickSize 1Ei (before the CRD refused it) stops nothing', () => {
+  const bad = clusterCr('bad', { maxBrickSize: '1Ei', minBrickSize: '128Ti' });
+  const good = clusterCr('good', { maxBrickSize: '2Ti' });
+
+  it('brickSizeBounds: the nearest bounds placement honours, and a sentence per field naming it', () => {
+    const bounds = brickSizeBounds(bad.spec);
+    expect(bounds).to.deep.include({ minBrickSize: MAX_BRICK_SIZE.bytes, maxBrickSize: MAX_BRICK_SIZE.bytes });
+    expect(bounds.problems).to.have.length(2);
+    expect(bounds.problems[0]).to.match(/^spec\.minBrickSize 128Ti is above 64Ti/);
+    expect(bounds.problems[1]).to.match(/^spec\.maxBrickSize 1Ei is above 64Ti \(the largest brick this operator places\): bricks are placed as if it were 64Ti/);
+    expect(brickSizeBounds({ minBrickSize: '8Ti', maxBrickSize: '2Ti' })).to.deep.include({ minBrickSize: 2 * TiB, maxBrickSize: 2 * TiB });
+    expect(brickSizeBounds({ minBrickSize: 'x', maxBrickSize: '2Ti' })).to.deep.include({ minBrickSize: GiB, maxBrickSize: 2 * TiB });
+    expect(brickSizeBounds(good.spec)).to.deep.equal({ minBrickSize: GiB, maxBrickSize: 2 * TiB, problems: [] });
+  });
+
+  it('syncCluster records the bad one within the bounds without throwing, and the good one exactly as its spec says', () => {
+    let db = emptyDatabase();
+    db = syncCluster(db, bad);
+    db = syncCluster(db, good);
+    expect(findCluster(db, 'ns/bad')).to.deep.include({ minBrickSize: MAX_BRICK_SIZE.bytes, maxBrickSize: MAX_BRICK_SIZE.bytes });
+    expect(findCluster(db, 'ns/good')).to.deep.equal(clusterRecord(good));
+    expect(findCluster(db, 'ns/good')).to.deep.include({ minBrickSize: GiB, maxBrickSize: 2 * TiB });
+    expect(syncCluster(db, bad)).to.equal(db); // steady: nothing to commit on the next reconcile
+    expect(clusterSpecProblems(bad)).to.have.length(2);
+    expect(clusterSpecProblems(good)).to.deep.equal([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   GROUP_VERSION,
+  MAX_BRICK_SIZE,
   glusterClusterSchema,
   glusterNodeSchema,
   glusterVolumeSchema,
@@ -262,5 +263,66 @@ describe('rebuildTopology with the LVM brick backend: the rebuilt database equal
     expect(decision.action === 'rebuild' && decision.db.schemaVersion).to.equal(SCHEMA_VERSION);
     // ... but not when GlusterVolumes say volumes exist.
     expect(decideStartup({ clusters: [prod], nodes, volumes: volumeCrs, observations: [], backup: { state: 'missing' } }).action).to.equal('refuse');
+  });
+});
+
+describe('rebuildTopology: objects out of the API\'s bounds (stored before the CRD refused them) stop nothing', () => {
+  // A GlusterCluster with maxBrickSize 1Ei, one whose database name is too long, a volume of size 1Ei and one
+  // named `all`, next to good objects: start-up used to throw on the first of them, for every cluster.
+  const bad = clusterCr('bad', { maxBrickSize: '1Ei', brickBackend: 'Directory', directoryRoot: '/bricks' });
+  const unrecordable = clusterCr('c'.repeat(253), {});
+  const badNode = nodeCr('b1', 'bad', '10.77.0.99', ['/dev/loop9']);
+  const crs = [
+    volumeCr('rep3', 'bed', { glusterVolumeName: 't3a-fx-rep3', size: '1Ei' }, { capacity: '1Gi' }),
+    volumeCr('arb', 'bed', { glusterVolumeName: 'all', durability: { type: 'Replicate', replicate: { replica: 3, arbiter: true } } }),
+    volumeCr('disp', 'bed', { glusterVolumeName: 't3a-fx-disp', size: '2Gi', durability: { type: 'Disperse', disperse: { data: 2, redundancy: 1 } } }),
+  ];
+  const inputs = {
+    clusters: [bad, unrecordable, bed],
+    nodes: [...testbedNodes, badNode],
+    volumes: crs,
+    observations: [...seen(realVolumes), { node: q('b1'), volumeInfo: [] }],
+  };
+  const result = rebuildTopology({ ...inputs, generation: 3 });
+  const codes = (code: string) => result.findings.filter((f) => f.code === code);
+
+  it('records the cluster with maxBrickSize 1Ei within the bounds, with a warning naming the field, and the good one as its spec says', () => {
+    expect(result.db.clusters.map((c) => c.name)).to.deep.equal([q('bad'), q('bed')]);
+    expect(result.db.clusters[0]).to.deep.include({ maxBrickSize: MAX_BRICK_SIZE.bytes, minBrickSize: GiB });
+    expect(result.db.clusters[1]).to.deep.include({ maxBrickSize: 4 * TiB, minBrickSize: GiB });
+    expect(codes('ClusterSpecOutOfRange')).to.have.length(1);
+    expect(codes('ClusterSpecOutOfRange')[0]).to.deep.include({ severity: 'warning', cluster: q('bad') });
+    expect(codes('ClusterSpecOutOfRange')[0]!.message).to.match(/GlusterCluster gluster\/bad: spec\.maxBrickSize 1Ei is above 64Ti/);
+    expect(result.db.nodes.map((n) => n.name)).to.include(q('b1'));
+  });
+
+  it('leaves out a cluster the database cannot record, with an error finding, and its nodes; the others go on', () => {
+    expect(codes('InvalidCluster')).to.have.length(1);
+    expect(codes('InvalidCluster')[0]!.message).to.match(/cannot be recorded \(name: .*253/);
+  });
+
+  it('rebuilds the volume of size 1Ei from its bricks, sized from status.capacity, with a warning; the others exactly', () => {
+    const [rep3, disp] = result.db.volumes;
+    expect(result.db.volumes.map((v) => v.gluster)).to.deep.equal(['t3a-fx-rep3', 't3a-fx-disp']);
+    expect(rep3!.size).to.equal(GiB);
+    expect(rep3!.bricks).to.have.length(3);
+    expect(codes('VolumeSizeOutOfRange')).to.have.length(1);
+    expect(codes('VolumeSizeOutOfRange')[0]!.message).to.match(/gluster\/rep3: spec\.size: size 1Ei is more than 1Pi; recorded as 1Gi \(status\.capacity\)/);
+    const reference = rebuildTopology({ clusters: [bed], nodes: testbedNodes, volumes: [crs[2]!], observations: seen(realVolumes), generation: 3 });
+    expect(disp).to.deep.equal(reference.db.volumes[0]);
+  });
+
+  it('takes no Gluster volume for a GlusterVolume named `all`, with an error finding that says what names are allowed', () => {
+    expect(codes('InvalidGlusterVolumeName')).to.have.length(1);
+    expect(codes('InvalidGlusterVolumeName')[0]!.message).to.match(/gluster\/arb: spec\.glusterVolumeName "all" .*allowed: 1 to 64 letters/);
+    expect(codes('UnmanagedVolumes')[0]!.message).to.contain('t3a-fx-arb');
+  });
+
+  it('decideStartup rebuilds instead of throwing; a backup of that rebuild is restored', () => {
+    const decision = decideStartup({ ...inputs, backup: { state: 'missing' } });
+    expect(decision.action).to.equal('rebuild');
+    expect(decision.message).to.match(/rebuilt topology generation 1 from the cluster \(2 volumes, 4 nodes/);
+    const restored = decideStartup({ ...inputs, backup: { state: 'ok', db: result.db } });
+    expect(restored.action).to.equal('restore'); // backupLag passes over the volume named `all` as well
   });
 });

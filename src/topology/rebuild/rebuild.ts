@@ -1,15 +1,20 @@
 import { createHash } from 'node:crypto';
-import type { GlusterCluster, GlusterNode, GlusterVolume } from '../../api/index.ts';
+import type { z } from 'zod';
+import { MAX_VOLUME_SIZE, glusterVolumeNameOf, type GlusterCluster, type GlusterNode, type GlusterVolume } from '../../api/index.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import type { LogicalVolume, PhysicalVolume, VolumeGroup } from '../../gluster/parsers/lvm.ts';
 import {
   BRICK_MOUNT_ROOT,
   SCHEMA_VERSION,
   brickGlusterName,
+  clusterSchema,
   dataBricksPerSet,
   deviceId,
+  deviceSchema,
+  nodeSchema,
   setSize,
   topologyDatabaseSchema,
+  volumeSchema,
   type TopologyBrick,
   type TopologyCluster,
   type TopologyDatabase,
@@ -19,7 +24,8 @@ import {
   type TopologyVolume,
   topologyName,
 } from '../model.ts';
-import { arbiterBrickSize, parseQuantity } from '../sizing.ts';
+import { arbiterBrickSize, formatBytes, parseQuantity } from '../sizing.ts';
+import { clusterRecordOf } from './cluster-record.ts';
 
 /**
  * Rebuilding the topology database from what the cluster itself shows, for when the backup is missing,
@@ -38,6 +44,10 @@ import { arbiterBrickSize, parseQuantity } from '../sizing.ts';
  *
  * Only volumes that a GlusterVolume names are taken: the pool may hold volumes someone else made, and
  * adopting them silently would let the operator place bricks over them or delete them.
+ *
+ * One object the rebuild cannot take (a size or name out of the API's bounds, stored before the CRD refused
+ * it; a record the database schema refuses) is a finding naming it, never an exception: start-up depends on
+ * the rebuild, so one bad object would otherwise keep the operator from starting for everyone.
  */
 
 export type FindingSeverity = 'info' | 'warning' | 'error';
@@ -82,9 +92,25 @@ export interface RebuildResult {
   unreachableClusters: string[];
 }
 
-/** The name a GlusterVolume has inside Gluster: spec, else status, else `<namespace>_<name>`. */
-export function glusterNameOf(volume: GlusterVolume): string {
-  return volume.spec.glusterVolumeName ?? volume.status?.glusterVolumeName ?? `${volume.metadata.namespace ?? 'default'}_${volume.metadata.name}`;
+/**
+ * The name a GlusterVolume has inside Gluster (glusterVolumeNameOf: spec, else status, else the default), or
+ * undefined with a finding when it is not a name Gluster takes.
+ */
+export function glusterNameOrFinding(volume: GlusterVolume, find: (finding: Finding) => void, cluster?: string): string | undefined {
+  try {
+    return glusterVolumeNameOf(volume);
+  } catch (error) {
+    const name = topologyName(volume.metadata.namespace, volume.metadata.name);
+    find({ severity: 'error', code: 'InvalidGlusterVolumeName', ...(cluster ? { cluster } : {}), volume: name, message: `${(error as Error).message}; left out` });
+    return undefined;
+  }
+}
+
+/** Whether a record fits the database's schema; a finding says why not. */
+function fits<T>(schema: z.ZodType<T>, record: T, refuse: (problems: string) => void): boolean {
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) refuse(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`).join('; '));
+  return parsed.success;
 }
 
 /** Stable id for a brick whose path does not carry one (adopted, or made by hand): same inputs, same id. */
@@ -132,15 +158,13 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
       find({ severity: 'warning', code: 'DuplicateCluster', cluster: name, message: `GlusterCluster ${name} is listed twice; only the first is used` });
       continue;
     }
+    const { record, problems } = clusterRecordOf(cr);
+    if (!fits(clusterSchema, record, (why) => find({ severity: 'error', code: 'InvalidCluster', cluster: name, message: `GlusterCluster ${name} cannot be recorded (${why}); it, its nodes and its volumes are left out` }))) {
+      continue;
+    }
+    for (const problem of problems) find({ severity: 'warning', code: 'ClusterSpecOutOfRange', cluster: name, message: `GlusterCluster ${name}: ${problem}` });
     clusterNames.add(name);
-    clusters.push({
-      name,
-      zoneChecking: cr.spec.zoneChecking,
-      minBrickSize: parseQuantity(cr.spec.minBrickSize),
-      maxBrickSize: parseQuantity(cr.spec.maxBrickSize),
-      brickBackend: cr.spec.brickBackend,
-      ...(cr.spec.directoryRoot ? { directoryRoot: cr.spec.directoryRoot } : {}),
-    });
+    clusters.push(record);
   }
 
   // Nodes and devices ---------------------------------------------------------------------------------------
@@ -155,8 +179,7 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
       continue;
     }
     if (nodeCrs.has(name)) continue;
-    nodeCrs.set(name, cr);
-    nodes.push({
+    const node: TopologyNode = {
       name,
       cluster: clusterName,
       zone: cr.spec.zone,
@@ -164,7 +187,10 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
       storage: cr.spec.storageAddress,
       state: cr.spec.state,
       ...(cr.spec.tags && Object.keys(cr.spec.tags).length > 0 ? { tags: cr.spec.tags } : {}),
-    });
+    };
+    if (!fits(nodeSchema, node, (why) => find({ severity: 'error', code: 'InvalidNode', node: name, message: `GlusterNode ${name} cannot be recorded (${why}); left out` }))) continue;
+    nodeCrs.set(name, cr);
+    nodes.push(node);
     const observation = observationOf.get(name);
     for (const device of cr.spec.devices) {
       const id = deviceId(name, device.name);
@@ -179,7 +205,7 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
         size = 0;
         find({ severity: 'warning', code: 'DeviceSizeUnknown', node: name, message: `size of ${name}:${device.name} unknown (no vgs output, status or backup); recorded as 0, no bricks will be placed on it until it is measured` });
       }
-      devices.push({
+      const record: TopologyDevice = {
         id,
         node: name,
         name: device.name,
@@ -187,7 +213,9 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
         state: hinted?.state ?? 'Online',
         vg: vgName,
         ...(device.tags && Object.keys(device.tags).length > 0 ? { tags: device.tags } : {}),
-      });
+      };
+      const refuse = (why: string) => find({ severity: 'error', code: 'InvalidDevice', node: name, message: `device ${name}:${device.name} cannot be recorded (${why}); left out` });
+      if (fits(deviceSchema, record, refuse)) devices.push(record);
     }
   }
   const nodeByAddress = (cluster: string, host: string, hostUuid: string): TopologyNode | undefined =>
@@ -227,7 +255,8 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
     }
     const live = liveByCluster.get(cluster.name);
     if (!live) continue; // ClusterUnreachable already says so
-    const glusterName = glusterNameOf(cr);
+    const glusterName = glusterNameOrFinding(cr, find, cluster.name);
+    if (glusterName === undefined) continue;
     const info = live.volumes.find((v) => v.name === glusterName) ?? (cr.status?.glusterVolumeId ? live.volumes.find((v) => v.id === cr.status!.glusterVolumeId) : undefined);
     if (!info) {
       if (cr.status?.glusterVolumeId) {
@@ -240,8 +269,16 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
       continue;
     }
     claimed.add(info.name);
-    const volume = rebuildVolume(cr, info, cluster, { nodes, devices, nodeByAddress, observationOf, hint, find });
-    if (volume) volumes.push(volume);
+    let volume: TopologyVolume | undefined;
+    try {
+      volume = rebuildVolume(cr, info, cluster, { nodes, devices, nodeByAddress, observationOf, hint, find });
+    } catch (error) {
+      // A fact shaped as nothing here expects; the volume is reported and left out, the others go on.
+      find({ severity: 'error', code: 'VolumeNotRebuilt', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} (Gluster volume ${info.name}) could not be rebuilt: ${(error as Error).message}; left out` });
+      continue;
+    }
+    const refuse = (why: string) => find({ severity: 'error', code: 'VolumeNotRebuilt', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} (Gluster volume ${info.name}) cannot be recorded (${why}); left out` });
+    if (volume && fits(volumeSchema, volume, refuse)) volumes.push(volume);
   }
   for (const [cluster, live] of liveByCluster) {
     const unmanaged = live.volumes.filter((v) => !claimed.has(v.name)).map((v) => v.name);
@@ -257,6 +294,35 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
     throw new Error(`rebuilt topology is inconsistent: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   return { db: parsed.data, findings, unreachableClusters };
+}
+
+/**
+ * spec.size in bytes. One above MAX_VOLUME_SIZE (stored before the CRD refused it) is recorded as what the
+ * old database said, else the capacity status reports, else the maximum, with a finding: the size only decides
+ * growth (which the volume's own reconcile refuses for that volume) and estimates of brick sizes no LVM or
+ * status shows.
+ */
+function requestedSize(cr: GlusterVolume, hinted: TopologyVolume | undefined, cluster: TopologyCluster, find: (finding: Finding) => void): number {
+  try {
+    return parseQuantity(cr.spec.size, MAX_VOLUME_SIZE.bytes);
+  } catch (error) {
+    const name = topologyName(cr.metadata.namespace, cr.metadata.name);
+    const capacity = quantityOrUndefined(cr.status?.capacity);
+    const [size, source] =
+      hinted !== undefined
+        ? [hinted.size, "the backup's size"]
+        : capacity !== undefined && capacity <= MAX_VOLUME_SIZE.bytes
+          ? [capacity, 'status.capacity']
+          : [MAX_VOLUME_SIZE.bytes, `the maximum, ${MAX_VOLUME_SIZE.what}`];
+    find({
+      severity: 'warning',
+      code: 'VolumeSizeOutOfRange',
+      cluster: cluster.name,
+      volume: name,
+      message: `GlusterVolume ${name}: spec.size: ${(error as Error).message}; recorded as ${formatBytes(size)} (${source})`,
+    });
+    return size;
+  }
 }
 
 interface VolumeContext {
@@ -281,8 +347,8 @@ function rebuildVolume(cr: GlusterVolume, info: GlusterVolumeInfo, cluster: Topo
     return undefined;
   }
   const sets = info.bricks.length / perSet;
-  const size = parseQuantity(cr.spec.size);
   const hinted = ctx.hint?.volumes.find((v) => v.gluster === info.name);
+  const size = requestedSize(cr, hinted, cluster, ctx.find);
   const statusBricks = cr.status?.bricks ?? [];
   const estimate = Math.ceil(size / sets / dataBricksPerSet(durability));
   const bricks: TopologyBrick[] = [];

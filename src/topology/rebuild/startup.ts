@@ -1,6 +1,6 @@
-import type { Condition } from '../../api/index.ts';
+import { conditionMessage, type Condition } from '../../api/index.ts';
 import { brickGlusterName, topologyName, type TopologyDatabase } from '../model.ts';
-import { glusterNameOf, rebuildTopology, type Finding, type RebuildInputs, type RebuildResult } from './rebuild.ts';
+import { glusterNameOrFinding, rebuildTopology, type Finding, type RebuildInputs, type RebuildResult } from './rebuild.ts';
 
 /**
  * The start-up decision, as pure functions: restore the backup, or rebuild from the cluster, or refuse.
@@ -56,8 +56,10 @@ export function backupLag(db: TopologyDatabase, inputs: Omit<StartupInputs, 'bac
     const cluster = topologyName(cr.metadata.namespace, cr.spec.cluster);
     const live = liveOf(cluster);
     const known = db.volumes.find((v) => v.name === topologyName(cr.metadata.namespace, cr.metadata.name) && v.cluster === cluster);
-    const glusterName = glusterNameOf(cr);
     if (!known) {
+      // A name Gluster refuses cannot be a volume the backup misses; the rebuild reports it, if one happens.
+      const glusterName = glusterNameOrFinding(cr, () => {});
+      if (glusterName === undefined) continue;
       if (cr.status?.glusterVolumeId) lag.push(`GlusterVolume ${cr.metadata.name} reports Gluster volume ${glusterName} created, the backup does not know it`);
       else if (live?.some((v) => v.name === glusterName)) lag.push(`Gluster volume ${glusterName} (GlusterVolume ${cr.metadata.name}) exists, the backup does not know it`);
       continue;
@@ -154,7 +156,7 @@ export function topologyCondition(
     type: TOPOLOGY_CONDITION,
     status: outcome.reason === 'RestoredFromBackup' || outcome.reason === 'RebuiltFromCluster' ? 'True' : 'False',
     reason: outcome.reason,
-    message: outcome.message.slice(0, 32768),
+    message: conditionMessage(outcome.message),
     lastTransitionTime: now.toISOString(),
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
   };
