@@ -1,9 +1,10 @@
-import type { Condition } from '../api/common.ts';
+import { conditionMessage, type Condition } from '../api/common.ts';
 
 /**
  * Conditions in the metav1.Condition manner: one per type, lastTransitionTime moves only when status
  * changes (so `kubectl wait` and Argo CD see real transitions, not every reconcile), observedGeneration
- * says which spec the condition describes. Pure.
+ * says which spec the condition describes. Messages are cut to the CRD's limit (conditionMessage): a message
+ * is often command output or an error's text, and a status the apiserver refuses would never be written. Pure.
  */
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime' | 'observedGeneration' | 'message'> & { message?: string };
 
@@ -13,7 +14,7 @@ export function setCondition(conditions: readonly Condition[] | undefined, updat
     type: update.type,
     status: update.status,
     reason: update.reason,
-    message: update.message ?? '',
+    message: conditionMessage(update.message ?? ''),
     observedGeneration: generation,
     lastTransitionTime: existing && existing.status === update.status ? existing.lastTransitionTime : now.toISOString(),
   };

@@ -8,10 +8,12 @@ import {
   OPTION_VALUE_MAX,
   OPTIONS_MAX_ENTRIES,
   conditionMessage,
+  conditionSchema,
   glusterClusterSchema,
   glusterVolumeSchema,
   type GlusterCluster,
 } from '../../src/api/index.ts';
+import { setCondition, setConditions, standardConditions } from '../../src/controller/conditions.ts';
 import { customResourceDefinition, KINDS } from '../../src/crd/definitions.ts';
 import { clusterRecord, clusterSpecProblems, syncCluster } from '../../src/operator/topology-sync.ts';
 import { emptyDatabase, findCluster, volumeCapacity } from '../../src/topology/model.ts';
@@ -152,5 +154,14 @@ describe('bounds: condition messages are cut to the CRD limit', () => {
     const long = conditionMessage('🧱'.repeat(CONDITION_MESSAGE_MAX + 1));
     expect(Array.from(long)).to.have.length(CONDITION_MESSAGE_MAX);
     expect(long.endsWith('🧱…')).to.equal(true);
+  });
+
+  it('setCondition writes a cut message the status schema accepts, so a huge error cannot make the status patch fail', () => {
+    const error = `gluster volume create failed: ${'brick is already part of a volume; '.repeat(5000)}`;
+    const [ready] = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'CreateFailed', message: error }, 3, new Date(0));
+    expect(ready!.message).to.have.length(CONDITION_MESSAGE_MAX);
+    expect(conditionSchema.safeParse(ready).success).to.equal(true);
+    const all = setConditions(undefined, standardConditions({ state: 'failed', reason: 'CreateFailed', message: error }), 3, new Date(0));
+    for (const condition of all) expect(conditionSchema.safeParse(condition).success, condition.type).to.equal(true);
   });
 });
