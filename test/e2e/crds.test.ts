@@ -55,6 +55,15 @@ describe('CRDs on the real apiserver', function () {
     metadata: { name },
     spec: { cluster: 'main', size: '1Gi', ...spec },
   });
+  const cluster = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: 'GlusterCluster',
+    metadata: { name },
+    spec: { access: { mode: 'InCluster' }, ...spec },
+  });
+  /** `count` Gluster options whose names are `nameLength` and values `valueLength` characters long. */
+  const options = (count: number, nameLength = 20, valueLength = 2) =>
+    Object.fromEntries(Array.from({ length: count }, (_, i) => [`user.o${String(i).padStart(3, '0')}`.padEnd(nameLength, 'x'), 'v'.repeat(valueLength)]));
 
   it('are Established, structural, with status subresource, short names and the gluster category', async () => {
     for (const definition of KINDS) {
@@ -105,6 +114,20 @@ describe('CRDs on the real apiserver', function () {
       { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterNode', metadata: { name: 'bad-dup' }, spec: { cluster: 'main', manageAddress: 'h1', storageAddress: 'h1', devices: [{ name: '/dev/sdb' }, { name: '/dev/sdb' }] } },
       /spec\.devices\[1\].*Duplicate value/,
     ],
+    // Gluster volume names glusterd refuses or reserves (cli_validate_volname), and the bounds the code honours.
+    ['glusterVolumeName all, a word Gluster reserves', volume('bad-name-all', { glusterVolumeName: 'all' }), /spec\.glusterVolumeName.*must not be a word Gluster reserves \(volume, type, .*all,/],
+    ['glusterVolumeName force, a word Gluster reserves', volume('bad-name-force', { glusterVolumeName: 'force' }), /spec\.glusterVolumeName.*must not be a word Gluster reserves/],
+    ['a glusterVolumeName with a space', volume('bad-name-space', { glusterVolumeName: 'my volume' }), /spec\.glusterVolumeName: Invalid value: "my volume": .*should match/],
+    ['a glusterVolumeName starting with _', volume('bad-name-underscore', { glusterVolumeName: '_data' }), /spec\.glusterVolumeName.*must start with a letter or a digit/],
+    ['a glusterVolumeName over 64 characters', volume('bad-name-long', { glusterVolumeName: 'v'.repeat(65) }), /spec\.glusterVolumeName: Too long: may not be more than 64/],
+    ['size 1Ei', volume('bad-size-huge', { size: '1Ei' }), /spec\.size.*size must be at most 1Pi/],
+    ['size 1025Ti, just above 1Pi', volume('bad-size-over', { size: '1025Ti' }), /spec\.size.*size must be at most 1Pi/],
+    ['maxBrickSize 1Ei', cluster('bad-max-brick', { maxBrickSize: '1Ei' }), /spec\.maxBrickSize.*maxBrickSize must be at most 64Ti/],
+    ['minBrickSize 65Ti', cluster('bad-min-brick', { minBrickSize: '65Ti', maxBrickSize: '64Ti' }), /spec\.minBrickSize.*minBrickSize must be at most 64Ti/],
+    ['65 Gluster options', volume('bad-options-many', { options: options(65) }), /spec\.options: Too many: 65: must have at most 64/],
+    ['a Gluster option name over 128 characters', volume('bad-option-name', { options: options(1, 129) }), /spec\.options: Invalid value: .*option names must be at most 128 characters/],
+    ['a Gluster option value over 4096 characters', volume('bad-option-value', { options: options(1, 20, 4097) }), /spec\.options\.user\.o000x+: Too long: may not be more than 4096/],
+    ['65 cluster volumeOptions', cluster('bad-volume-options', { volumeOptions: options(65) }), /spec\.volumeOptions: Too many: 65: must have at most 64/],
     [
       'External access without its SSH settings',
       { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterCluster', metadata: { name: 'bad-external' }, spec: { access: { mode: 'External' } } },
@@ -116,6 +139,24 @@ describe('CRDs on the real apiserver', function () {
       expect(await refusal(create(object))).to.match(message);
     });
   }
+
+  it('accept values at the limits: size 1Pi, brick sizes 64Ti, 64 options of 128-character names and 4096-character values, a 64-character name', async () => {
+    const name = `All-${'x'.repeat(60)}`; // reserved words are compared case-sensitively, as glusterd does
+    const stored = (await create(volume('at-limits', { size: '1Pi', glusterVolumeName: name, options: options(64, 128, 4096) }))) as { spec: Record<string, unknown> };
+    expect(stored.spec).to.deep.include({ size: '1Pi', glusterVolumeName: name });
+    expect(Object.keys(stored.spec.options as object)).to.have.length(64);
+    const bounds = (await create(cluster('at-limits', { minBrickSize: '64Ti', maxBrickSize: '64Ti', volumeOptions: options(64) }))) as { spec: Record<string, unknown> };
+    expect(bounds.spec).to.deep.include({ minBrickSize: '64Ti', maxBrickSize: '64Ti' });
+  });
+
+  it('refuse a changed glusterVolumeName: its immutability rule stands beside the name rules', async () => {
+    await create(volume('renamed', { glusterVolumeName: 'keep-me' }));
+    const rename = custom.patchNamespacedCustomObject(
+      { group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glustervolumes', name: 'renamed', body: { spec: { glusterVolumeName: 'other' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    expect(await refusal(rename)).to.match(/spec\.glusterVolumeName: Invalid value: "other": glusterVolumeName is immutable once set/);
+  });
 
   describe('immutable and grow-only fields', () => {
     const name = 'grows';
