@@ -11,7 +11,7 @@ import { ClusterExecutor, runNodeCommand } from '../../src/gluster/executor.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
 import { rebalanceOutcome, type RebalanceStatus } from '../../src/gluster/parsers/rebalance-status.ts';
 import type { NodeTarget } from '../../src/gluster/transport.ts';
-import { eventually, giveUp, notYet } from '../support/eventually.ts';
+import { eventually, giveUp, notYet, WaitError } from '../support/eventually.ts';
 import { waitForPool } from '../support/pool.ts';
 import { TestbedSshTransport } from '../support/ssh-transport.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
@@ -84,6 +84,17 @@ describe('gluster command layer on the test bed', function () {
       if (now !== progress) [progress, progressAt] = [now, Date.now()];
       return notYet(seen);
     }, { timeoutMs: 300_000, intervalMs: 500 });
+  }
+
+  /** The last lines of every node's rebalance log of the volume: what a stalled daemon was doing. */
+  async function rebalanceLogs(volume: string): Promise<string> {
+    const tails = await Promise.all(
+      nodes.map(async (node) => {
+        const log = await transport.run(node, ['tail', '-n', '15', `/var/log/glusterfs/${volume}-rebalance.log`]).catch((e: unknown) => ({ stdout: String(e) }));
+        return `--- ${node.manageAddress} ${volume}-rebalance.log\n${log.stdout.trim()}`;
+      }),
+    );
+    return tails.join('\n');
   }
 
   async function unmount(mountPoint: string): Promise<void> {
@@ -169,8 +180,25 @@ describe('gluster command layer on the test bed', function () {
       // A rebalance started before the new bricks answer fails on every node (or on some, the others still
       // "in progress"): glusterd starts their processes during add-brick but does not wait for them.
       await bricksOnline(volume, 2 * size);
-      const taskId = await executor.run(first, g.volumeRebalanceStart(volume));
-      const done = await rebalanceCompleted(volume, new Set(grown!.bricks.map((b) => b.host)).size);
+      const hosts = new Set(grown!.bricks.map((b) => b.host)).size;
+      let taskId = await executor.run(first, g.volumeRebalanceStart(volume));
+      let done: RebalanceStatus;
+      try {
+        done = await rebalanceCompleted(volume, hosts);
+      } catch (error) {
+        // Seen once in CI (arbiter, 2-core machine under load): one node's rebalance daemon stops making progress
+        // ("in progress", 1 file, run time 0 s) while the others completed, and never moves again; glusterd
+        // 10.x is known to leave a rebalance stuck this way (users stop and start it). The command layer is what
+        // this test is about: the stall is shown with the stuck nodes' rebalance logs, the rebalance is stopped
+        // and started once more, and a second stall fails the test with the same evidence.
+        if (!(error instanceof WaitError) || !error.message.includes('no progress')) throw error;
+        console.warn(`      rebalance of ${volume} stalled; restarting it once. ${error.message}\n${await rebalanceLogs(volume)}`);
+        await transport.run(first, ['gluster', '--mode=script', 'volume', 'rebalance', volume, 'stop']);
+        taskId = await executor.run(first, g.volumeRebalanceStart(volume));
+        done = await rebalanceCompleted(volume, hosts).catch(async (again: unknown) => {
+          throw new Error(`rebalance of ${volume} stalled twice: ${String(again)}\n${await rebalanceLogs(volume)}`);
+        });
+      }
       expect(done.taskId).to.equal(taskId);
       expect(done.aggregate.failures).to.equal(0);
       for (const [name, payload] of files) expect(readFileSync(join(mountPoint, name), 'utf8')).to.equal(payload);
