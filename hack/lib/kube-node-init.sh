@@ -26,7 +26,21 @@ mount -t sysfs sysfs /sys
 mount --rbind "$D/cg-hold" /sys/fs/cgroup
 umount -l "$D/cg-hold"
 
-# 2. The node's own state at the standard paths, without creating a single mount point on the host.
+# 2. A new node's containerd starts from the seed of the test bed's images (containerd_seed in
+#    hack/lib/kube-nodes.sh): hard links, made here before /var/lib is a bind mount (link(2) does not cross
+#    mounts), as the seed's blobs and unpacked layers are never written in place (overlayfs writes to each
+#    container's own upper directory); the bolt databases are real copies. A node that boots again keeps its
+#    own containerd and imports the current archives instead (they may have changed, see `hack/testbed images`).
+seeded=0
+if [[ -n ${CONTAINERD_SEED:-} && ! -e $D/varlib/containerd ]]; then
+  cp -al "$CONTAINERD_SEED" "$D/varlib/containerd.partial" 2>/dev/null ||
+    { rm -rf "$D/varlib/containerd.partial"; cp -a "$CONTAINERD_SEED" "$D/varlib/containerd.partial"; }
+  while IFS= read -r -d '' db; do cp "$db" "$db.copy" && mv "$db.copy" "$db"; done < <(find "$D/varlib/containerd.partial" -name '*.db' -print0)
+  mv "$D/varlib/containerd.partial" "$D/varlib/containerd"
+  seeded=1
+fi
+
+# The node's own state at the standard paths, without creating a single mount point on the host.
 mount --bind "$D/varlib" /var/lib
 mkdir -p /var/lib/kubelet /var/lib/containerd /var/lib/cni /var/lib/glusterd
 mount --bind "$D/log" /var/log
@@ -91,11 +105,15 @@ until ctr --address "$sock" version >/dev/null 2>&1; do
   sleep 0.1
 done
 log "containerd up"
-for archive in "$IMAGES_DIR"/*.tar; do
-  ctr --address "$sock" -n k8s.io images import --local "$archive" >/dev/null ||
-    { log "import of $archive failed"; exit 1; }
-done
-log "images imported"
+if ((seeded)); then
+  log "images from the seed"
+else
+  for archive in "$IMAGES_DIR"/*.tar; do
+    ctr --address "$sock" -n k8s.io images import --local "$archive" >/dev/null ||
+      { log "import of $archive failed"; exit 1; }
+  done
+  log "images imported"
+fi
 kubelet --config "$D/kubelet.yaml" --kubeconfig "$KUBECONFIG_FILE" --hostname-override "$NODE_NAME" \
   --node-ip "$NODE_IP" -v=1 >/var/log/kubelet.log 2>&1 &
 kubelet_pid=$!
