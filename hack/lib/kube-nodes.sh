@@ -265,6 +265,21 @@ remove_cgroups() {
   return 1
 }
 
+# Loop devices whose backing file is in a Kubernetes node's directory: the LoopFile bricks of glusterd pods
+# (losetup runs in the pod, so the kernel names the file by its path inside the pod: matched by device and
+# inode instead). A node that stops leaves them attached; nothing else ever detaches them.
+kube_node_loops() {
+  [[ -d $TB/kube-nodes ]] || return 0
+  local fs name inode majmin
+  local -A ours=()
+  fs=$(stat -c '%Hd:%Ld' "$TB/kube-nodes")
+  while read -r inode; do ours[$inode]=1; done < <(find "$TB/kube-nodes" -xdev -type f -name '*.img' -printf '%i\n' 2>/dev/null)
+  ((${#ours[@]} > 0)) || return 0
+  while read -r name inode majmin; do
+    if [[ $majmin == "$fs" && -n ${ours[$inode]:-} ]]; then echo "$name"; fi
+  done < <(losetup -n -l -O NAME,BACK-INO,BACK-MAJ:MIN 2>/dev/null || true)
+}
+
 kube_node_cgroups_left() {
   local d
   for d in /sys/fs/cgroup/*/"${KUBE_CGROUP_PREFIX#/}$KUBE_NODE_PREFIX"*; do
@@ -288,6 +303,17 @@ down_kube_nodes() {
     kill_pids 5 "${pids[@]}"
   done
   for d in $(kube_node_cgroups_left); do remove_cgroups "/$(basename "$d")" || true; done
+  # With the nodes' mount namespaces gone, their brick filesystems are unmounted and the loops idle; `losetup -d`
+  # of one still held for a moment only marks it autoclear, so look again.
+  local _ loop
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    local -a loops=()
+    mapfile -t loops < <(kube_node_loops)
+    ((${#loops[@]} > 0)) || break
+    for loop in "${loops[@]}"; do losetup -d "$loop" 2>/dev/null || true; done
+    sleep 0.2
+  done
+  KUBE_LOOPS_LEFT=$(kube_node_loops | tr '\n' ' ')
   for ns in $(test_bed_kube_netns); do ip netns del "$ns" 2>/dev/null || true; done
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^${KUBE_VETH_PREFIX}[0-9]+\$" || true); do
     ip link del "$link" 2>/dev/null || true
