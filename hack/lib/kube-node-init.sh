@@ -10,7 +10,7 @@
 set -euo pipefail
 D=$1
 # shellcheck source=/dev/null
-. "$D/node.env" # NODE_NAME NODE_IP POD_SUBNET CGROUP_ROOT BIN_DIR IMAGES_DIR PAUSE_IMAGE KUBECONFIG_FILE CA_FILE CLUSTER_CIDR
+. "$D/node.env" # NODE_NAME NODE_IP CGROUP_ROOT BIN_DIR IMAGES_DIR CONTAINERD_SEED KUBECONFIG_FILE
 export PATH="$BIN_DIR:$PATH"
 hostname "$NODE_NAME"
 
@@ -49,16 +49,13 @@ printf '127.0.0.1 localhost\n%s %s\n' "$NODE_IP" "$NODE_NAME" >"$D/hosts"
 mount --bind "$D/hosts" /etc/hosts
 # glusterd and LVM in the glusterd pods use the host's /etc/glusterfs and /etc/lvm (hostPath); each node gets
 # its own copy, as each real server has its own.
-if [[ ! -e $D/etc-glusterfs/.copied ]]; then
-  cp -a /etc/glusterfs/. "$D/etc-glusterfs/" 2>/dev/null || true
-  touch "$D/etc-glusterfs/.copied"
-fi
-if [[ ! -e $D/etc-lvm/.copied ]]; then
-  cp -a /etc/lvm/. "$D/etc-lvm/" 2>/dev/null || true
-  touch "$D/etc-lvm/.copied"
-fi
-mount --bind "$D/etc-glusterfs" /etc/glusterfs
-mount --bind "$D/etc-lvm" /etc/lvm
+for etc in glusterfs lvm; do
+  if [[ ! -e $D/etc-$etc/.copied ]]; then
+    cp -a "/etc/$etc/." "$D/etc-$etc/" 2>/dev/null || true
+    touch "$D/etc-$etc/.copied"
+  fi
+  mount --bind "$D/etc-$etc" "/etc/$etc"
+done
 
 # 3. The kubelet insists on these kernel-wide sysctls and would change them for the whole machine; it only
 #    writes a value that differs, so show it files holding the values it wants, in this mount namespace only.

@@ -237,14 +237,9 @@ stop_kube_node() {
   pid=$(kube_node_pid "$i" || true)
   if [[ -n $pid ]]; then
     init=$(kube_node_init_pid "$i" || true)
-    if [[ -n $init ]]; then kill -TERM "$init" 2>/dev/null || true; fi
-    local deadline=$((SECONDS + grace))
-    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
-    if alive "$pid"; then
-      if [[ -n $init ]]; then kill -KILL "$init" 2>/dev/null || true; fi
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.3
-    fi
+    if [[ -n $init ]]; then kill_pids "$grace" "$init"; fi
+    # The unshare parent exits with its child; without a child found, TERM reaches the child through it.
+    kill_pids 1 "$pid"
   fi
   rm -f "$TB/pids/kube-node-$(kube_node_name "$i").pid"
   remove_cgroups "$(kube_node_cgroup "$i")"
@@ -288,7 +283,7 @@ kube_node_cgroups_left() {
 }
 
 down_kube_nodes() {
-  local quiet=${1:-} f n ns d link
+  local quiet=${1:-} f n ns d
   for f in "$TB"/pids/kube-node-*.pid; do
     [[ -f $f ]] || continue
     n=${f##*/kube-node-"$KUBE_NODE_PREFIX"}
@@ -303,21 +298,11 @@ down_kube_nodes() {
     kill_pids 5 "${pids[@]}"
   done
   for d in $(kube_node_cgroups_left); do remove_cgroups "/$(basename "$d")" || true; done
-  # With the nodes' mount namespaces gone, their brick filesystems are unmounted and the loops idle; `losetup -d`
-  # of one still held for a moment only marks it autoclear, so look again.
-  local _ loop
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    local -a loops=()
-    mapfile -t loops < <(kube_node_loops)
-    ((${#loops[@]} > 0)) || break
-    for loop in "${loops[@]}"; do losetup -d "$loop" 2>/dev/null || true; done
-    sleep 0.2
-  done
+  # With the nodes' mount namespaces gone, their brick filesystems are unmounted and the loops idle.
+  detach_loops kube_node_loops
   KUBE_LOOPS_LEFT=$(kube_node_loops | tr '\n' ' ')
   for ns in $(test_bed_kube_netns); do ip netns del "$ns" 2>/dev/null || true; done
-  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^${KUBE_VETH_PREFIX}[0-9]+\$" || true); do
-    ip link del "$link" 2>/dev/null || true
-  done
+  delete_veths "$KUBE_VETH_PREFIX"
 }
 
 kubectl_tb() { "$BIN_DIR/kubectl" --kubeconfig "$TB/kubeconfig" "$@"; }
