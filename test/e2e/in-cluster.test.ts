@@ -12,20 +12,17 @@ import {
   waitForPodReady,
   type InClusterGluster,
 } from '../support/in-cluster.ts';
-import { eventually, kubectl } from '../support/kube.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { kubectl } from '../support/kube.ts';
 import { crictl, glusterMountsOnNode, kubeNodesEnv, onNode, startKubeNode, stopKubeNode, type KubeNode } from '../support/kube-nodes.ts';
 
 /** Every brick of the node's address online in `gluster volume status`, as glusterd in that pod reports it. */
 async function bricksOnlineOn(namespace: string, glusterdPod: string, address: string): Promise<void> {
-  let last = '';
   await eventually(`the bricks on ${address} online`, async () => {
     const { stdout } = await podExec(namespace, glusterdPod, ['gluster', '--mode=script', 'volume', 'status', 'all', 'detail'], { allowFailure: true });
-    last = stdout;
     const blocks = stdout.split(/^-+$/m).filter((block) => block.includes(`Brick                : Brick ${address}:`));
-    return blocks.length > 0 && blocks.every((block) => /Online\s+:\s+Y/.test(block)) ? true : undefined;
-  }, 180_000).catch((error: Error) => {
-    throw new Error(`${error.message}; last volume status: ${last.replace(/\s+/g, ' ').slice(0, 600)}`);
-  });
+    return blocks.length > 0 && blocks.every((block) => /Online\s+:\s+Y/.test(block)) ? true : notYet(stdout.replace(/\s+/g, ' ').slice(0, 600));
+  }, 180_000);
 }
 
 /**
@@ -69,16 +66,16 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
   it('runs the operator as two replicas with one leader, and another pod leads when the leader pod is deleted', async () => {
     const pods = await eventually('two running operator pods', async () => {
       const running = await operatorPods();
-      return running.length === 2 ? running : undefined;
+      return running.length === 2 ? running : notYet(running);
     }, 120_000);
     const leader = await eventually('a leader among the operator pods', async () => {
       const holder = await leaseHolder();
-      return pods.includes(holder) ? holder : undefined;
+      return pods.includes(holder) ? holder : notYet({ holder, pods });
     }, 60_000);
     await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'pod', leader, '--wait=false']);
     const next = await eventually(`a new leader other than ${leader}`, async () => {
       const holder = await leaseHolder();
-      return holder && holder !== leader ? holder : undefined;
+      return holder && holder !== leader ? holder : notYet({ holder });
     }, 90_000);
     expect(next).to.not.equal(leader);
     // The Deployment replaces the deleted pod; two replicas again.
@@ -89,7 +86,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
     for (const node of nodes) {
       await eventually(`CSINode ${node.name} listing ${DRIVER_NAME}`, async () => {
         const { stdout } = await kubectl(['get', 'csinode', node.name, '-o', 'jsonpath={.spec.drivers[*].name}'], { allowFailure: true });
-        return stdout.split(' ').includes(DRIVER_NAME) ? true : undefined;
+        return stdout.split(' ').includes(DRIVER_NAME) ? true : notYet({ drivers: stdout });
       }, 60_000);
     }
   });
@@ -123,7 +120,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       await waitForPodReady(ns, reader);
       const read = await eventually('the writer\'s file on the reader\'s mount', async () => {
         const { stdout, code } = await podExec(ns, reader, ['cat', '/data/hello.txt'], { allowFailure: true });
-        return code === 0 ? stdout.trim() : undefined;
+        return code === 0 ? stdout.trim() : notYet({ code, stdout });
       });
       expect(read).to.equal(`written on ${writer}`);
       // Both mounts are Gluster FUSE mounts on their nodes.
@@ -139,16 +136,13 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       };
       const before = await sizeOf();
       await kubectl(['-n', ns, 'patch', 'pvc', claim, '--type=merge', '-p', JSON.stringify({ spec: { resources: { requests: { storage: '2Gi' } } } })]);
-      let last = before;
       await eventually(`the Pod's /data larger than ${before} bytes`, async () => {
-        last = await sizeOf();
-        return last > before * 1.5 ? last : undefined;
-      }, 300_000).catch((error: Error) => {
-        throw new Error(`${error.message}; last df size ${last}`);
-      });
+        const size = await sizeOf();
+        return size > before * 1.5 ? size : notYet({ dfSizeBytes: size });
+      }, 300_000);
       await eventually('the claim reporting 2Gi', async () => {
         const { stdout } = await kubectl(['-n', ns, 'get', 'pvc', claim, '-o', 'jsonpath={.status.capacity.storage}']);
-        return stdout.trim() === '2Gi' ? true : undefined;
+        return stdout.trim() === '2Gi' ? true : notYet({ capacity: stdout.trim() });
       }, 120_000);
     });
 
@@ -159,7 +153,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       for (const node of nodes.slice(0, 2)) {
         await eventually(`no mount of ${volumeName} left on ${node.name}`, async () => {
           const mounts = await glusterMountsOnNode(node);
-          return mounts.some((t) => t.includes(volumeName.trim())) ? undefined : true;
+          return mounts.some((t) => t.includes(volumeName.trim())) ? notYet(mounts) : true;
         }, 60_000);
       }
     });
@@ -173,7 +167,10 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
     /** The journal grows while we watch: the application's mount works. */
     const stillWriting = async (what: string) => {
       const before = await lines();
-      await eventually(`${what}: the logger's journal growing past ${before} lines`, async () => ((await lines()) > before + 3 ? true : undefined), 30_000);
+      await eventually(`${what}: the logger's journal growing past ${before} lines`, async () => {
+        const now = await lines();
+        return now > before + 3 ? true : notYet({ lines: now });
+      }, 30_000);
     };
     const pluginOn = async (nodeName: string) => {
       const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=gluster-csi-node', '--field-selector', `spec.nodeName=${nodeName}`, '-o', 'jsonpath={.items[0].metadata.name} {.items[0].status.containerStatuses[0].restartCount}']);
@@ -188,15 +185,11 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       await crictl(node, ['stop', '--timeout', '0', id!]);
     };
     const waitForPluginBack = async (node: KubeNode, restartsBefore: number) => {
-      let last = 'nothing';
       await eventually(`the CSI plugin on ${node.name} restarted and Ready`, async () => {
         const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=gluster-csi-node', '--field-selector', `spec.nodeName=${node.name}`, '-o', 'jsonpath={.items[0].status.containerStatuses[0].restartCount} {.items[0].status.containerStatuses[0].ready}']);
-        last = stdout;
         const [restarts, ready] = stdout.trim().split(' ');
-        return Number(restarts) > restartsBefore && ready === 'true' ? true : undefined;
-      }, 120_000).catch((error: Error) => {
-        throw new Error(`${error.message}; last restarts/ready: ${last}`);
-      });
+        return Number(restarts) > restartsBefore && ready === 'true' ? true : notYet({ restarts, ready });
+      }, 120_000);
     };
     const glusterfsClients = async (node: KubeNode) => (await onNode(node, ['pgrep', '-x', 'glusterfs'], { allowFailure: true })).stdout.split('\n').filter(Boolean);
 
@@ -252,7 +245,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
         await killPluginContainer(node);
         const broken = await eventually('the unisolated mount broken by the kill', async () => {
           const { code, stderr } = await podExec(ns, 'fragile', ['ls', '/data'], { allowFailure: true });
-          return code !== 0 ? stderr : undefined;
+          return code !== 0 ? stderr : notYet({ code });
         }, 60_000);
         expect(broken).to.match(/Transport endpoint is not connected|No such device|Input\/output error/);
         // The logger's mount, published under isolation, is unharmed by the same kill.
@@ -271,8 +264,12 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       const podOn = async () => (await glusterdPodsByNode(gluster!)).get(node.name) ?? '';
       const old = await podOn();
       await kubectl(['-n', storage, 'delete', 'pod', old, '--wait=false']);
-      await eventually(`GlusterNode ${node.name} not Ready while its glusterd pod is gone`, async () => ((await nodeReady()) === 'False' ? true : undefined), 60_000);
-      await eventually(`GlusterNode ${node.name} Ready again`, async () => ((await nodeReady()) === 'True' ? true : undefined), 240_000);
+      const readyIs = (wanted: string) => async () => {
+        const ready = await nodeReady();
+        return ready === wanted ? true : notYet({ ready });
+      };
+      await eventually(`GlusterNode ${node.name} not Ready while its glusterd pod is gone`, readyIs('False'), 60_000);
+      await eventually(`GlusterNode ${node.name} Ready again`, readyIs('True'), 240_000);
       const fresh = await podOn();
       expect(fresh).to.not.equal(old);
       await bricksOnlineOn(storage, fresh, node.ip);
@@ -288,7 +285,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       try {
         await eventually(`node ${node.name} NotReady`, async () => {
           const { stdout } = await kubectl(['get', 'node', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-          return stdout.trim() !== 'True' ? true : undefined;
+          return stdout.trim() !== 'True' ? true : notYet({ ready: stdout.trim() });
         }, 120_000);
         await stillWriting(`while ${node.name} is down`);
       } finally {
@@ -297,7 +294,7 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       await waitForPodReady(ns, 'survivor', 300_000);
       const { stdout } = await eventually('the journal readable in the survivor Pod again', async () => {
         const result = await podExec(ns, 'survivor', ['wc', '-l', '/data/journal'], { allowFailure: true });
-        return result.code === 0 ? result : undefined;
+        return result.code === 0 ? result : notYet(result);
       }, 120_000);
       expect(Number(stdout.trim().split(/\s+/)[0])).to.be.greaterThan(0);
       const storage = gluster!.storageNamespace;

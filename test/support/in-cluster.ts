@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import { glusterdDaemonSetName, glusterdPodLabels } from '../../src/deploy/glusterd-daemonset.ts';
-import { createTestNamespace, eventually, kubectl } from './kube.ts';
+import { eventually, notYet } from './eventually.ts';
+import { createTestNamespace, kubectl } from './kube.ts';
 import type { KubeNode } from './kube-nodes.ts';
 
 /**
@@ -29,7 +30,7 @@ export async function removeShippedWorkloads(): Promise<void> {
   await kubectl(['delete', '--ignore-not-found', '--wait=true', '--timeout=120s', ...WORKLOAD_MANIFESTS.flatMap((f) => ['-f', f])], { allowFailure: true });
   await eventually('the operator and CSI pods gone', async () => {
     const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-o', 'name']);
-    return stdout.trim() === '' ? true : undefined;
+    return stdout.trim() === '' ? true : notYet(stdout.trim());
   }, 120_000).catch(() => undefined);
   // What the in-cluster operator kept in its namespace: the topology backup and the leader Lease.
   await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
@@ -55,7 +56,7 @@ export async function createInClusterGluster(options: { nodes: KubeNode[]; prefi
     await kubectl(['-n', appNs.name, 'delete', 'pods,pvc', '--all', '--wait=true', '--timeout=180s'], { allowFailure: true });
     await eventually('provisioned GlusterVolumes gone', async () => {
       const { stdout } = await kubectl(['-n', storageNs.name, 'get', 'glustervolumes', '-o', 'name']);
-      return stdout.trim() === '' ? true : stdout.trim();
+      return stdout.trim() === '' ? true : notYet(stdout.trim());
     }, 300_000).catch(() => undefined);
     await kubectl(['-n', storageNs.name, 'delete', 'glustervolumes,glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
     await kubectl(['-n', storageNs.name, 'delete', 'daemonset', glusterdDaemonSetName(cluster), '--ignore-not-found', '--wait=true'], { allowFailure: true });
@@ -148,17 +149,16 @@ export async function podExec(namespace: string, pod: string, argv: string[], op
 
 /** Waits for the Pod to be Ready; on a timeout the error shows its phase, container states and last Events. */
 export async function waitForPodReady(namespace: string, pod: string, timeoutMs = 180_000): Promise<void> {
-  let last = 'not read yet';
   try {
     await eventually(`pod ${namespace}/${pod} Ready`, async () => {
       const { stdout } = await kubectl(['-n', namespace, 'get', 'pod', pod, '-o', 'json']);
       const status = (JSON.parse(stdout) as { status?: PodStatus }).status ?? {};
-      last = describePodStatus(status);
-      return status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      return status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : notYet(describePodStatus(status));
     }, timeoutMs);
   } catch (error) {
+    // The Pod's Events (FailedMount, ErrImageNeverPull, ...) say why; they are read once, on the way out.
     const events = await kubectl(['-n', namespace, 'get', 'events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers'], { allowFailure: true });
-    throw new Error(`${(error as Error).message}; last seen: ${last}; events: ${events.stdout.trim().split('\n').slice(-5).join(' | ') || 'none'}`);
+    throw new Error(`${(error as Error).message}; events: ${events.stdout.trim().split('\n').slice(-5).join(' | ') || 'none'}`, { cause: error });
   }
 }
 
