@@ -101,9 +101,48 @@ function isCandidate(db: TopologyDatabase, device: TopologyDevice, cluster: stri
   return node !== undefined && node.cluster === cluster && node.state === 'Online';
 }
 
-/** The volume once the remains of these retired bricks are gone. */
+/** Bricks of the node, with the replaced ones whose remains are still there (what its status.bricks says). */
+export function brickCountOnNode(db: TopologyDatabase, node: string): number {
+  return volumesOnNode(db, node).reduce((sum, volume) => sum + bricksOnNode(db, volume, node).length + retiredBricksOnNode(db, volume, node).length, 0);
+}
+
+/**
+ * The brick of the volume that holds a retired brick's data now: its replacement, or, when that one was
+ * replaced in turn (its node evacuated too), the brick at the end of that chain. Undefined when the chain
+ * ends nowhere, which the database should never hold.
+ */
+export function currentReplacement(volume: TopologyVolume, retired: RetiredBrick): TopologyBrick | undefined {
+  const retiredById = new Map((volume.retiredBricks ?? []).map((brick) => [brick.id, brick]));
+  let id = retired.replacedBy;
+  for (let hops = 0; hops <= retiredById.size; hops += 1) {
+    const brick = volume.bricks.find((candidate) => candidate.id === id);
+    if (brick) return brick;
+    const next = retiredById.get(id);
+    if (!next) return undefined;
+    id = next.replacedBy;
+  }
+  return undefined;
+}
+
+/**
+ * The volume once the remains of these retired bricks are gone. A retired brick that was replaced by one of
+ * them now points at what replaced that one (keeping the later replacement time), so its chain stays whole.
+ */
 export function withoutRetired(volume: TopologyVolume, removed: ReadonlySet<string>): TopologyVolume {
-  const rest = (volume.retiredBricks ?? []).filter((brick) => !removed.has(brick.id));
+  const all = volume.retiredBricks ?? [];
+  const byId = new Map(all.map((brick) => [brick.id, brick]));
+  const rest = all
+    .filter((brick) => !removed.has(brick.id))
+    .map((brick) => {
+      let current = brick;
+      for (let hops = 0; hops < all.length; hops += 1) {
+        const via = byId.get(current.replacedBy);
+        if (!via || !removed.has(via.id)) break;
+        const replacedAt = [current.replacedAt, via.replacedAt].filter((at): at is string => at !== undefined).sort().at(-1);
+        current = { ...current, replacedBy: via.replacedBy, ...(replacedAt ? { replacedAt } : {}) };
+      }
+      return current;
+    });
   const { retiredBricks: _, ...withoutField } = volume;
   return rest.length > 0 ? { ...withoutField, retiredBricks: rest } : withoutField;
 }

@@ -92,6 +92,11 @@ export type TopologyBrick = z.infer<typeof brickSchema>;
 export const retiredBrickSchema = brickSchema.extend({
   /** Id of the brick that took its place in the volume. */
   replacedBy: brickSchema.shape.id,
+  /**
+   * When Gluster was first seen listing the replacement in its place (replace-brick done): the remains are
+   * removed only after a heal that started later.
+   */
+  replacedAt: z.iso.datetime().optional(),
   /** When a full self-heal was started for the replacement (disperse volumes wait a settle time after it). */
   fullHealStartedAt: z.iso.datetime().optional(),
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { addCluster, addDevice, addNode, addVolume, brickNode, emptyDatabase, parseDatabase, removeDevice, replaceVolume, setNodeState, TopologyError, type TopologyDatabase, type TopologyVolume } from '../../src/topology/model.ts';
-import { planEvacuation, replacementBrickId, retiredBricksOnNode, volumesOnNode, withoutRetired } from '../../src/topology/evacuation.ts';
+import { brickCountOnNode, currentReplacement, planEvacuation, replacementBrickId, retiredBricksOnNode, volumesOnNode, withoutRetired } from '../../src/topology/evacuation.ts';
 import { GiB, TiB } from '../../src/topology/sizing.ts';
 
 function cluster(nodes: Array<{ name: string; zone: string; size?: number }>, zoneChecking: 'None' | 'Strict' = 'None'): TopologyDatabase {
@@ -128,5 +128,30 @@ describe('node evacuation planning', () => {
     const plan = planEvacuation(db, db.volumes[0]!, 'a');
     if (!plan.ok) throw new Error(plan.reason);
     expect(plan.moves[0]!.to.arbiter).to.equal(true);
+  });
+
+  it('follows a replacement that was replaced in turn (both nodes evacuated), and keeps the chain whole when the middle one goes', () => {
+    let db = cluster([{ name: 'a', zone: '1' }, { name: 'b', zone: '2' }, { name: 'c', zone: '3' }, { name: 'd', zone: '4' }, { name: 'e', zone: '5' }]);
+    db = addVolume(db, replica3(db, 'ns/v', ['a', 'b', 'c']));
+    const first = planEvacuation(db, db.volumes[0]!, 'a');
+    if (!first.ok) throw new Error(first.reason);
+    db = replaceVolume(db, first.volume);
+    const middle = first.moves[0]!.to;
+    const middleNode = brickNode(db, middle).name;
+    db = setNodeState(db, 'a', 'Failed');
+    const stamped = { ...db.volumes[0]!, retiredBricks: db.volumes[0]!.retiredBricks!.map((b) => ({ ...b, replacedAt: '2026-01-01T00:00:00.000Z' })) };
+    const second = planEvacuation(db, stamped, middleNode);
+    if (!second.ok) throw new Error(second.reason);
+    const last = second.moves[0]!.to;
+    const volume = { ...second.volume, retiredBricks: second.volume.retiredBricks!.map((b) => (b.id === middle.id ? { ...b, replacedAt: '2026-01-02T00:00:00.000Z' } : b)) };
+    const [fromA] = retiredBricksOnNode(db, volume, 'a');
+    expect(currentReplacement(volume, fromA!)?.id).to.equal(last.id);
+    expect(brickCountOnNode(replaceVolume(db, volume), 'a')).to.equal(1);
+    expect(brickCountOnNode(replaceVolume(db, volume), middleNode)).to.equal(1);
+
+    const cleaned = withoutRetired(volume, new Set([middle.id]));
+    expect(cleaned.retiredBricks).to.deep.equal([{ ...fromA!, replacedBy: last.id, replacedAt: '2026-01-02T00:00:00.000Z' }]);
+    expect(currentReplacement(cleaned, cleaned.retiredBricks![0]!)?.id).to.equal(last.id);
+    expect(currentReplacement({ ...cleaned, bricks: cleaned.bricks.filter((b) => b.id !== last.id) }, cleaned.retiredBricks![0]!)).to.equal(undefined);
   });
 });

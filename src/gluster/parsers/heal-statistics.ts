@@ -6,6 +6,12 @@
  */
 export interface HealCrawl {
   type: 'INDEX' | 'FULL';
+  /**
+   * When the crawl started (ISO 8601), null when the line cannot be read. glusterd prints ctime(3), the
+   * node's local time with no zone; it is read as UTC, the zone glusterd runs in in its image and on the test
+   * bed. Callers compare it with their own clock only as a second guard (see heal-progress.ts).
+   */
+  startedAt: string | null;
   inProgress: boolean;
   healed: number;
   splitBrain: number;
@@ -31,6 +37,7 @@ export function parseHealStatistics(text: string): BrickCrawlStatistics[] {
       if (type !== 'INDEX' && type !== 'FULL') throw new Error(`heal statistics: unknown crawl type ${type ?? '(none)'} for brick ${brick}`);
       return {
         type,
+        startedAt: ctimeAsUtc(block.split('\n', 1)[0]!.trim()),
         inProgress: /Crawl is in progress/.test(block),
         healed: count(block, /No\. of entries healed: (\d+)/),
         splitBrain: count(block, /No\. of entries in split-brain: (\d+)/),
@@ -40,6 +47,19 @@ export function parseHealStatistics(text: string): BrickCrawlStatistics[] {
     if (!Number.isInteger(brick) || !host) throw new Error(`heal statistics: unreadable brick header ${JSON.stringify(header.slice(0, 80))}`);
     return { brick, host, crawls };
   });
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `Sun Nov 22 02:24:04 2026` (ctime) as an ISO timestamp in UTC; null for anything else. */
+export function ctimeAsUtc(text: string): string | null {
+  const match = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(text);
+  if (!match) return null;
+  const [, month, day, hours, minutes, seconds, year] = match;
+  const index = MONTHS.indexOf(month!);
+  if (index < 0) return null;
+  const at = new Date(Date.UTC(Number(year), index, Number(day), Number(hours), Number(minutes), Number(seconds)));
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
 }
 
 /**

@@ -1,24 +1,25 @@
 import type { GlusterNode } from '../../api/index.ts';
 import { errorMessage } from '../../controller/manager.ts';
 import { volumeHealFull, volumeHealInfo, volumeHealStatistics, volumeReplaceBrick } from '../../gluster/commands/gluster.ts';
-import { replacementHealVerdict, type HealVerdict } from '../../gluster/heal-progress.ts';
 import { isRetryable } from '../../gluster/errors.ts';
+import { failureReason } from '../../gluster/executor.ts';
 import { totalPendingHeals } from '../../gluster/parsers/heal-info.ts';
 import type { NodeTarget } from '../../gluster/transport.ts';
-import { bricksOnNode, planEvacuation, retiredBricksOnNode, volumesOnNode, withoutRetired } from '../../topology/evacuation.ts';
-import { brickGlusterName, brickNode, findNode, findVolume, replaceVolume, topologyName, type RetiredBrick, type TopologyVolume } from '../../topology/model.ts';
+import { brickCountOnNode, retiredBricksOnNode, volumesOnNode, withoutRetired } from '../../topology/evacuation.ts';
+import { brickGlusterName, brickNode, findVolume, replaceVolume, topologyName, type TopologyVolume } from '../../topology/model.ts';
 import { topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import type { ReconcileContext } from '../context.ts';
+import { decideVolumeEvacuation, type EvacuationStep, type HealObservation } from './evacuation-decisions.ts';
 import { brickRecordOf } from './volume-layout.ts';
 import { createBrick, findLiveVolume } from './volume.ts';
 
 /**
- * Moves every brick off a GlusterNode (being deleted, or spec.state Failed), one converging pass per
- * reconcile. Per volume: plan the replacements and commit them to the database first (src/topology/
- * evacuation.ts), create the new bricks, `replace-brick … commit force` the ones Gluster still lists,
- * wait until self-heal has filled them (heal-progress.ts; not with spec.forceRemoval), then remove the old
- * bricks' remains from the node. Each step observes Gluster and skips what is done, so a crash anywhere is
- * finished by the next pass. The old brick's data stays on the node until its replacement is healed.
+ * Moves every brick off a GlusterNode (being deleted, or spec.state Failed). Per volume, a loop of observe
+ * (the database, `volume info` from another node, heal state when asked), decide (evacuation-decisions.ts,
+ * pure), act (one step), until the decision is to wait, is blocked or is done. The steps: plan the
+ * replacements and make the plan durable, create the new bricks, `replace-brick … commit force`, heal, and
+ * only then remove the old bricks' remains. A crash anywhere is finished by the next pass, which observes
+ * again; an old brick's data stays on the node until Gluster shows its replacement in place and healed.
  */
 export interface EvacuationProgress {
   done: boolean;
@@ -28,23 +29,25 @@ export interface EvacuationProgress {
   message: string;
 }
 
+/** Steps one volume may take in one pass; each ends in a wait long before this in practice. */
+const MAX_STEPS = 16;
+
 export async function evacuateNode(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<EvacuationProgress> {
   const leaving = topologyName(node.metadata.namespace, node.metadata.name);
-  const force = node.spec.forceRemoval;
+  const peerUuids = await peerUuidsOf(ctx, node.metadata.namespace);
   const healingVolumes: string[] = [];
   const blocked: Array<{ volume: string; reason: string }> = [];
   const waiting: string[] = [];
 
   for (const { name } of volumesOnNode(ctx.topology.db, leaving)) {
-    const step = await evacuateVolume(ctx, access, node, leaving, name, force);
+    const step = await evacuateVolume(ctx, access, node, leaving, name, peerUuids);
     if (step.kind === 'done') continue;
     if (step.kind === 'blocked') blocked.push({ volume: step.gluster, reason: step.reason });
     else waiting.push(`${step.gluster}: ${step.reason}`);
     if (step.kind === 'healing') healingVolumes.push(step.gluster);
   }
 
-  const db = ctx.topology.db;
-  const remainingBricks = volumesOnNode(db, leaving).reduce((sum, volume) => sum + bricksOnNode(db, volume, leaving).length + retiredBricksOnNode(db, volume, leaving).length, 0);
+  const remainingBricks = brickCountOnNode(ctx.topology.db, leaving);
   const parts = [...blocked.map(({ volume, reason }) => `cannot move ${volume}: ${reason}`), ...waiting];
   return {
     done: remainingBricks === 0,
@@ -57,68 +60,147 @@ export async function evacuateNode(ctx: ReconcileContext, access: ClusterAccess,
 
 type VolumeStep = { kind: 'done'; gluster: string } | { kind: 'blocked' | 'waiting' | 'healing'; gluster: string; reason: string };
 
-async function evacuateVolume(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode, leaving: string, volumeName: string, force: boolean): Promise<VolumeStep> {
-  let volume = findVolume(ctx.topology.db, volumeName)!;
+async function evacuateVolume(
+  ctx: ReconcileContext,
+  access: ClusterAccess,
+  node: GlusterNode,
+  leaving: string,
+  volumeName: string,
+  peerUuids: ReadonlyMap<string, string>,
+): Promise<VolumeStep> {
+  const pass = { created: new Set<string>(), fullHealTried: false };
+  let heal: HealObservation | 'unobserved' = 'unobserved';
+  let gluster = findVolume(ctx.topology.db, volumeName)?.gluster ?? volumeName;
+  for (let count = 0; count < MAX_STEPS; count += 1) {
+    // Observe.
+    const volume = findVolume(ctx.topology.db, volumeName);
+    if (!volume) return { kind: 'done', gluster }; // deleted meanwhile, bricks and remains with it
+    gluster = volume.gluster;
+    const worker = workerFor(ctx, volume, leaving);
+    const live = worker ? ((await findLiveVolume(access, worker, gluster)) ?? 'missing') : 'missing';
+    // Decide.
+    const step = decideVolumeEvacuation({ db: ctx.topology.db, volume, leaving, worker: worker?.name, live, heal, peerUuids, force: node.spec.forceRemoval, now: ctx.clock.now(), pass });
+    if (step.action !== 'observeHeal') ctx.logger.debug('evacuation step', { node: leaving, volume: gluster, step: step.action });
+    // Act (one step), then observe again.
+    const outcome = await act(ctx, access, node, volume, worker!, step, pass);
+    if (outcome === 'changedGluster') heal = 'unobserved';
+    else if (outcome !== 'continue' && 'heal' in outcome) heal = outcome.heal;
+    else if (outcome !== 'continue') return { ...outcome, gluster };
+  }
+  return { kind: 'waiting', gluster, reason: 'still moving' };
+}
+
+type ActOutcome = 'continue' | 'changedGluster' | { heal: HealObservation } | { kind: 'done' } | { kind: 'blocked' | 'waiting' | 'healing'; reason: string };
+
+async function act(
+  ctx: ReconcileContext,
+  access: ClusterAccess,
+  node: GlusterNode,
+  volume: TopologyVolume,
+  worker: NodeTarget,
+  step: EvacuationStep,
+  pass: { created: Set<string>; fullHealTried: boolean },
+): Promise<ActOutcome> {
   const gluster = volume.gluster;
-
-  // 1. Plan and commit (nothing awaits in between, so the plan is made against the database it changes).
-  if (bricksOnNode(ctx.topology.db, volume, leaving).length > 0) {
-    const plan = planEvacuation(ctx.topology.db, volume, leaving);
-    if (!plan.ok) return { kind: 'blocked', gluster, reason: plan.reason };
-    ctx.topology.commit((db) => replaceVolume(db, plan.volume));
-    await ctx.topology.flush(); // the plan is durable before Gluster changes
-    volume = findVolume(ctx.topology.db, volumeName)!;
-    const moved = plan.moves.map(({ from, to }) => `${brickGlusterName(ctx.topology.db, from)} → ${brickGlusterName(ctx.topology.db, to)}`);
-    await ctx.events.normal(node, 'BricksMovePlanned', `volume ${gluster}: ${moved.join(', ')}`);
-  }
-
-  const db = ctx.topology.db;
-  const retired = retiredBricksOnNode(db, volume, leaving);
-  const worker = workerFor(ctx, volume, leaving);
-  if (!worker) return { kind: 'waiting', gluster, reason: 'no other node of the cluster to run Gluster commands on' };
-
-  // 2. New bricks, and replace-brick for each old brick Gluster still lists.
-  const live = await findLiveVolume(access, worker, gluster);
-  if (live) {
-    const liveBricks = new Set(live.bricks.map((brick) => brick.name));
-    for (const old of retired) {
-      const replacement = volume.bricks.find((brick) => brick.id === old.replacedBy);
-      const oldName = brickGlusterName(db, old);
-      if (!replacement || !liveBricks.has(oldName)) continue;
-      await createBrick(ctx, access, volume, replacement);
-      const newName = brickGlusterName(db, replacement);
-      await access.executor.run(worker, volumeReplaceBrick(gluster, oldName, newName));
-      await ctx.events.normal(node, 'BrickReplaced', `volume ${gluster}: ${oldName} replaced by ${newName}; self-heal fills it`);
+  switch (step.action) {
+    case 'done':
+      return { kind: 'done' };
+    case 'blocked':
+      return { kind: 'blocked', reason: step.reason };
+    case 'wait':
+      return { kind: 'waiting', reason: step.why };
+    case 'waitForHeal':
+      ctx.logger.info('evacuation waits for self-heal', { node: node.metadata.name, volume: gluster, why: step.why });
+      return { kind: 'healing', reason: step.why };
+    case 'commitPlan': {
+      ctx.topology.commit((db) => replaceVolume(db, step.plan.volume));
+      await ctx.topology.flush(); // the plan is durable before Gluster changes
+      const db = ctx.topology.db;
+      const moved = step.plan.moves.map(({ from, to }) => `${brickGlusterName(db, from)} → ${brickGlusterName(db, to)}`);
+      await ctx.events.normal(node, 'BricksMovePlanned', `volume ${gluster}: ${moved.join(', ')}`);
+      return 'continue';
     }
-    // 3. Until the new bricks hold everything, the old ones keep their data (heal-progress.ts says when).
-    const verdict = await healVerdict(ctx, access, worker, volume, retired);
-    if (!verdict.healed) {
-      if (verdict.startFullHeal) await startFullHeal(ctx, access, worker, volume, retired);
-      if (!force) {
-        ctx.logger.info('evacuation waits for self-heal', { node: leaving, volume: gluster, why: verdict.why });
-        return { kind: 'healing', gluster, reason: verdict.why };
+    case 'createReplacementBrick':
+      await createBrick(ctx, access, volume, step.replacement);
+      pass.created.add(step.replacement.id);
+      return 'continue';
+    case 'replaceBrick': {
+      const refused = await notFound(() => access.executor.run(worker, volumeReplaceBrick(gluster, step.oldName, step.newName)));
+      if (refused) return { kind: 'blocked', reason: `replace-brick ${step.oldName} → ${step.newName} of volume ${gluster}: glusterd on ${worker.name} answered ${refused}` };
+      stampRetired(ctx, volume.name, [step.old.id], 'replacedAt');
+      await ctx.events.normal(node, 'BrickReplaced', `volume ${gluster}: ${step.oldName} replaced by ${step.newName}; self-heal fills it`);
+      return 'changedGluster';
+    }
+    case 'recordReplaced':
+      stampRetired(ctx, volume.name, step.bricks, 'replacedAt');
+      return 'continue';
+    case 'observeHeal':
+      return observeHeal(access, worker, volume);
+    case 'startFullHeal': {
+      pass.fullHealTried = true;
+      try {
+        await access.executor.run(worker, volumeHealFull(gluster));
+      } catch (error) {
+        if (failureReason(error) === 'not-found') return { kind: 'blocked', reason: `heal full of volume ${gluster}: glusterd on ${worker.name} answered ${errorMessage(error)}` };
+        // Best effort: it fails while the self-heal daemons restart after the replace; a later step or pass tries again.
+        ctx.logger.info('full self-heal not started yet', { volume: gluster, error: errorMessage(error) });
+        return 'continue';
       }
+      const leaving = topologyName(node.metadata.namespace, node.metadata.name);
+      stampRetired(ctx, volume.name, retiredBricksOnNode(ctx.topology.db, volume, leaving).map((brick) => brick.id), 'fullHealStartedAt');
+      return 'changedGluster';
     }
+    case 'removeOldBrick':
+      await removeOldBrick(ctx, access, node, volume, step);
+      return 'continue';
   }
+}
 
-  // 4. The old bricks' remains.
-  const removed = new Set<string>();
-  for (const old of retired) {
-    try {
-      await access.backend.deleteBrick(topologyNodeTarget(findNode(db, leaving)!), brickRecordOf(db, volume, old));
-      removed.add(old.id);
-    } catch (error) {
-      if (!force || !isRetryable(error)) throw error;
-      removed.add(old.id);
-      await ctx.events.warning(node, 'BrickRemainsLeft', `forceRemoval: ${brickGlusterName(db, old)} of volume ${gluster} left on the unreachable node (${errorMessage(error)})`);
-    }
+/** The error text when the command failed with "not found" (an answer that stops the evacuation); rethrows others. */
+async function notFound(run: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await run();
+    return undefined;
+  } catch (error) {
+    if (failureReason(error) === 'not-found') return errorMessage(error);
+    throw error;
   }
-  if (removed.size > 0) {
-    ctx.topology.commit((current) => replaceVolume(current, withoutRetired(findVolume(current, volumeName)!, removed)));
-    await ctx.topology.flush();
-    await ctx.events.normal(node, 'BricksMoved', `volume ${gluster}: ${removed.size} brick(s) moved off this node`);
+}
+
+async function observeHeal(access: ClusterAccess, worker: NodeTarget, volume: TopologyVolume): Promise<ActOutcome> {
+  const gluster = volume.gluster;
+  try {
+    const pending = totalPendingHeals(await access.executor.run(worker, volumeHealInfo(gluster)));
+    const statistics = volume.durability.type === 'Replicate' ? await access.executor.run(worker, volumeHealStatistics(gluster)) : null;
+    return { heal: { pending, statistics } };
+  } catch (error) {
+    if (failureReason(error) === 'not-found') return { kind: 'blocked', reason: `heal info of volume ${gluster}: glusterd on ${worker.name} answered ${errorMessage(error)}` };
+    throw error;
   }
-  return { kind: 'done', gluster };
+}
+
+async function removeOldBrick(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode, volume: TopologyVolume, step: Extract<EvacuationStep, { action: 'removeOldBrick' }>): Promise<void> {
+  const db = ctx.topology.db;
+  try {
+    await access.backend.deleteBrick(topologyNodeTarget(brickNode(db, step.old)), brickRecordOf(db, volume, step.old));
+  } catch (error) {
+    if (!node.spec.forceRemoval || !isRetryable(error)) throw error;
+    await ctx.events.warning(node, 'BrickRemainsLeft', `forceRemoval: ${step.oldName} of volume ${volume.gluster} left on the unreachable node (${errorMessage(error)})`);
+  }
+  ctx.topology.commit((current) => replaceVolume(current, withoutRetired(findVolume(current, volume.name)!, new Set([step.old.id]))));
+  await ctx.topology.flush();
+  await ctx.events.normal(node, 'BricksMoved', `volume ${volume.gluster}: ${step.oldName} moved off this node (replaced and healed)`);
+}
+
+/** Sets a timestamp (now) on retired bricks of the volume, read fresh inside the commit. */
+function stampRetired(ctx: ReconcileContext, volumeName: string, ids: readonly string[], field: 'replacedAt' | 'fullHealStartedAt'): void {
+  const at = new Date(ctx.clock.now()).toISOString();
+  const wanted = new Set(ids);
+  ctx.topology.commit((db) => {
+    const fresh = findVolume(db, volumeName);
+    if (!fresh) return db;
+    return replaceVolume(db, { ...fresh, retiredBricks: (fresh.retiredBricks ?? []).map((brick) => (wanted.has(brick.id) ? { ...brick, [field]: at } : brick)) });
+  });
 }
 
 /** Gluster commands for the volume run on a node that holds one of its bricks and is not the one leaving. */
@@ -129,30 +211,8 @@ function workerFor(ctx: ReconcileContext, volume: TopologyVolume, leaving: strin
   return node ? topologyNodeTarget(node) : undefined;
 }
 
-async function healVerdict(ctx: ReconcileContext, access: ClusterAccess, worker: NodeTarget, volume: TopologyVolume, retired: RetiredBrick[]): Promise<HealVerdict> {
-  if (retired.length === 0) return { healed: true };
-  const pending = totalPendingHeals(await access.executor.run(worker, volumeHealInfo(volume.gluster)));
-  if (volume.durability.type === 'Replicate') {
-    const statistics = await access.executor.run(worker, volumeHealStatistics(volume.gluster));
-    return replacementHealVerdict({ durability: 'Replicate', pending, statistics });
-  }
-  const started = retired.map((brick) => brick.fullHealStartedAt).filter((at): at is string => at !== undefined);
-  const startedMsAgo = started.length === retired.length ? ctx.clock.now() - Math.max(...started.map((at) => Date.parse(at))) : undefined;
-  return replacementHealVerdict({ durability: 'Disperse', pending, statistics: null, ...(startedMsAgo !== undefined ? { fullHealStartedMsAgo: startedMsAgo } : {}) });
-}
-
-/** Best effort: it fails while the self-heal daemons restart after the replace; the next pass tries again. */
-async function startFullHeal(ctx: ReconcileContext, access: ClusterAccess, worker: NodeTarget, volume: TopologyVolume, retired: RetiredBrick[]): Promise<void> {
-  try {
-    await access.executor.run(worker, volumeHealFull(volume.gluster));
-  } catch (error) {
-    ctx.logger.info('full self-heal not started yet', { volume: volume.gluster, error: errorMessage(error) });
-    return;
-  }
-  const at = new Date(ctx.clock.now()).toISOString();
-  const ids = new Set(retired.map((brick) => brick.id));
-  ctx.topology.commit((db) => {
-    const fresh = findVolume(db, volume.name)!;
-    return replaceVolume(db, { ...fresh, retiredBricks: (fresh.retiredBricks ?? []).map((brick) => (ids.has(brick.id) ? { ...brick, fullHealStartedAt: at } : brick)) });
-  });
+/** Peer UUID each GlusterNode's own glusterd reports (its status.peerUUID), by topology name. */
+async function peerUuidsOf(ctx: ReconcileContext, namespace: string | undefined): Promise<Map<string, string>> {
+  const nodes = await ctx.nodes.list(namespace);
+  return new Map(nodes.flatMap((n) => (n.status?.peerUUID ? [[topologyName(n.metadata.namespace, n.metadata.name), n.status.peerUUID] as const] : [])));
 }
