@@ -1,9 +1,11 @@
+import { EventOnce } from '../controller/event-once.ts';
 import type { EventRecorder } from '../controller/events.ts';
+import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { parseStorageClassParameters } from './storage-class-parameters.ts';
-import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, LABEL_PROVISIONED_BY, PROVISIONER_NAME, PVC_REFERENCE, provisionedName } from './constants.ts';
+import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, ANN_PERSISTENT_VOLUME_UID, LABEL_PROVISIONED_BY, PROVISIONER_NAME, PVC_REFERENCE, provisionedName } from './constants.ts';
 import { decideClaim, isOrphanedVolume, isOurStorageClass, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS } from './decisions.ts';
 import { allocateGid, gidsInUse } from './gid-allocator.ts';
 import type { ProvisionerKube } from './kube-io.ts';
@@ -11,49 +13,8 @@ import type { Claim, StorageClass } from './kube-objects.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 import { buildGlusterVolume } from './volume-builder.ts';
 
-/**
- * Events that do not repeat: a claim stuck on a bad parameter is reconciled again and again (resyncs,
- * requeues), and `kubectl describe pvc` should show the problem once, then again only after a while.
- */
-export class EventOnce {
-  private readonly sent = new Map<string, number>();
-  private readonly recorder: EventRecorder;
-  private readonly clock: Clock;
-  private readonly repeatAfterMs: number;
-
-  constructor(recorder: EventRecorder, clock: Clock, repeatAfterMs = 10 * 60_000) {
-    this.recorder = recorder;
-    this.clock = clock;
-    this.repeatAfterMs = repeatAfterMs;
-  }
-
-  async record(object: Parameters<EventRecorder['normal']>[0], type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
-    const key = `${object.metadata.uid ?? object.metadata.name}|${type}|${reason}|${note}`;
-    const now = this.clock.now();
-    const last = this.sent.get(key);
-    if (last !== undefined && now - last < this.repeatAfterMs) return;
-    this.sent.set(key, now);
-    if (this.sent.size > 10_000) {
-      for (const [old, at] of this.sent) if (now - at >= this.repeatAfterMs) this.sent.delete(old);
-    }
-    await (type === 'Normal' ? this.recorder.normal(object, reason, note) : this.recorder.warning(object, reason, note));
-  }
-}
-
-/** One promise chain per key: GIDs of one StorageClass are allocated one claim at a time. */
-class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-}
+/** Moved to src/controller/event-once.ts (the PV reconciler deduplicates its Events too). */
+export { EventOnce } from '../controller/event-once.ts';
 
 export interface ClaimReconcilerDeps {
   kube: ProvisionerKube;
@@ -71,7 +32,8 @@ function claimReference(claim: Claim) {
 export class ClaimReconciler {
   private readonly deps: ClaimReconcilerDeps;
   private readonly once: EventOnce;
-  private readonly gidLock = new KeyedMutex();
+  /** GIDs of one StorageClass are allocated one claim at a time. */
+  private readonly gidLock = new KeyedLock();
   /** Claim keys by StorageClass name, from every claim seen, so a StorageClass change wakes its claims. */
   private readonly claimsByClass = new Map<string, Set<string>>();
 
@@ -125,6 +87,11 @@ export class ClaimReconciler {
         const { persistentVolume: created, created: fresh } = await kube.createPersistentVolume(decision.persistentVolume);
         if (created.spec.claimRef?.uid !== claim.metadata.uid) {
           throw new Error(`PersistentVolume ${created.metadata.name} exists and is bound to claim uid ${created.spec.claimRef?.uid}, not ${claim.metadata.uid}`);
+        }
+        // The PV's uid on its GlusterVolume: the proof the PV reconciler asks for before it acts (decisions.ts).
+        const recorded = volume?.metadata.annotations?.[ANN_PERSISTENT_VOLUME_UID];
+        if (volume && created.metadata.uid && (fresh || recorded === undefined) && recorded !== created.metadata.uid) {
+          await kube.annotateGlusterVolume(volumeNamespace, objectName, { [ANN_PERSISTENT_VOLUME_UID]: created.metadata.uid });
         }
         if (fresh) {
           logger.info('claim: provisioned', { key, persistentVolume: created.metadata.name });

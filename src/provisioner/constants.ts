@@ -19,6 +19,12 @@ export const ANN_CLAIM_NAME = `${API_GROUP}/claim-name`;
 /** The GlusterVolume lives with its GlusterCluster, not always with the claim: where the claim is. */
 export const ANN_CLAIM_NAMESPACE = `${API_GROUP}/claim-namespace`;
 export const ANN_STORAGE_CLASS = `${API_GROUP}/storage-class`;
+/**
+ * The uid of the PV the provisioner made for the GlusterVolume, recorded once it exists: a PV deleted and
+ * made again by hand under the same name (and claimRef) has another uid. GlusterVolumes of earlier versions
+ * lack it; their PV is then proven by name and claimRef uid alone (decisions.ts, persistentVolumeMismatch).
+ */
+export const ANN_PERSISTENT_VOLUME_UID = `${API_GROUP}/persistent-volume-uid`;
 
 export const PROVISIONER_NAME = DRIVER_NAME;
 

@@ -4,6 +4,7 @@ import { findCondition, isConditionTrue } from '../controller/conditions.ts';
 import { parseQuantity } from '../topology/sizing.ts';
 import {
   ANN_BETA_STORAGE_PROVISIONER,
+  ANN_PERSISTENT_VOLUME_UID,
   ANN_PROVISIONED_BY,
   ANN_SELECTED_NODE,
   ANN_STORAGE_PROVISIONER,
@@ -13,7 +14,7 @@ import {
   provisionedName,
 } from './constants.ts';
 import { quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
-import { buildPersistentVolume, isVolumeMountable, SUPPORTED_ACCESS_MODES } from './pv-builder.ts';
+import { buildPersistentVolume, isVolumeMountable, parseVolumeHandle, SUPPORTED_ACCESS_MODES, volumeHandleFor } from './pv-builder.ts';
 import { formatParameterErrors, parseStorageClassParameters, type ProvisioningParameters } from './storage-class-parameters.ts';
 
 /**
@@ -208,9 +209,69 @@ export type PersistentVolumeDecision =
   /** The PV's reclaim policy is the user's word (often changed by hand to Retain): carry it to the GlusterVolume. */
   | { action: 'syncReclaimPolicy'; policy: 'Delete' | 'Retain' }
   | { action: 'deleteVolume' }
-  | { action: 'deletePersistentVolume' };
+  | { action: 'deletePersistentVolume' }
+  /**
+   * Something would be done, but the PV is not provably the one this provisioner made for that GlusterVolume
+   * (a cloned or hand-made PV carrying our annotation): nothing is done; a Warning Event `reason` on the PV
+   * says what does not match.
+   */
+  | { action: 'refuse'; reason: 'PersistentVolumeMismatch'; message: string };
+
+/**
+ * Why `pv` is not provably the PV the provisioner made for `volume`, the GlusterVolume its volumeHandle
+ * names; undefined when it is. The provisioner makes both for one claim (claim-reconciler.ts): the
+ * GlusterVolume `pvc-<claim uid>` labelled with the claim uid (volume-builder.ts), then the PV
+ * `pvc-<claim uid>` pre-bound to that claim uid with the GlusterVolume as its volumeHandle (pv-builder.ts),
+ * whose uid it then records on the GlusterVolume (ANN_PERSISTENT_VOLUME_UID). So the PV must be named after
+ * the claim uid the GlusterVolume records, be bound to that uid, and, when a PV uid is recorded, be that PV.
+ * Objects of earlier versions carry all but the PV uid, and are proven by the rest.
+ *
+ * With the GlusterVolume gone (deleted by the reclaim, the step before the PV goes) only the PV is left to
+ * read: it must at least be consistent the way ours are (named after its claimRef uid, its handle naming a
+ * GlusterVolume of that name).
+ */
+export function persistentVolumeMismatch(pv: PersistentVolume, volume: GlusterVolume | undefined): string | undefined {
+  const name = pv.metadata.name;
+  const claimRefUid = pv.spec.claimRef?.uid;
+  const handle = pv.spec.csi?.volumeHandle;
+  if (!volume) {
+    if (!claimRefUid) return `PersistentVolume ${name} has no claimRef uid, and its GlusterVolume ${handle ?? ''} is gone`;
+    if (name !== provisionedName(claimRefUid)) return `PersistentVolume ${name} is not named ${provisionedName(claimRefUid)} after its claimRef uid, as the provisioner names its PVs`;
+    if (parseVolumeHandle(handle ?? '')?.name !== name) return `PersistentVolume ${name} has volumeHandle ${handle ?? '(none)'}, not a GlusterVolume named ${name}`;
+    return undefined;
+  }
+  const ref = `GlusterVolume ${volumeHandleFor(volume)}`;
+  const labels = volume.metadata.labels ?? {};
+  if (labels[LABEL_PROVISIONED_BY] !== PROVISIONER_NAME) return `${ref} was not made by the provisioner (label ${LABEL_PROVISIONED_BY} is not ${PROVISIONER_NAME})`;
+  const claimUid = labels[LABEL_CLAIM_UID];
+  if (!claimUid) return `${ref} records no claim uid (label ${LABEL_CLAIM_UID})`;
+  const expected = provisionedName(claimUid);
+  if (volume.metadata.name !== expected) return `${ref} is not named ${expected} after the claim uid it records`;
+  if (handle !== volumeHandleFor(volume)) return `PersistentVolume ${name} has volumeHandle ${handle ?? '(none)'}, not ${volumeHandleFor(volume)}`;
+  if (name !== expected) return `PersistentVolume ${name} is not ${expected}, the PV the provisioner made for ${ref}`;
+  if (claimRefUid !== claimUid) return `PersistentVolume ${name} is bound to claim uid ${claimRefUid ?? '(none)'}, not ${claimUid}, the claim ${ref} was made for`;
+  const recordedUid = volume.metadata.annotations?.[ANN_PERSISTENT_VOLUME_UID];
+  if (recordedUid !== undefined && pv.metadata.uid !== recordedUid) {
+    return `PersistentVolume ${name} has uid ${pv.metadata.uid ?? '(none)'}, not ${recordedUid}, the uid of the PV made for ${ref} (made again under the same name?)`;
+  }
+  return undefined;
+}
 
 export function decidePersistentVolume(world: { persistentVolume: PersistentVolume; volume: GlusterVolume | undefined }): PersistentVolumeDecision {
+  const decision = decideReclaim(world);
+  if (decision.action === 'ignore' || decision.action === 'wait') return decision;
+  // Only a PV proven ours may change or delete anything: a cloned PV could switch a Retain volume to Delete.
+  const mismatch = persistentVolumeMismatch(world.persistentVolume, world.volume);
+  if (mismatch === undefined) return decision;
+  const pv = world.persistentVolume;
+  const volume = world.volume ? `GlusterVolume ${volumeHandleFor(world.volume)}` : '';
+  const step =
+    decision.action === 'syncReclaimPolicy' ? `carry reclaim policy ${decision.policy} to ${volume}` : decision.action === 'deleteVolume' ? `delete ${volume}` : `delete PersistentVolume ${pv.metadata.name}`;
+  return { action: 'refuse', reason: 'PersistentVolumeMismatch', message: `Not going to ${step}: ${mismatch}` };
+}
+
+/** The reclaim step for a PV of ours, before the proof that it is ours (decidePersistentVolume). */
+function decideReclaim(world: { persistentVolume: PersistentVolume; volume: GlusterVolume | undefined }): PersistentVolumeDecision {
   const { persistentVolume: pv, volume } = world;
   if (!isOurPersistentVolume(pv)) return { action: 'ignore', why: 'not provisioned by us' };
   if (pv.metadata.deletionTimestamp) return { action: 'ignore', why: 'PersistentVolume is being deleted' };

@@ -47,14 +47,9 @@ type AnyList = k8s.KubernetesListObject<k8s.KubernetesObject>;
 
 export function createProvisionerControllers(options: ProvisionerOptions): ControllerDefinition[] {
   const kube = new ProvisionerKube(options.kubeConfig, options.volumes);
-  const claims = new ClaimReconciler({
-    kube,
-    events: options.events,
-    logger: options.logger,
-    clock: options.clock ?? systemClock,
-    ...(options.defaultVolumeNamespace ? { defaultVolumeNamespace: options.defaultVolumeNamespace } : {}),
-  });
-  const volumes = new PersistentVolumeReconciler({ kube, events: options.events, logger: options.logger, ...(options.namespace ? { namespace: options.namespace } : {}) });
+  const shared = { kube, events: options.events, logger: options.logger, clock: options.clock ?? systemClock };
+  const claims = new ClaimReconciler({ ...shared, ...(options.defaultVolumeNamespace ? { defaultVolumeNamespace: options.defaultVolumeNamespace } : {}) });
+  const volumes = new PersistentVolumeReconciler({ ...shared, ...(options.namespace ? { namespace: options.namespace } : {}) });
 
   const namespace = options.namespace;
   const claimSource: WatchSource = {

@@ -83,6 +83,14 @@ export class ProvisionerKube {
     );
   }
 
+  /** Merge-patches metadata.annotations of a GlusterVolume the provisioner created. */
+  async annotateGlusterVolume(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      { group: API_GROUP, version: API_VERSION, plural: 'glustervolumes', namespace, name, body: { metadata: { annotations } } },
+      MERGE_PATCH,
+    );
+  }
+
   async createPersistentVolume(pv: k8s.V1PersistentVolume): Promise<{ persistentVolume: PersistentVolume; created: boolean }> {
     try {
       return { persistentVolume: persistentVolumeSchema.parse(await this.core.createPersistentVolume({ body: pv })), created: true };

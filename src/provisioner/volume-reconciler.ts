@@ -1,4 +1,6 @@
+import { EventOnce } from '../controller/event-once.ts';
 import type { EventRecorder } from '../controller/events.ts';
+import { systemClock, type Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { PV_REFERENCE } from './constants.ts';
@@ -10,7 +12,9 @@ import { parseVolumeHandle } from './pv-builder.ts';
 /**
  * Reclaim of the PVs this provisioner made. Released + Delete: the GlusterVolume is deleted first (its
  * finalizer removes the Gluster volume and bricks), the PV only once the GlusterVolume is gone, so a PV never
- * disappears while its data still exists somewhere. Released + Retain: both are kept.
+ * disappears while its data still exists somewhere. Released + Retain: both are kept. Nothing is done for a
+ * PV that is not provably the one the provisioner made for its GlusterVolume (decidePersistentVolume): a
+ * Warning Event on it says what does not match.
  */
 export interface PersistentVolumeReconcilerDeps {
   kube: ProvisionerKube;
@@ -18,6 +22,8 @@ export interface PersistentVolumeReconcilerDeps {
   logger: Logger;
   /** Only PVs whose volume lives in this namespace (see ProvisionerOptions.namespace). */
   namespace?: string;
+  /** For deduplicating Events (default: the system clock). */
+  clock?: Clock;
 }
 
 /** After acting, look again soon: the GlusterVolume watch usually wakes us earlier. */
@@ -29,9 +35,11 @@ function reference(pv: PersistentVolume) {
 
 export class PersistentVolumeReconciler {
   private readonly deps: PersistentVolumeReconcilerDeps;
+  private readonly once: EventOnce;
 
   constructor(deps: PersistentVolumeReconcilerDeps) {
     this.deps = deps;
+    this.once = new EventOnce(deps.events, deps.clock ?? systemClock);
   }
 
   readonly reconcile = async (key: string): Promise<ReconcileResult> => {
@@ -53,6 +61,10 @@ export class PersistentVolumeReconciler {
       case 'wait':
         logger.debug('pv: waiting', { pv: key, why: decision.why });
         return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+      case 'refuse':
+        logger.warn('pv: not provably ours; leaving it alone', { pv: key, message: decision.message });
+        await this.once.record(reference(pv), 'Warning', decision.reason, decision.message);
+        return;
       case 'syncReclaimPolicy':
         await kube.patchGlusterVolumeSpec(handle.namespace, handle.name, { reclaimPolicy: decision.policy });
         logger.info('pv: reclaim policy carried to the GlusterVolume', { pv: key, policy: decision.policy });

@@ -33,12 +33,13 @@ export function sampleClass(overrides: Partial<StorageClass> = {}): StorageClass
   });
 }
 
+/** As buildGlusterVolume makes it (the reclaim policy always explicit, from the StorageClass), once Ready. */
 export function readyVolume(overrides: { gid?: number; capacity?: string; backups?: string[] } = {}): GlusterVolume {
   return glusterVolumeSchema.parse({
     apiVersion: 'storage.gluster-operator.dev/v1alpha1',
     kind: 'GlusterVolume',
     metadata: { name: `pvc-${UID}`, namespace: 'team-a', generation: 1, labels: { 'storage.gluster-operator.dev/claim-uid': UID, 'storage.gluster-operator.dev/provisioned-by': 'gluster.gluster-operator.dev' } },
-    spec: { cluster: 'prod', size: '5Gi', glusterVolumeName: `pvc-${UID}`, ...(overrides.gid !== undefined ? { gid: overrides.gid } : {}) },
+    spec: { cluster: 'prod', size: '5Gi', glusterVolumeName: `pvc-${UID}`, reclaimPolicy: 'Delete', ...(overrides.gid !== undefined ? { gid: overrides.gid } : {}) },
     status: {
       conditions: [{ type: 'Ready', status: 'True', reason: 'VolumeStarted', message: '', lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 1 }],
       mountSource: `10.77.0.11:pvc-${UID}`,

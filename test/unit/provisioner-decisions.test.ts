@@ -228,6 +228,75 @@ describe('provisioner: PV (reclaim) decisions', () => {
   });
 });
 
+describe('provisioner: a PV acts only when it is provably the one made for its GlusterVolume', () => {
+  const PV_UID = '11111111-2222-3333-4444-555555555555';
+  /** ourPV() with its JSON edited: what a user can do with `kubectl get pv -o yaml | edit | kubectl create`. */
+  const editedPV = (mutate: (raw: Record<string, any>) => void, overrides: Parameters<typeof ourPV>[0] = {}): PersistentVolume => {
+    const raw = JSON.parse(JSON.stringify(ourPV(overrides)));
+    mutate(raw);
+    return persistentVolumeSchema.parse(raw);
+  };
+  const retained = () => {
+    const volume = readyVolume();
+    volume.spec.reclaimPolicy = 'Retain';
+    return volume;
+  };
+
+  it('a cloned PV (same volumeHandle, another name) neither switches a Retain volume to Delete nor deletes it', () => {
+    const clone = (phase: string) => editedPV((raw) => (raw.metadata.name = 'pvc-copy-of-data'), { phase });
+    const sync = decidePersistentVolume({ persistentVolume: clone('Bound'), volume: retained() });
+    expect(sync.action).to.equal('refuse');
+    expect(sync).to.have.property('message').that.includes('pvc-copy-of-data is not ' + NAME);
+    expect(sync).to.have.property('message').that.includes('Not going to carry reclaim policy Delete to GlusterVolume team-a/' + NAME);
+    expect(decidePersistentVolume({ persistentVolume: clone('Released'), volume: readyVolume() }).action).to.equal('refuse');
+  });
+
+  it('a hand-made PV with the provisioner annotation is refused, whatever it points at', () => {
+    const handMade = (volumeName: string, claimUid: string) =>
+      persistentVolumeSchema.parse({
+        metadata: { name: 'static-data', annotations: { 'pv.kubernetes.io/provisioned-by': 'gluster.gluster-operator.dev' } },
+        spec: {
+          persistentVolumeReclaimPolicy: 'Delete',
+          claimRef: { namespace: 'team-a', name: 'data', uid: claimUid },
+          csi: { driver: 'gluster.gluster-operator.dev', volumeHandle: `team-a/${volumeName}` },
+        },
+        status: { phase: 'Released' },
+      });
+    // At a GlusterVolume the provisioner made (Retain): not switched to Delete.
+    const atOurs = decidePersistentVolume({ persistentVolume: handMade(NAME, UID), volume: retained() });
+    expect(atOurs).to.include({ action: 'refuse', reason: 'PersistentVolumeMismatch' });
+    // At a GlusterVolume made by hand (no provisioner labels): not deleted.
+    const byHand = readyVolume();
+    byHand.metadata.name = 'data';
+    byHand.metadata.labels = {};
+    const atHandMade = decidePersistentVolume({ persistentVolume: handMade('data', 'another-claim'), volume: byHand });
+    expect(atHandMade.action).to.equal('refuse');
+    expect(atHandMade).to.have.property('message').that.includes('was not made by the provisioner');
+    // Named like ours but bound to another claim.
+    const otherClaim = editedPV((raw) => (raw.spec.claimRef.uid = 'another-claim'), { phase: 'Released' });
+    expect(decidePersistentVolume({ persistentVolume: otherClaim, volume: readyVolume() })).to.have.property('message').that.includes('bound to claim uid another-claim');
+    // Its GlusterVolume gone: a PV not consistent the way ours are is not deleted either.
+    expect(decidePersistentVolume({ persistentVolume: handMade(NAME, UID), volume: undefined }).action).to.equal('refuse');
+  });
+
+  it('a PV made again under the name of one recorded on its GlusterVolume is refused', () => {
+    const recorded = readyVolume();
+    recorded.metadata.annotations = { 'storage.gluster-operator.dev/persistent-volume-uid': PV_UID };
+    const remade = editedPV((raw) => (raw.metadata.uid = 'a-later-uid'), { phase: 'Released' });
+    expect(decidePersistentVolume({ persistentVolume: remade, volume: recorded })).to.have.property('message').that.includes(`not ${PV_UID}`);
+  });
+
+  it('the genuine PV acts, with its uid recorded or (made by an earlier version) without', () => {
+    const recorded = readyVolume();
+    recorded.metadata.annotations = { 'storage.gluster-operator.dev/persistent-volume-uid': PV_UID };
+    const genuine = editedPV((raw) => (raw.metadata.uid = PV_UID), { phase: 'Released' });
+    expect(decidePersistentVolume({ persistentVolume: genuine, volume: recorded }).action).to.equal('deleteVolume');
+    expect(decidePersistentVolume({ persistentVolume: genuine, volume: readyVolume() }).action).to.equal('deleteVolume');
+    expect(decidePersistentVolume({ persistentVolume: genuine, volume: retained() })).to.deep.equal({ action: 'syncReclaimPolicy', policy: 'Delete' });
+    expect(decidePersistentVolume({ persistentVolume: genuine, volume: undefined }).action).to.equal('deletePersistentVolume');
+  });
+});
+
 describe('provisioner: orphaned GlusterVolumes', () => {
   const ours = () => {
     const volume = readyVolume();
