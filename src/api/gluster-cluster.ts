@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
-import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap } from './common.ts';
+import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap, type CelRule } from './common.ts';
 import { DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE } from './limits.ts';
 
 /** In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did). */
@@ -66,7 +66,10 @@ export const glusterClusterSpecSchema = cel(
         .max(1024)
         .regex(/^\/.*/, 'must be an absolute path')
         .optional()
-        .describe('Parent directory of bricks when brickBackend is LoopFile or Directory; devices are not used then.'),
+        .describe(
+          'Parent directory of bricks when brickBackend is LoopFile or Directory; devices are not used then. Neither it nor brickBackend ' +
+            'can change while the cluster has bricks (status.bricks).',
+        ),
       zoneChecking: z
         .enum(['None', 'Strict'])
         .default('None')
@@ -114,8 +117,36 @@ export const glusterClusterStatusSchema = z
       .optional()
       .describe('Raw device capacity of the cluster.'),
     volumes: z.number().int().min(0).optional().describe('GlusterVolumes placed on this cluster.'),
+    bricks: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Bricks of the cluster\'s volumes, replaced ones not yet removed included; while any exist, brickBackend and directoryRoot cannot change.'),
   })
   .describe('Observed state of the cluster, written only by the operator.');
+
+/** status.bricks as the operator last wrote it says no brick depends on the spec's brick layout. */
+const NO_BRICKS = '!has(oldSelf.status) || !has(oldSelf.status.bricks) || oldSelf.status.bricks == 0';
+const MOVE_FIRST = 'brick paths derive from it. Move the bricks away first (delete the GlusterVolumes of this cluster), then change it';
+
+/** Rules on the whole object (the CRD's root schema), against the status the apiserver keeps on a main-resource update. */
+export const glusterClusterRules: CelRule[] = [
+  {
+    rule: `${NO_BRICKS} || self.spec.brickBackend == oldSelf.spec.brickBackend`,
+    message: `spec.brickBackend cannot change while the cluster has bricks (status.bricks > 0): ${MOVE_FIRST}`,
+    fieldPath: '.spec.brickBackend',
+    reason: 'FieldValueForbidden',
+  },
+  {
+    rule:
+      `${NO_BRICKS} || (has(self.spec.directoryRoot) ? has(oldSelf.spec.directoryRoot) && self.spec.directoryRoot == oldSelf.spec.directoryRoot ` +
+      ': !has(oldSelf.spec.directoryRoot))',
+    message: `spec.directoryRoot cannot change while the cluster has bricks (status.bricks > 0): ${MOVE_FIRST}`,
+    fieldPath: '.spec.directoryRoot',
+    reason: 'FieldValueForbidden',
+  },
+];
 
 export const glusterClusterSchema = z.object({
   apiVersion: z.literal(GROUP_VERSION),

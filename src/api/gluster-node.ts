@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
-import { conditionsField, hostAddress, immutable, objectMetaSchema, objectName, observedGenerationField, stringMap } from './common.ts';
+import { conditionsField, hostAddress, immutable, objectMetaSchema, objectName, observedGenerationField, stringMap, type CelRule } from './common.ts';
 
 const deviceSchema = z
   .object({
@@ -27,7 +27,10 @@ export const glusterNodeSpecSchema = z
     manageAddress: hostAddress.describe(
       'Where the operator runs commands: the SSH host for External clusters, the Kubernetes node name for InCluster ones (heketi: hostnames.manage).',
     ),
-    storageAddress: hostAddress.describe('Address Gluster peers and clients use for this node (heketi: hostnames.storage).'),
+    storageAddress: hostAddress.describe(
+      'Address Gluster peers and clients use for this node (heketi: hostnames.storage). Brick names derive from it, so it cannot ' +
+        'change while bricks are on the node (status.bricks): move them away first.',
+    ),
     zone: z
       .string()
       .min(1)
@@ -55,7 +58,8 @@ export const glusterNodeSpecSchema = z
       .describe(
         'For a server that is gone for good. Its bricks are still replaced on other nodes, but deletion (or state Failed) does not wait ' +
           'for self-heal to fill them, and the remains of the old bricks are left on the server when it cannot be reached. Never removes ' +
-          'a brick that has no replacement: a volume that cannot be moved keeps the deletion waiting.',
+          'a brick that has no replacement, or whose replacement Gluster (asked on another node) does not show in its place: a volume ' +
+          'that cannot be moved, or that Gluster says does not exist, keeps the deletion waiting.',
       ),
   })
   .describe('Desired state of one Gluster server.');
@@ -101,6 +105,21 @@ export const glusterNodeStatusSchema = z
       .describe('Progress of moving this node\'s bricks away (node deleted, or spec.state Failed).'),
   })
   .describe('Observed state of the node, written only by the operator.');
+
+/**
+ * Rules on the whole object (the CRD's root schema): a spec change checked against the status the operator
+ * last wrote, which the apiserver keeps on an update of the main resource. Cheap on purpose (no lists walked).
+ */
+export const glusterNodeRules: CelRule[] = [
+  {
+    rule: '!has(oldSelf.status) || !has(oldSelf.status.bricks) || oldSelf.status.bricks == 0 || self.spec.storageAddress == oldSelf.spec.storageAddress',
+    message:
+      'spec.storageAddress cannot change while bricks are on this node (status.bricks > 0): brick names derive from it. Move the ' +
+      'bricks away first (delete their GlusterVolumes, or evacuate the node with spec.state Failed), then change it',
+    fieldPath: '.spec.storageAddress',
+    reason: 'FieldValueForbidden',
+  },
+];
 
 export const glusterNodeSchema = z.object({
   apiVersion: z.literal(GROUP_VERSION),

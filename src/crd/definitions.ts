@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { API_GROUP, API_VERSION, CATEGORY } from '../api/group.ts';
-import { glusterClusterSpecSchema, glusterClusterStatusSchema } from '../api/gluster-cluster.ts';
-import { glusterNodeSpecSchema, glusterNodeStatusSchema } from '../api/gluster-node.ts';
+import type { CelRule } from '../api/common.ts';
+import { glusterClusterRules, glusterClusterSpecSchema, glusterClusterStatusSchema } from '../api/gluster-cluster.ts';
+import { glusterNodeRules, glusterNodeSpecSchema, glusterNodeStatusSchema } from '../api/gluster-node.ts';
 import { glusterVolumeSpecSchema, glusterVolumeStatusSchema } from '../api/gluster-volume.ts';
 import { toStructuralSchema } from './structural-schema.ts';
 
@@ -21,6 +22,8 @@ interface KindDefinition {
   description: string;
   spec: z.ZodType;
   status: z.ZodType;
+  /** CEL rules on the whole object, for checks that need spec and status together. */
+  rules?: CelRule[];
   columns: PrinterColumn[];
 }
 
@@ -42,6 +45,7 @@ export const KINDS: KindDefinition[] = [
       'external servers over SSH) and how bricks are placed. Its GlusterNodes and GlusterVolumes name it in spec.cluster.',
     spec: glusterClusterSpecSchema,
     status: glusterClusterStatusSchema,
+    rules: glusterClusterRules,
     columns: [
       { name: 'Mode', type: 'string', jsonPath: '.spec.access.mode', description: 'InCluster or External.' },
       { name: 'Nodes', type: 'integer', jsonPath: '.status.nodes.total', description: 'GlusterNodes of the cluster.' },
@@ -62,6 +66,7 @@ export const KINDS: KindDefinition[] = [
       '(what a node entry of heketi\'s topology.json held).',
     spec: glusterNodeSpecSchema,
     status: glusterNodeStatusSchema,
+    rules: glusterNodeRules,
     columns: [
       { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster', description: 'GlusterCluster of the node.' },
       { name: 'Storage Address', type: 'string', jsonPath: '.spec.storageAddress', description: 'Address peers and clients use.' },
@@ -139,6 +144,7 @@ export function customResourceDefinition(definition: KindDefinition): Record<str
                 spec: toStructuralSchema(definition.spec),
                 status: toStructuralSchema(definition.status),
               },
+              ...(definition.rules?.length ? { 'x-kubernetes-validations': definition.rules } : {}),
             },
           },
         },

@@ -13,6 +13,7 @@ import {
   type TopologyNode,
 } from '../topology/model.ts';
 import { clusterRecordOf } from '../topology/rebuild/cluster-record.ts';
+import { brickCountOnNode } from '../topology/evacuation.ts';
 
 /**
  * Keeps the topology database's clusters, nodes and devices in line with the custom resources (the spec
@@ -44,17 +45,79 @@ export function nodeRecord(node: GlusterNode): TopologyNode {
   };
 }
 
-export function syncCluster(db: TopologyDatabase, cluster: GlusterCluster): TopologyDatabase {
+/**
+ * A spec change the database does not take: brick names and paths derive from the value in use (a brick is
+ * `<storageAddress>:<path>`, its path from brickBackend and directoryRoot), so taking the new value while bricks
+ * exist would misname them and orphan their data. The CRD refuses such a change once status.bricks says bricks
+ * exist; this covers bricks placed since that status was written. The reconcilers report it (condition and
+ * Event); the database, and so the bricks and the trusted pool, keep the old value.
+ */
+export interface HeldChange {
+  /** The spec field, as the user writes it (spec.storageAddress). */
+  field: string;
+  from: string;
+  to: string;
+  bricks: number;
+}
+
+export function describeHeldChange(change: HeldChange, holder: string): string {
+  return (
+    `${change.field} cannot change from ${change.from} to ${change.to} while ${change.bricks} brick(s) ${holder} depend on it ` +
+    `(brick names derive from it); the operator keeps ${change.from}. Move the bricks away first (delete their GlusterVolumes, ` +
+    `or evacuate the nodes with spec.state Failed), or set ${change.field} back to ${change.from}`
+  );
+}
+
+export function heldNodeChanges(db: TopologyDatabase, node: GlusterNode): HeldChange[] {
+  const name = topologyName(node.metadata.namespace, node.metadata.name);
+  const existing = findNode(db, name);
+  if (!existing || existing.storage === node.spec.storageAddress) return [];
+  const bricks = brickCountOnNode(db, name);
+  return bricks > 0 ? [{ field: 'spec.storageAddress', from: existing.storage, to: node.spec.storageAddress, bricks }] : [];
+}
+
+export function heldClusterChanges(db: TopologyDatabase, cluster: GlusterCluster): HeldChange[] {
   const wanted = clusterRecord(cluster);
   const existing = findCluster(db, wanted.name);
+  if (!existing) return [];
+  const bricks = brickCountInCluster(db, wanted.name);
+  if (bricks === 0) return [];
+  const show = (value: string | undefined) => value ?? '(unset)';
+  return [
+    { field: 'spec.brickBackend', from: existing.brickBackend, to: wanted.brickBackend },
+    { field: 'spec.directoryRoot', from: show(existing.directoryRoot), to: show(wanted.directoryRoot) },
+  ]
+    .filter((change) => change.from !== change.to)
+    .map((change) => ({ ...change, bricks }));
+}
+
+/** Bricks of the cluster's volumes, with replaced ones whose remains are still on their node. */
+export function brickCountInCluster(db: TopologyDatabase, cluster: string): number {
+  return db.volumes.filter((volume) => volume.cluster === cluster).reduce((sum, volume) => sum + volume.bricks.length + (volume.retiredBricks?.length ?? 0), 0);
+}
+
+export function syncCluster(db: TopologyDatabase, cluster: GlusterCluster): TopologyDatabase {
+  const spec = clusterRecord(cluster);
+  const existing = findCluster(db, spec.name);
+  // Held changes keep the recorded value (see HeldChange); the rest of the spec is taken.
+  const wanted: TopologyCluster =
+    existing && heldClusterChanges(db, cluster).length > 0
+      ? { ...withoutDirectoryRoot(spec), brickBackend: existing.brickBackend, ...(existing.directoryRoot ? { directoryRoot: existing.directoryRoot } : {}) }
+      : spec;
   if (existing && sameJson(existing, wanted)) return db;
   if (!existing) return addCluster(db, wanted);
   return { ...db, generation: db.generation + 1, clusters: db.clusters.map((c) => (c.name === wanted.name ? wanted : c)) };
 }
 
+function withoutDirectoryRoot(record: TopologyCluster): TopologyCluster {
+  const { directoryRoot: _, ...rest } = record;
+  return rest;
+}
+
 export function syncNode(db: TopologyDatabase, node: GlusterNode): TopologyDatabase {
-  const wanted = nodeRecord(node);
-  const existing = findNode(db, wanted.name);
+  const existing = findNode(db, topologyName(node.metadata.namespace, node.metadata.name));
+  const spec = nodeRecord(node);
+  const wanted = existing && heldNodeChanges(db, node).length > 0 ? { ...spec, storage: existing.storage } : spec;
   if (existing && sameJson(existing, wanted)) return db;
   if (!existing) return addNode(db, wanted);
   return { ...db, generation: db.generation + 1, nodes: db.nodes.map((n) => (n.name === wanted.name ? wanted : n)) };

@@ -12,7 +12,7 @@ import { AccessConfigError, nodeTarget } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
-import { syncCluster } from '../topology-sync.ts';
+import { brickCountInCluster, describeHeldChange, heldClusterChanges, syncCluster } from '../topology-sync.ts';
 
 /**
  * GlusterCluster: for InCluster clusters, deploys and updates the glusterd DaemonSet (server-side apply,
@@ -65,13 +65,19 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
   }
 
   const db = ctx.topology.db;
+  // Said on every pass while the spec differs, since the database keeps the old value until it is set back.
+  const held = heldClusterChanges(db, cluster);
+  const heldMessage = held.map((change) => describeHeldChange(change, 'of this cluster')).join('; ');
+  if (held.length > 0) await ctx.events.warning(cluster, heldReason(held), heldMessage);
   const nodeNames = new Set(nodes.map((node) => topologyName(namespace, node.metadata.name)));
   const devices = db.devices.filter((device) => nodeNames.has(device.node));
   const total = devices.reduce((sum, device) => sum + device.size, 0);
   const free = devices.reduce((sum, device) => sum + deviceFree(db, device.id), 0);
 
   const phase: Phase =
-    daemonSetMessage !== undefined
+    held.length > 0
+      ? { state: 'degraded', reason: heldReason(held), message: heldMessage }
+      : daemonSetMessage !== undefined
       ? { state: 'progressing', reason: 'WaitingForGlusterd', message: daemonSetMessage }
       : nodes.length === 0
         ? { state: 'progressing', reason: 'NoNodes', message: 'no GlusterNode names this cluster yet' }
@@ -97,11 +103,16 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
       ...(peers !== undefined ? { peers } : {}),
       capacity: { total: formatBytes(total), free: formatBytes(free) },
       volumes: volumes.length,
+      bricks: brickCountInCluster(db, topologyName(namespace, name)),
     },
     extra,
   );
   await recordTopologyGeneration(ctx, cluster);
   return { requeueAfterMs: phase.state === 'ready' ? REQUEUE.steady : REQUEUE.waiting };
+}
+
+function heldReason(held: Array<{ field: string }>): string {
+  return held[0]!.field === 'spec.brickBackend' ? 'BrickBackendInUse' : 'DirectoryRootInUse';
 }
 
 /** Server-side applies the DaemonSet; returns why it is not ready yet, or undefined when all pods are. */

@@ -6,15 +6,15 @@ import { failureReason } from '../../gluster/executor.ts';
 import { peerDetach, peerProbe, poolList } from '../../gluster/commands/gluster.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
-import { deviceBrickCount, deviceFree, deviceId, findDevice, findNode, removeDevice, removeNode, setNodeState, topologyName, type TopologyDatabase } from '../../topology/model.ts';
+import { deviceBrickCount, deviceFree, deviceId, findCluster, findDevice, findNode, removeDevice, removeNode, setNodeState, topologyName, type TopologyDatabase } from '../../topology/model.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { filesystemSize } from '../node-commands.ts';
-import { syncDevice, syncNode } from '../topology-sync.ts';
-import { volumesOnNode } from '../../topology/evacuation.ts';
+import { describeHeldChange, heldNodeChanges, syncDevice, syncNode, type HeldChange } from '../topology-sync.ts';
+import { brickCountOnNode, volumesOnNode } from '../../topology/evacuation.ts';
 import { evacuateNode, type EvacuationProgress } from './node-evacuation.ts';
 
 /**
@@ -49,6 +49,9 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
   }
   ctx.topology.commit((db) => syncNode(db, node));
   if (node.spec.state === 'Failed') return evacuateFailedNode(ctx, access, node);
+  // Before anything reaches the trusted pool: a held storageAddress must not be probed as a new peer name.
+  const held = heldNodeChanges(ctx.topology.db, node);
+  if (held.length > 0) return reportHeldChange(ctx, node, held);
 
   const target = nodeTarget(node);
   let pool: GlusterPeer[];
@@ -72,7 +75,8 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
   const db = ctx.topology.db;
   const deviceStatuses = devices.map((device) => withUsage(db, node, device));
   const ready = deviceStatuses.filter((device) => device.state === 'Ready');
-  const bricks = ready.reduce((sum, device) => sum + (device.bricks ?? 0), 0);
+  // From the database, replaced bricks not yet removed included: the CRD's storageAddress rule reads it.
+  const bricks = brickCountOnNode(db, topologyName(node.metadata.namespace, node.metadata.name));
   const refused = deviceStatuses.filter((device) => device.state !== 'Ready');
   const phase: Phase =
     node.spec.state !== 'Online'
@@ -82,6 +86,14 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
         : { state: 'ready', reason: 'NodeReady', message: `in the trusted pool with ${ready.length} device(s) ready` };
   await writeStatus(ctx, node, phase, { peerUUID, devices: deviceStatuses, readyDevices: ready.length, bricks });
   return { requeueAfterMs: REQUEUE.steady };
+}
+
+/** A spec change the database did not take (topology-sync.ts): said in status and a Warning Event, nothing else done. */
+async function reportHeldChange(ctx: ReconcileContext, node: GlusterNode, held: HeldChange[]): Promise<ReconcileResult> {
+  const message = held.map((change) => describeHeldChange(change, 'on this node')).join('; ');
+  await writeStatus(ctx, node, { state: 'degraded', reason: 'StorageAddressInUse', message }, { bricks: held[0]!.bricks });
+  await ctx.events.warning(node, 'StorageAddressInUse', message);
+  return { requeueAfterMs: REQUEUE.waiting };
 }
 
 /**
@@ -161,9 +173,11 @@ interface PreparedDeviceState {
 async function prepareDevices(ctx: ReconcileContext, access: ClusterAccess, cluster: GlusterCluster, node: GlusterNode): Promise<PreparedDeviceState[]> {
   const target = nodeTarget(node);
   const name = topologyName(node.metadata.namespace, node.metadata.name);
-  if (cluster.spec.brickBackend !== 'LVM') {
+  // The brick layout as the database holds it: a change it did not take (bricks exist) is not prepared either.
+  const layout = findCluster(ctx.topology.db, topologyName(cluster.metadata.namespace, cluster.metadata.name)) ?? cluster.spec;
+  if (layout.brickBackend !== 'LVM') {
     // Bricks come from the filesystem under directoryRoot: it is this node's one "device".
-    const root = cluster.spec.directoryRoot!;
+    const root = layout.directoryRoot!;
     await access.backend.prepareDevice(target, { path: root, id: deviceId(name, root) });
     const fsSize = await access.executor.run(target, filesystemSize(root));
     const id = deviceId(name, root);
@@ -236,7 +250,8 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
     if (!progress.done) return reportEvacuation(ctx, node, progress, 'deletion waits');
   }
   if (access) {
-    const detached = await leavePool(ctx, access, node);
+    // The address the pool knows the node by: the database's, which a refused storageAddress change did not touch.
+    const detached = await leavePool(ctx, access, node, known?.storage ?? node.spec.storageAddress);
     if (!detached.ok) {
       await writeStatus(ctx, node, { state: 'degraded', reason: 'PeerDetachFailed', message: detached.message }, { evacuation: { remainingBricks: 0, message: 'no bricks left on this node' } });
       await ctx.events.warning(node, 'PeerDetachFailed', detached.message);
@@ -288,7 +303,7 @@ async function reportEvacuation(ctx: ReconcileContext, node: GlusterNode, progre
  * a node the pool no longer lists is done. A peer that cannot be reached is detached with `force` only
  * when spec.forceRemoval says the server is gone for good.
  */
-async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<{ ok: true } | { ok: false; message: string }> {
+async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode, address: string): Promise<{ ok: true } | { ok: false; message: string }> {
   for (const member of await otherMembers(ctx, node)) {
     let pool: GlusterPeer[];
     try {
@@ -297,7 +312,7 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
       if (isRetryable(error)) continue;
       throw error;
     }
-    const peer = peerAt(pool.filter((entry) => !entry.isLocal), node.spec.storageAddress);
+    const peer = peerAt(pool.filter((entry) => !entry.isLocal), address);
     if (!peer) return { ok: true };
     try {
       await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: node.spec.forceRemoval && !peer.connected }));
