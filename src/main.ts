@@ -8,6 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { loadOperatorConfig } from './operator/config.ts';
 import { startOperator, type RunningOperator } from './operator/operator.ts';
 import { systemClock } from './runtime/clock.ts';
+import { errorMessage } from './runtime/error-message.ts';
 import { operatorReady, startHealthServer } from './runtime/health.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { retryUntilStarted } from './runtime/retry-start.ts';
@@ -43,7 +44,7 @@ function lead(): void {
       backoff: STARTUP_BACKOFF,
       signal: stopStarting.signal,
       onFailure: (error, attempt, retryInMs) =>
-        logger.error('operator failed to start; retrying', { error: error instanceof Error ? error.message : String(error), attempt, retryInMs }),
+        logger.error('operator failed to start; retrying', { error: errorMessage(error), attempt, retryInMs }),
     });
   })();
 }

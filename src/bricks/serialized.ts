@@ -1,4 +1,5 @@
 import type { NodeTarget } from '../gluster/transport.ts';
+import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { BrickBackend, BrickRecord, BrickRequest, DeviceRequest, PreparedDevice } from './backend.ts';
 
 /**
@@ -9,18 +10,8 @@ import type { BrickBackend, BrickRecord, BrickRequest, DeviceRequest, PreparedDe
  * "Metadata CRC error"). Other bricks, and other nodes, still proceed in parallel.
  */
 export function serializedPerBrick(backend: BrickBackend): BrickBackend {
-  const tails = new Map<string, Promise<unknown>>();
-  const exclusive = <T>(node: NodeTarget, id: string, run: () => Promise<T>): Promise<T> => {
-    const key = `${node.name}\0${id}`;
-    const previous = tails.get(key) ?? Promise.resolve();
-    const result = previous.catch(() => undefined).then(run);
-    const tail = result.catch(() => undefined);
-    tails.set(key, tail);
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key);
-    });
-    return result;
-  };
+  const lock = new KeyedLock();
+  const exclusive = <T>(node: NodeTarget, id: string, run: () => Promise<T>): Promise<T> => lock.run(`${node.name}\0${id}`, run);
   return {
     kind: backend.kind,
     prepareDevice: (node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> => exclusive(node, `device:${device.id}`, () => backend.prepareDevice(node, device)),

@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Clock } from '../runtime/clock.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 import { ResilientInformer, objectKey } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { WorkQueue, type Reconciler } from '../runtime/work-queue.ts';
@@ -104,6 +105,5 @@ export class ControllerManager {
   }
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** Moved to src/runtime/error-message.ts; re-exported for the modules that import it from here. */
+export { errorMessage } from '../runtime/error-message.ts';

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { lstat, mkdir, rmdir } from 'node:fs/promises';
+import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { CsiError } from './errors.ts';
 import { glusterMountArgv, sameGlusterSource, type GlusterMountSpec } from './mount-options.ts';
@@ -32,27 +33,13 @@ export interface NodeServiceOptions {
 /** Stacked mounts on one target are peeled one at a time; more than this means something keeps mounting. */
 const MAX_STACKED_MOUNTS = 8;
 
-/** Serializes work per key: kubelet may retry a publish while the first attempt still runs. */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
-    this.tails.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.tails.get(key) === current) this.tails.delete(key);
-    }
-  }
-}
-
 const errnoOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 
 export class NodeService {
   private readonly nodeId: string;
   private readonly host: NodeHost;
   private readonly logger: Logger;
+  /** Serializes work per key: kubelet may retry a publish while the first attempt still runs. */
   private readonly locks = new KeyedLock();
 
   constructor(options: NodeServiceOptions) {

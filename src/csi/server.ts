@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../runtime/error-message.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { CsiError } from './errors.ts';
 import type { IdentityService } from './identity.ts';
@@ -41,7 +42,7 @@ export function unary(logger: Logger, method: string, handler: Handler): grpc.ha
         },
         (error: unknown) => {
           const code = error instanceof CsiError ? error.code : grpc.status.INTERNAL;
-          const message = error instanceof Error ? error.message : String(error);
+          const message = errorMessage(error);
           // `details`, not `message`: winston folds a `message` meta key into the log line's message.
           logger.warn('rpc failed', { method, code: grpc.status[code], details: message, ms: Date.now() - started });
           callback({ code, details: message, name: 'CsiError', message });

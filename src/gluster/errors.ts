@@ -1,3 +1,5 @@
+import { errorMessage } from '../runtime/error-message.ts';
+
 /**
  * Errors of everything that runs on Gluster nodes fall in two classes, because the reconcile loop treats
  * them differently: a retryable error (glusterd's cluster lock is busy, a connection dropped, a timeout)
@@ -67,7 +69,7 @@ export class HostKeyMismatchError extends NodeCommandError {
 export class ParseError extends Error {
   readonly raw: string;
   constructor(what: string, raw: string, cause?: unknown) {
-    super(`cannot parse ${what}: ${cause instanceof Error ? cause.message : String(cause ?? 'unexpected shape')}`, { cause });
+    super(`cannot parse ${what}: ${cause == null ? 'unexpected shape' : errorMessage(cause)}`, { cause });
     this.name = 'ParseError';
     this.raw = raw;
   }

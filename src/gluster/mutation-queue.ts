@@ -1,3 +1,6 @@
+import { backoffDelay } from '../runtime/backoff.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { KeyedLock } from '../runtime/keyed-lock.ts';
 import { isRetryable } from './errors.ts';
 
 /**
@@ -16,6 +19,7 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 15_000 };
 
+/** The part of a Clock (src/runtime/clock.ts) the queue uses, plus the jitter's source of randomness. */
 export interface QueueClock {
   sleep(ms: number): Promise<void>;
   /** In [0, 1). */
@@ -23,14 +27,13 @@ export interface QueueClock {
 }
 
 const realClock: QueueClock = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => systemClock.sleep(ms),
   random: Math.random,
 };
 
-/** Full jitter: a uniformly random delay up to the exponential cap, so retries of many operators don't align. */
+/** Full jitter (src/runtime/backoff.ts): a uniformly random delay up to the exponential cap, so retries of many operators don't align. */
 export function backoffDelayMs(policy: BackoffPolicy, attempt: number, random: () => number): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor(random() * cap);
+  return backoffDelay({ baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: 'full' }, attempt, random);
 }
 
 export interface MutationQueueOptions {
@@ -41,7 +44,7 @@ export interface MutationQueueOptions {
 }
 
 export class MutationQueue {
-  readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #lock = new KeyedLock();
   readonly #policy: BackoffPolicy;
   readonly #clock: QueueClock;
   readonly #onRetry: MutationQueueOptions['onRetry'];
@@ -55,23 +58,13 @@ export class MutationQueue {
 
   /** Runs `operation` when every earlier operation queued under `key` (the cluster) has settled. */
   run<T>(key: string, operation: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const result = previous.then(
-      () => this.#withRetry(key, operation),
-      () => this.#withRetry(key, operation),
-    );
-    // The tail never rejects, so one failed mutation does not poison the queue.
-    const tail = result.catch(() => undefined);
-    this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
-    return result;
+    // One failed mutation does not poison the queue: the lock hands a failure to its caller only.
+    return this.#lock.run(key, () => this.#withRetry(key, operation));
   }
 
   /** Number of clusters with queued or running mutations (for tests and metrics). */
   get activeKeys(): number {
-    return this.#tails.size;
+    return this.#lock.activeKeys;
   }
 
   async #withRetry<T>(key: string, operation: () => Promise<T>): Promise<T> {

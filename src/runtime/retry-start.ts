@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 /**
  * Calls `start` until it succeeds or `signal` aborts, waiting a capped exponential backoff between
@@ -9,7 +9,7 @@ import { backoffDelay, type BackoffPolicy } from './backoff.ts';
  */
 export async function retryUntilStarted<T>(
   start: () => Promise<T>,
-  options: { backoff: BackoffPolicy; signal: AbortSignal; onFailure: (error: unknown, attempt: number, retryInMs: number) => void; random?: () => number },
+  options: { backoff: BackoffPolicy; signal: AbortSignal; onFailure: (error: unknown, attempt: number, retryInMs: number) => void; random?: () => number; clock?: Pick<Clock, 'sleep'> },
 ): Promise<T | undefined> {
   for (let attempt = 1; !options.signal.aborted; attempt += 1) {
     try {
@@ -17,7 +17,8 @@ export async function retryUntilStarted<T>(
     } catch (error) {
       const retryInMs = backoffDelay(options.backoff, attempt, options.random);
       options.onFailure(error, attempt, retryInMs);
-      await sleep(retryInMs, undefined, { signal: options.signal }).catch(() => undefined);
+      // Ends early, without an error, when the signal aborts.
+      await (options.clock ?? systemClock).sleep(retryInMs, options.signal);
     }
   }
   return undefined;

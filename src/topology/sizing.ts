@@ -1,9 +1,11 @@
 import { DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE, QUANTITY_PATTERN } from '../api/limits.ts';
+import { POOL_METADATA_MAX_BYTES, poolMetadataSizeFor, thinPoolLayout } from '../bricks/sizing.ts';
 
 /**
  * Size rules for bricks, as heketi applied them (apps/glusterfs/device_entry.go, placer/arbiter.go,
  * volume_entry_allocate.go), in bytes instead of heketi's KiB. Pure arithmetic; placement and the model's
- * free-space accounting both use these, so the space a brick takes is computed in exactly one place.
+ * free-space accounting both use these, and the thin pool part is the LVM backend's own rule
+ * (src/bricks/sizing.ts), so the space a brick takes is computed in exactly one place.
  */
 
 export const KiB = 1024;
@@ -14,9 +16,9 @@ export const TiB = 1024 * GiB;
 /** LVM extent size: devices are set up with `vgcreate --physicalextentsize=4M`; every LV is a multiple of it. */
 export const EXTENT_SIZE = 4 * MiB;
 
-/** heketi: poolMetadataSize = 0.5% of the thin pool, capped at 16 GiB (maxPoolMetadataSizeMb = 16 * GB, in KiB). */
-export const POOL_METADATA_RATIO = 0.005;
-export const POOL_METADATA_MAX = 16 * GiB;
+/** The thin pool rule's constants; the rule itself lives in src/bricks/sizing.ts (see there why that one). */
+export { POOL_METADATA_RATIO } from '../bricks/sizing.ts';
+export const POOL_METADATA_MAX = POOL_METADATA_MAX_BYTES;
 
 /** heketi's default average file size for arbiter volumes (volume option user.heketi.average-file-size, 64 KiB). */
 export const DEFAULT_AVERAGE_FILE_SIZE = 64 * KiB;
@@ -36,25 +38,25 @@ export function alignUp(bytes: number, to: number = EXTENT_SIZE): number {
   return rest === 0 ? bytes : bytes + (to - rest);
 }
 
-/** Thin pool holding one brick: brick size × snapshot factor (heketi: tpsize), extent aligned. */
+/** Thin pool holding one brick: brick size × snapshot factor (heketi: tpsize), extent aligned (src/bricks/sizing.ts). */
 export function thinPoolSize(brickSize: number, snapshotFactor: number): number {
-  return alignUp(Math.floor(brickSize * snapshotFactor));
+  return thinPoolLayout(brickSize, snapshotFactor, EXTENT_SIZE).thinPoolSizeBytes;
 }
 
-/** Thin-pool metadata LV size for a pool (heketi: 0.5% of the pool, capped at 16 GiB), extent aligned. */
+/** Thin-pool metadata LV size for a pool (heketi: 0.5% of the pool, capped at 16 GiB; LVM: at least 2 MiB), extent aligned. */
 export function poolMetadataSize(poolSize: number): number {
-  return alignUp(Math.min(Math.floor(poolSize * POOL_METADATA_RATIO), POOL_METADATA_MAX));
+  return poolMetadataSizeFor(poolSize, EXTENT_SIZE);
 }
 
 /**
  * Device space one brick takes. LVM: its own thin pool plus the pool's metadata (heketi creates one pool per
- * brick, so deleting a brick frees all of it). Directory: the brick size, as a quota-like reservation.
+ * brick, so deleting a brick frees all of it), by the rule the LVM backend creates them with. Directory:
+ * the brick size, as a quota-like reservation.
  */
 export function brickAllocation(brickSize: number, snapshotFactor: number, backend: BrickBackend): number {
   // Loop files and directories take their size from the filesystem under directoryRoot: no thin pool.
   if (backend !== 'LVM') return brickSize;
-  const pool = thinPoolSize(brickSize, snapshotFactor);
-  return pool + poolMetadataSize(pool);
+  return thinPoolLayout(brickSize, snapshotFactor, EXTENT_SIZE).totalBytes;
 }
 
 /** Arbiter brick size for data bricks of `dataBrickSize` (see ARBITER_BYTES_PER_FILE for the source). */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CLUSTER_LABEL } from '../deploy/labels.ts';
 import { TransportError } from '../gluster/errors.ts';
 import type { NodeTarget, RunOptions, RunResult, Transport } from '../gluster/transport.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 import { Semaphore } from './limiter.ts';
 
 /**
@@ -232,9 +233,3 @@ export function kubeExecTransport(options: { kubeConfig: k8s.KubeConfig; namespa
   return new KubeExecTransport({ ...options, podFinder });
 }
 
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  // ws hands an ErrorEvent to onerror, which is not an Error.
-  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
-}

@@ -3,6 +3,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { z } from 'zod';
 import { HostKeyMismatchError, TransportError } from '../gluster/errors.ts';
 import type { NodeTarget, RunOptions, RunResult, Transport } from '../gluster/transport.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 import { HostKeyConflictError, sshFingerprint, type HostKeyStore } from './host-key-store.ts';
 import { Semaphore } from './limiter.ts';
 import { quoteShellArgv } from './shell-quote.ts';
@@ -193,7 +194,7 @@ export class SshTransport implements Transport {
       if (error instanceof ConnectFailure && error.mismatch) {
         throw new HostKeyMismatchError({ node: node.name, argv, ...error.mismatch });
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       throw new TransportError({ node: node.name, argv, message, cause: error });
     }
   }
@@ -370,6 +371,3 @@ function signalNumber(signal: string): number {
   return osConstants.signals[name] ?? 0;
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -23,7 +23,21 @@ const pvsDev1 = fixture('lvm/pvs.json').replaceAll('vg_t3a_fixture', 'vg_dev1');
 const blank = '{\n   "signatures": [\n\n   ]\n}\n';
 const xfsSignature = JSON.stringify({ signatures: [{ device: 'vg_dev1-brick_b1', offset: '0x0', type: 'xfs', uuid: 'x', label: null }] });
 
-function backend(transport: FakeTransport) {
+/** A node on which a brick is created from scratch: empty VG, no file system, not mounted. */
+export function newBrickTransport(): FakeTransport {
+  return new FakeTransport()
+    .reply(has('vgs'), ok(vgsDev1))
+    .reply(has('lvs'), ok(fixture('lvm/lvs-empty-vg.json')))
+    .reply(has('lvcreate'), ok(''))
+    .reply(has('wipefs', '--json'), ok(''))
+    .reply(has('mkfs.xfs'), ok(''))
+    .reply(has('mkdir'), ok(''))
+    .reply(has('findmnt'), failed(1, ''))
+    .reply(has('mount'), ok(''))
+    .reply(has('install'), ok(''));
+}
+
+export function backend(transport: FakeTransport) {
   const executor = new ClusterExecutor({ transport, queue: new MutationQueue(), clusterKey: 'c' });
   return new LvmBrickBackend(executor, { mountRoot: '/var/lib/heketi/mounts' });
 }
@@ -82,16 +96,7 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
   });
 
   it('createBrick: thin pool, thin LV, mkfs.xfs, mount, brick dir with group and mode 2775 — in that order', async () => {
-    const transport = new FakeTransport()
-      .reply(has('vgs'), ok(vgsDev1))
-      .reply(has('lvs'), ok(fixture('lvm/lvs-empty-vg.json')))
-      .reply(has('lvcreate'), ok(''))
-      .reply(has('wipefs', '--json'), ok(''))
-      .reply(has('mkfs.xfs'), ok(''))
-      .reply(has('mkdir'), ok(''))
-      .reply(has('findmnt'), failed(1, ''))
-      .reply(has('mount'), ok(''))
-      .reply(has('install'), ok(''));
+    const transport = newBrickTransport();
     const record = await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: GiB, location: 'vg_dev1', gid: 2001, snapshotFactor: 1 });
     const mountPoint = '/var/lib/heketi/mounts/vg_dev1/brick_b1';
     expect(transport.argvs()).to.deep.equal([

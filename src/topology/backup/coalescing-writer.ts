@@ -1,3 +1,6 @@
+import { backoffDelay } from '../../runtime/backoff.ts';
+import { systemClock, type Clock } from '../../runtime/clock.ts';
+
 /**
  * Coalesces backups: every commit schedules the newest database, one write runs at a time, and whatever was
  * scheduled while it ran is folded into the next write. A burst of N commits costs a few Secret writes, and
@@ -5,26 +8,10 @@
  * dropped); a newer schedule replaces the failed state rather than queueing behind it.
  */
 
-/** Time as a parameter (structurally the same as src/runtime/clock.ts). */
-export interface WriterClock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+/** Time as a parameter: the runtime's Clock, under the name this module has exported. */
+export type WriterClock = Clock;
 
-export const realClock: WriterClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    }),
-};
+export const realClock: WriterClock = systemClock;
 
 export interface CoalescingWriterOptions<T> {
   /** Writes one state; resolves when it is durable. */
@@ -146,7 +133,7 @@ export class CoalescingWriter<T> {
         if (this.options.isFatal?.(error)) continue; // drop this state; a newer one may be pending
         this.pending ??= { state }; // retry unless something newer replaced it
         if (this.stopped) break;
-        const delay = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (failures - 1));
+        const delay = backoffDelay({ baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs, jitter: 'none' }, failures);
         await this.sleep(delay);
       }
     }

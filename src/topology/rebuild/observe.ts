@@ -1,5 +1,6 @@
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { errorMessage } from '../../runtime/error-message.ts';
 import {
   API_GROUP,
   API_VERSION,
@@ -63,9 +64,6 @@ async function listKind<T>(options: ObserveOptions, plural: string, kind: string
   return items;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export async function observeCluster(options: ObserveOptions): Promise<ClusterObservation> {
   const findings: Finding[] = [];
@@ -89,7 +87,7 @@ export async function observeCluster(options: ObserveOptions): Promise<ClusterOb
       try {
         observation.volumeInfo = await options.run(node, volumeInfo());
       } catch (error) {
-        observation.errors!.push(`gluster volume info: ${describe(error)}`);
+        observation.errors!.push(`gluster volume info: ${errorMessage(error)}`);
         return observation; // unreachable or glusterd down: LVM would not answer either
       }
       if (backendOf.get(topologyName(node.metadata.namespace, node.spec.cluster)) === 'LVM') {
@@ -100,7 +98,7 @@ export async function observeCluster(options: ObserveOptions): Promise<ClusterOb
           observation.lvs = [];
           for (const vg of names) observation.lvs.push(...(await options.run(node, lvs(vg))));
         } catch (error) {
-          observation.errors!.push(`lvm: ${describe(error)}`);
+          observation.errors!.push(`lvm: ${errorMessage(error)}`);
         }
       }
       return observation;
