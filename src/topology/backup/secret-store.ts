@@ -1,6 +1,28 @@
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import { z } from 'zod';
-import { BackupCorruptError, BackupTooNewError, backupMetaSchema, type BackupMeta, type EncodeResult } from './chunked.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import { BackupCorruptError, BackupTooNewError } from './chunked.ts';
+import {
+  ANNOTATION_ORIGINAL,
+  ANNOTATION_REASON,
+  apiStatus,
+  BackupConflictError,
+  CHUNK_KEY,
+  compactTimestamp,
+  decodeData,
+  DEFAULT_BACKUP_NAME,
+  headSecretBody,
+  inlineKey,
+  LABEL_BACKUP,
+  LABEL_GENERATION,
+  LABEL_QUARANTINED,
+  LABEL_ROLE,
+  parseHeadMeta,
+  StaleGenerationError,
+  type BackupCodec,
+  type LoadResult,
+  type SaveResult,
+  type SecretsApi,
+  type SecretStoreOptions,
+} from './secret-objects.ts';
 
 /**
  * The topology backup in Secrets of the operator's namespace.
@@ -18,113 +40,26 @@ import { BackupCorruptError, BackupTooNewError, backupMetaSchema, type BackupMet
  *    role `corrupt`) before anything overwrites it: the evidence outlives the repair.
  */
 
-export const DEFAULT_BACKUP_NAME = 'gluster-operator-topology';
-export const LABEL_BACKUP = 'storage.gluster-operator.dev/topology-backup';
-export const LABEL_ROLE = 'storage.gluster-operator.dev/topology-role';
-export const LABEL_GENERATION = 'storage.gluster-operator.dev/topology-generation';
-export const LABEL_QUARANTINED = 'storage.gluster-operator.dev/quarantined';
-export const ANNOTATION_ORIGINAL = 'storage.gluster-operator.dev/original-name';
-export const ANNOTATION_REASON = 'storage.gluster-operator.dev/quarantine-reason';
-const META_KEY = 'meta.json';
-const CHUNK_KEY = 'chunk';
-const inlineKey = (index: number) => `chunk-${index}`;
-
-/** The calls the store makes; a real `CoreV1Api` fits, and tests can wrap one. */
-export type SecretsApi = Pick<
-  CoreV1Api,
-  'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret' | 'deleteNamespacedSecret' | 'listNamespacedSecret'
->;
-
-/** What the head Secret's `meta.json` holds: the codec's meta plus where the chunks are. */
-export const headMetaSchema = backupMetaSchema.extend({
-  writtenAt: z.string(),
-  writer: z.string().max(253).optional(),
-  /** Names of the chunk Secrets, in order. Absent: the single chunk is inline in the head. */
-  chunkSecrets: z.array(z.string().min(1).max(253)).optional(),
-});
-export type HeadMeta = z.infer<typeof headMetaSchema>;
-
-/** The codec the store needs; `store.ts` binds the topology database's. */
-export interface BackupCodec<T> {
-  encode(db: T): EncodeResult;
-  decode(chunks: Buffer[], meta: BackupMeta): T;
-}
-
-export type LoadResult<T> =
-  | { state: 'missing' }
-  | { state: 'ok'; db: T; meta: HeadMeta; resourceVersion: string }
-  | {
-      state: 'corrupt';
-      error: BackupCorruptError;
-      /** The generation the head claims, when its meta was readable: a rebuild must go past it. */
-      generation?: number;
-      /** Every Secret of this backup that was read, for {@link SecretBackupStore.quarantine}. */
-      evidence: V1Secret[];
-    };
-
-export interface SaveResult {
-  written: boolean;
-  generation: number;
-  chunks: number;
-  /** Head writes attempted (1 without conflicts). */
-  attempts: number;
-  /** Secrets copied aside because the head found was unreadable. */
-  quarantined: string[];
-}
-
-/** A backup with a higher generation is stored: writing this one would go backwards. */
-export class StaleGenerationError extends Error {
-  readonly stored: number;
-  readonly attempted: number;
-  constructor(stored: number, attempted: number, detail = '') {
-    super(`refusing to write topology backup generation ${attempted}: generation ${stored} is already stored${detail}`);
-    this.name = 'StaleGenerationError';
-    this.stored = stored;
-    this.attempted = attempted;
-  }
-}
-
-export class BackupConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackupConflictError';
-  }
-}
-
-export interface SecretStoreOptions<T> {
-  core: SecretsApi;
-  namespace: string;
-  codec: BackupCodec<T>;
-  /** Name of the head Secret and prefix of the others; default {@link DEFAULT_BACKUP_NAME}. */
-  name?: string;
-  /** Who writes (pod name), recorded in the head. */
-  writer?: string;
-  now?: () => Date;
-  /** Head write attempts on 409 before giving up; default 8. */
-  maxAttempts?: number;
-  /** Extra labels for every Secret (e.g. part-of). */
-  labels?: Record<string, string>;
-}
-
-/** HTTP status of a client-node `ApiException` (or anything shaped like one). */
-export function apiStatus(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function decodeData(secret: V1Secret, key: string): Buffer | undefined {
-  const value = secret.data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64');
-}
-
-/** `2025-11-21T23:22:00.123Z` → `20251121t232200z`: sortable and valid in names and label values. */
-export function compactTimestamp(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/[-:]/g, '')
-    .toLowerCase();
-}
+export {
+  ANNOTATION_ORIGINAL,
+  ANNOTATION_REASON,
+  apiStatus,
+  BackupConflictError,
+  compactTimestamp,
+  DEFAULT_BACKUP_NAME,
+  headMetaSchema,
+  LABEL_BACKUP,
+  LABEL_GENERATION,
+  LABEL_QUARANTINED,
+  LABEL_ROLE,
+  StaleGenerationError,
+  type BackupCodec,
+  type HeadMeta,
+  type LoadResult,
+  type SaveResult,
+  type SecretsApi,
+  type SecretStoreOptions,
+} from './secret-objects.ts';
 
 export class SecretBackupStore<T> {
   readonly name: string;
@@ -165,7 +100,7 @@ export class SecretBackupStore<T> {
     const head = await this.readSecret(this.name);
     if (!head) return { state: 'missing' };
     const evidence: V1Secret[] = [head];
-    const meta = this.parseHead(head);
+    const meta = parseHeadMeta(head);
     if (!meta.success) return { state: 'corrupt', error: meta.error, evidence };
     const chunks: Buffer[] = [];
     if (meta.data.chunkSecrets) {
@@ -220,7 +155,7 @@ export class SecretBackupStore<T> {
       for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
         const head = await this.readSecret(this.name);
         if (head) {
-          const stored = this.parseHead(head);
+          const stored = parseHeadMeta(head);
           if (stored.success) {
             if (stored.data.generation > generation) throw new StaleGenerationError(stored.data.generation, generation);
             if (stored.data.generation === generation) {
@@ -241,7 +176,16 @@ export class SecretBackupStore<T> {
           }
           chunksWritten = true;
         }
-        const body = this.headSecret(encoded, chunkNames, head?.metadata?.resourceVersion);
+        const body = headSecretBody({
+          name: this.name,
+          namespace: this.namespace,
+          labels: this.labels('head', generation),
+          encoded,
+          chunkNames,
+          resourceVersion: head?.metadata?.resourceVersion,
+          writtenAt: this.now(),
+          writer: this.writer,
+        });
         try {
           if (head) await this.core.replaceNamespacedSecret({ name: this.name, namespace: this.namespace, body });
           else await this.core.createNamespacedSecret({ namespace: this.namespace, body });
@@ -317,45 +261,8 @@ export class SecretBackupStore<T> {
     return `${this.name}-g${generation}-${checksum.slice(0, 10)}-${index}`;
   }
 
-  private parseHead(head: V1Secret): { success: true; data: HeadMeta } | { success: false; error: BackupCorruptError } {
-    const raw = decodeData(head, META_KEY);
-    if (!raw) return { success: false, error: new BackupCorruptError('meta-invalid', `head Secret has no ${META_KEY}`) };
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch (error) {
-      return { success: false, error: new BackupCorruptError('meta-invalid', `${META_KEY} is not JSON: ${(error as Error).message}`) };
-    }
-    const parsed = headMetaSchema.safeParse(json);
-    if (!parsed.success) return { success: false, error: new BackupCorruptError('meta-invalid', z.prettifyError(parsed.error)) };
-    return { success: true, data: parsed.data };
-  }
-
   private labels(role: 'head' | 'chunk', generation: number): Record<string, string> {
     return { ...this.extraLabels, [LABEL_BACKUP]: this.name, [LABEL_ROLE]: role, [LABEL_GENERATION]: String(generation) };
-  }
-
-  private headSecret(encoded: EncodeResult, chunkNames: string[] | undefined, resourceVersion: string | undefined): V1Secret {
-    const meta: HeadMeta = {
-      ...encoded.meta,
-      writtenAt: this.now().toISOString(),
-      ...(this.writer ? { writer: this.writer } : {}),
-      ...(chunkNames ? { chunkSecrets: chunkNames } : {}),
-    };
-    const data: Record<string, string> = { [META_KEY]: Buffer.from(JSON.stringify(meta)).toString('base64') };
-    if (!chunkNames) data[inlineKey(0)] = encoded.chunks[0]!.toString('base64');
-    return {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'Opaque',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels: this.labels('head', encoded.generation),
-        ...(resourceVersion ? { resourceVersion } : {}),
-      },
-      data,
-    };
   }
 
   /** Creates a chunk Secret; an existing one of the same name is reused when its bytes match. Returns true if created. */
