@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { IMPORT_USAGE, topologyImport, type CommandOutput } from './topology-import.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 
 const USAGE = `Usage: kubectl gluster COMMAND
 
@@ -39,7 +40,7 @@ export function run(argv: string[], readText: (path: string) => string): Command
       },
     });
   } catch (error) {
-    return usageError((error as Error).message, argv[0] === 'topology' ? IMPORT_USAGE : USAGE);
+    return usageError(errorMessage(error), argv[0] === 'topology' ? IMPORT_USAGE : USAGE);
   }
   const { values, positionals } = parsed;
   const command = positionals.join(' ');
@@ -57,7 +58,7 @@ export function run(argv: string[], readText: (path: string) => string): Command
   try {
     text = readText(values.json);
   } catch (error) {
-    return { stdout: '', stderr: `error: cannot read ${values.json}: ${(error as Error).message}\n`, code: 1 };
+    return { stdout: '', stderr: `error: cannot read ${values.json}: ${errorMessage(error)}\n`, code: 1 };
   }
   return topologyImport({
     text,

@@ -13,6 +13,7 @@ import {
   volumeStatsRequestSchema,
 } from './requests.ts';
 import type { PublishRecord } from './state.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 
 /** What the Node service needs from the host; fakes in unit tests, the real thing in main.ts. */
 export interface NodeHost {
@@ -97,7 +98,7 @@ export class NodeService {
       try {
         await this.host.mount(argv, request.targetPath);
       } catch (error) {
-        throw new CsiError(status.INTERNAL, `mounting ${spec.source.host}:${spec.source.volume}: ${(error as Error).message}`);
+        throw new CsiError(status.INTERNAL, `mounting ${spec.source.host}:${spec.source.volume}: ${errorMessage(error)}`);
       }
       // mount.glusterfs has exited 0 without a mount in some versions; trust the mount table, not the exit code.
       const mounted = mountAt(await this.host.readMounts(), request.targetPath);
@@ -119,7 +120,7 @@ export class NodeService {
         await rmdir(request.targetPath);
       } catch (error) {
         if (errnoOf(error) !== 'ENOENT') {
-          throw new CsiError(status.INTERNAL, `removing ${request.targetPath}: ${(error as Error).message}`);
+          throw new CsiError(status.INTERNAL, `removing ${request.targetPath}: ${errorMessage(error)}`);
         }
       }
       await this.host.removeRecord(request.targetPath);
@@ -138,9 +139,9 @@ export class NodeService {
       } catch (error) {
         const health = await this.host.checkHealth(targetPath).catch((): MountHealth => ({ state: 'broken', reason: 'unknown' }));
         if (health.state === 'healthy') {
-          throw new CsiError(status.INTERNAL, `unmounting ${targetPath}: ${(error as Error).message}`);
+          throw new CsiError(status.INTERNAL, `unmounting ${targetPath}: ${errorMessage(error)}`);
         }
-        log.warn('plain unmount of a broken mount failed; detaching it lazily', { error: (error as Error).message });
+        log.warn('plain unmount of a broken mount failed; detaching it lazily', { error: errorMessage(error) });
         await this.host.unmount(targetPath, true).catch((lazyError: unknown) => {
           throw new CsiError(status.INTERNAL, `unmounting ${targetPath}: ${(lazyError as Error).message}`);
         });

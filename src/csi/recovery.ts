@@ -2,6 +2,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { MountHealth } from './mounter.ts';
 import { isGlusterMount, mountAt, type MountEntry } from './mountinfo.ts';
 import type { PublishRecord } from './state.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 
 /** What start-up recovery needs from the host. */
 export interface RecoveryHost {
@@ -51,7 +52,7 @@ export async function recoverPublishedMounts(host: RecoveryHost, logger: Logger)
       report.repaired.push(record.targetPath);
     } catch (error) {
       // Left for kubelet's next NodePublishVolume, which repairs broken mounts as well.
-      log.error('repairing the mount failed', { error: (error as Error).message });
+      log.error('repairing the mount failed', { error: errorMessage(error) });
       report.failed.push(record.targetPath);
     }
   }

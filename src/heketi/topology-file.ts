@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hostAddress } from '../api/common.ts';
+import { errorMessage } from '../runtime/error-message.ts';
 
 /**
  * heketi's topology.json (what `heketi-cli topology load --json` and gk-deploy read):
@@ -105,7 +106,7 @@ export function parseHeketiTopology(text: string): HeketiTopology {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new HeketiTopologyError([`not valid JSON: ${(error as Error).message}`]);
+    throw new HeketiTopologyError([`not valid JSON: ${errorMessage(error)}`]);
   }
   const result = heketiTopologySchema.safeParse(raw);
   if (!result.success) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { z } from 'zod';
+import { errorMessage } from '../../runtime/error-message.ts';
 
 /**
  * The topology database as bytes that fit in Kubernetes Secrets, and back.
@@ -230,7 +231,7 @@ export function decodeWithSchema<S extends z.ZodType<Versioned>>(
   try {
     json = gunzipSync(payload, { maxOutputLength: maxUncompressed });
   } catch (error) {
-    throw new BackupCorruptError('gzip', (error as Error).message, { cause: error });
+    throw new BackupCorruptError('gzip', errorMessage(error), { cause: error });
   }
   if (verified && json.length !== verified.uncompressedBytes) {
     throw new BackupCorruptError('size', `inflated to ${json.length} bytes, expected ${verified.uncompressedBytes}`);
@@ -239,7 +240,7 @@ export function decodeWithSchema<S extends z.ZodType<Versioned>>(
   try {
     document = JSON.parse(json.toString('utf8'));
   } catch (error) {
-    throw new BackupCorruptError('json', (error as Error).message, { cause: error });
+    throw new BackupCorruptError('json', errorMessage(error), { cause: error });
   }
   const declaredVersion = (document as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (

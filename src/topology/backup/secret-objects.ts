@@ -1,6 +1,7 @@
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BackupCorruptError, backupMetaSchema, type BackupMeta, type EncodeResult } from './chunked.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 
 /**
  * What the topology backup's Secrets hold and are called (secret-store.ts writes and reads them): names,
@@ -124,7 +125,7 @@ export function parseHeadMeta(head: V1Secret): { success: true; data: HeadMeta }
   try {
     json = JSON.parse(raw.toString('utf8'));
   } catch (error) {
-    return { success: false, error: new BackupCorruptError('meta-invalid', `${META_KEY} is not JSON: ${(error as Error).message}`) };
+    return { success: false, error: new BackupCorruptError('meta-invalid', `${META_KEY} is not JSON: ${errorMessage(error)}`) };
   }
   const parsed = headMetaSchema.safeParse(json);
   if (!parsed.success) return { success: false, error: new BackupCorruptError('meta-invalid', z.prettifyError(parsed.error)) };

@@ -4,6 +4,7 @@ import type { LogicalVolume, PhysicalVolume, VolumeGroup } from '../../gluster/p
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import { topologyName, type TopologyDatabase } from '../model.ts';
 import { parseQuantity } from '../sizing.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 
 /** What a rebuild takes and returns (rebuild.ts), and the small rules its parts share. rebuild.ts re-exports it. */
 
@@ -58,7 +59,7 @@ export function glusterNameOrFinding(volume: GlusterVolume, find: (finding: Find
     return glusterVolumeNameOf(volume);
   } catch (error) {
     const name = topologyName(volume.metadata.namespace, volume.metadata.name);
-    find({ severity: 'error', code: 'InvalidGlusterVolumeName', ...(cluster ? { cluster } : {}), volume: name, message: `${(error as Error).message}; left out` });
+    find({ severity: 'error', code: 'InvalidGlusterVolumeName', ...(cluster ? { cluster } : {}), volume: name, message: `${errorMessage(error)}; left out` });
     return undefined;
   }
 }

@@ -17,6 +17,7 @@ import {
 import { clusterRecordOf } from './cluster-record.ts';
 import { fits, glusterNameOrFinding, quantityOrUndefined, type Finding, type RebuildInputs, type RebuildResult } from './inputs.ts';
 import { rebuildVolume } from './volume.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 
 /**
  * Rebuilding the topology database from what the cluster itself shows, for when the backup is missing,
@@ -175,7 +176,7 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
       volume = rebuildVolume(cr, info, cluster, { nodes, devices, nodeByAddress, observationOf, hint, find });
     } catch (error) {
       // A fact shaped as nothing here expects; the volume is reported and left out, the others go on.
-      find({ severity: 'error', code: 'VolumeNotRebuilt', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} (Gluster volume ${info.name}) could not be rebuilt: ${(error as Error).message}; left out` });
+      find({ severity: 'error', code: 'VolumeNotRebuilt', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} (Gluster volume ${info.name}) could not be rebuilt: ${errorMessage(error)}; left out` });
       continue;
     }
     const refuse = (why: string) => find({ severity: 'error', code: 'VolumeNotRebuilt', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} (Gluster volume ${info.name}) cannot be recorded (${why}); left out` });

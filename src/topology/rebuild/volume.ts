@@ -18,6 +18,7 @@ import {
 } from '../model.ts';
 import { arbiterBrickSize, formatBytes, parseQuantity } from '../sizing.ts';
 import { quantityOrUndefined, type Finding, type NodeObservation } from './inputs.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 
 /**
  * One volume's record rebuilt from what Gluster shows of it (its bricks, in order), LVM on its nodes, its
@@ -68,7 +69,7 @@ function requestedSize(cr: GlusterVolume, hinted: TopologyVolume | undefined, cl
       code: 'VolumeSizeOutOfRange',
       cluster: cluster.name,
       volume: name,
-      message: `GlusterVolume ${name}: spec.size: ${(error as Error).message}; recorded as ${formatBytes(size)} (${source})`,
+      message: `GlusterVolume ${name}: spec.size: ${errorMessage(error)}; recorded as ${formatBytes(size)} (${source})`,
     });
     return size;
   }
