@@ -39,6 +39,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
   // (AuthorizePodWebsocketUpgradeCreatePermission); SPDY clients need `create` alone.
   { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
   { apiGroups: [''], resources: ['nodes'], verbs: READ },
+  // Deleting a GlusterVolume: is its namespace going away (then data goes only with the cluster's cleanupPolicy)?
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
   // The SSH key Secret a GlusterCluster names, in that cluster's namespace. Read only.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   // Dynamic provisioning: PVCs of our StorageClasses in, PVs out; resize updates the PVC's status.

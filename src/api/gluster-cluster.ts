@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
 import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap, type CelRule } from './common.ts';
-import { DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE } from './limits.ts';
+import { DESTROY_DATA_CONFIRMATION, DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE } from './limits.ts';
 
 /** In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did). */
 const inClusterAccess = z
@@ -83,6 +83,18 @@ export const glusterClusterSpecSchema = cel(
       volumeOptions: volumeOptionsMap('volumeOptions')
         .optional()
         .describe('Gluster options applied to every volume of this cluster unless the volume sets its own value.'),
+      cleanupPolicy: z
+        .object({
+          confirmation: z
+            .literal(DESTROY_DATA_CONFIRMATION)
+            .optional()
+            .describe(
+              `Set to "${DESTROY_DATA_CONFIRMATION}" to let the deletion of a whole namespace destroy the Gluster volumes (reclaimPolicy Delete) ` +
+                'of the GlusterVolumes in it. Without it those volumes are kept (as with Retain) when their namespace is deleted.',
+            ),
+        })
+        .optional()
+        .describe('What the operator may destroy when GlusterVolumes go away together with their namespace (compare Rook\'s cleanupPolicy).'),
     })
     .describe('Desired state of a Gluster trusted storage pool.'),
   {

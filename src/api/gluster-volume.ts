@@ -76,14 +76,30 @@ export const glusterVolumeSpecSchema = cel(
       deviceSelector: stringMap.optional().describe('Only place bricks on devices whose tags include all of these.'),
       reclaimPolicy: z
         .enum(['Delete', 'Retain'])
-        .default('Delete')
-        .describe('On deletion of this object: Delete removes the Gluster volume and its bricks; Retain leaves both untouched.'),
+        .default('Retain')
+        .describe(
+          'On deletion of this object: Delete removes the Gluster volume and its bricks once no PersistentVolume is bound to it and no ' +
+            'client mounts it; Retain (the default) leaves both untouched and releases the volume for adoption by another GlusterVolume.',
+        ),
+      adoptExisting: z
+        .boolean()
+        .optional()
+        .describe(
+          'Take over the existing Gluster volume named by glusterVolumeName, which no GlusterVolume owns (e.g. one heketi made, or one ' +
+            'kept by reclaimPolicy Retain). The operator first checks that Gluster reports the durability this spec asks for and that every ' +
+            'brick is on a node of the cluster; it never re-creates or moves the bricks. Without it an existing volume is refused.',
+        ),
     })
     .describe('Desired state of one Gluster volume.'),
   {
     rule: 'quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0',
     message: 'size may grow but not shrink',
     fieldPath: '.size',
+  },
+  {
+    rule: '!has(self.adoptExisting) || !self.adoptExisting || has(self.glusterVolumeName)',
+    message: 'adoptExisting needs glusterVolumeName: the name of the Gluster volume to take over',
+    fieldPath: '.adoptExisting',
   },
   {
     rule: 'has(self.glusterVolumeName) == has(oldSelf.glusterVolumeName)',
@@ -116,6 +132,7 @@ export const glusterVolumeStatusSchema = z
       .optional()
       .describe('Other servers to fetch the volume layout from when the first is down (mount option backup-volfile-servers).'),
     bricks: z.array(brickStatusSchema).optional().describe('Bricks of the volume.'),
+    clients: z.number().int().min(0).optional().describe('FUSE and gfapi clients connected to the volume when last observed (deletion waits while any are).'),
   })
   .describe('Observed state of the volume, written only by the operator.');
 

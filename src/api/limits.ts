@@ -45,3 +45,6 @@ export const OPTION_VALUE_MAX = 4096;
 
 /** metav1.Condition's limit on message, which our CRDs declare too; the operator cuts what it writes to it. */
 export const CONDITION_MESSAGE_MAX = 32768;
+
+/** The words a GlusterCluster's spec.cleanupPolicy.confirmation must hold before a namespace deletion destroys data. */
+export const DESTROY_DATA_CONFIRMATION = 'yes-really-destroy-data';

@@ -50,7 +50,7 @@ describe('node evacuation: deleting a GlusterNode moves its bricks first', funct
       version: API_VERSION,
       namespace: namespace.name,
       plural: 'glustervolumes',
-      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name }, spec: { cluster: 'evac', size: '1Gi', durability: { type: 'Replicate', replicate: { replica } } } },
+      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name }, spec: { cluster: 'evac', size: '1Gi', reclaimPolicy: 'Delete', durability: { type: 'Replicate', replicate: { replica } } } },
     });
     return eventually(`GlusterVolume ${name} Ready`, async () => {
       const current = await volume(name);

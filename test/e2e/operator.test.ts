@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from '../../src/api/index.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
-import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
+import { applyTestbedTopology } from '../support/demo-topology.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
@@ -53,7 +52,7 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
       version: API_VERSION,
       namespace: namespace.name,
       plural: 'glustervolumes',
-      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name }, spec: { cluster: 'demo', size, durability: { type: 'Replicate', replicate: { replica: 3 } } } },
+      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name }, spec: { cluster: 'demo', size, reclaimPolicy: 'Delete', durability: { type: 'Replicate', replicate: { replica: 3 } } } },
     });
   }
 
@@ -73,14 +72,7 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
   before(async () => {
     namespace = await createTestNamespace('operator');
     brickRoot = `${env.TESTBED_BRICK_ROOT}/${namespace.name}`;
-    await kubectl(['-n', namespace.name, 'create', 'secret', 'generic', 'gluster-ssh', `--from-file=ssh-privatekey=${env.TESTBED_SSH_KEY}`]);
-    const yaml = await importTopology(testbedHeketiTopology(nodes, (process.env.TESTBED_DISKS ?? '').split(' ')), [
-      '--cluster', 'demo', '--namespace', namespace.name, '--brick-backend', 'LoopFile', '--directory-root', brickRoot,
-    ]);
-    const dir = mkdtempSync(join(tmpdir(), 'operator-e2e-'));
-    writeFileSync(join(dir, 'topology.yaml'), yaml);
-    await kubectl(['apply', '-f', join(dir, 'topology.yaml')]);
-    rmSync(dir, { recursive: true });
+    await applyTestbedTopology(namespace.name, nodes, { cluster: 'demo', backend: 'LoopFile', directoryRoot: brickRoot, sshKey: env.TESTBED_SSH_KEY });
   });
 
   after(async () => {

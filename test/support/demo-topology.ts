@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { kubectl } from './kube.ts';
 import { REPO_ROOT } from './paths.ts';
 
 const execFileAsync = promisify(execFile);
@@ -28,4 +31,26 @@ export async function importTopology(topologyJson: string, args: string[]): Prom
   child.child.stdin!.end(topologyJson);
   const { stdout } = await child;
   return stdout;
+}
+
+/**
+ * What an operator suite starts from: the SSH key Secret and the test bed's nodes imported and applied as
+ * GlusterCluster `cluster` + GlusterNodes in `namespace`, bricks of `backend` under `directoryRoot`.
+ */
+export async function applyTestbedTopology(
+  namespace: string,
+  nodes: string[],
+  options: { cluster: string; backend: 'LoopFile' | 'Directory'; directoryRoot: string; sshKey: string },
+): Promise<void> {
+  await kubectl(['-n', namespace, 'create', 'secret', 'generic', 'gluster-ssh', `--from-file=ssh-privatekey=${options.sshKey}`]);
+  const yaml = await importTopology(testbedHeketiTopology(nodes, (process.env.TESTBED_DISKS ?? '').split(' ')), [
+    '--cluster', options.cluster, '--namespace', namespace, '--brick-backend', options.backend, '--directory-root', options.directoryRoot,
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'topology-'));
+  try {
+    writeFileSync(join(dir, 'topology.yaml'), yaml);
+    await kubectl(['apply', '-f', join(dir, 'topology.yaml')]);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 }

@@ -32,7 +32,7 @@ describe('API schemas (zod)', () => {
       spec: { cluster: 'main', size: '1Gi' },
     });
     expect(volume.spec.durability).to.deep.equal({ type: 'Replicate', replicate: { replica: 3, arbiter: false } });
-    expect(volume.spec.reclaimPolicy).to.equal('Delete');
+    expect(volume.spec.reclaimPolicy, 'data is kept unless the spec says Delete').to.equal('Retain');
     expect(volume.spec.snapshotFactor).to.equal(1);
 
     const node = glusterNodeSchema.parse({

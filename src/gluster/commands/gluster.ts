@@ -1,4 +1,5 @@
 import { parseCliOkXml, parseTaskIdXml, parseVolumeRefXml, type GlusterCliOk } from '../parsers/cli-result.ts';
+import { parseClientList, type ClientList } from '../parsers/client-list.ts';
 import { parseHealInfoXml, type GlusterHealBrick } from '../parsers/heal-info.ts';
 import { parseHealStatistics, type BrickCrawlStatistics } from '../parsers/heal-statistics.ts';
 import { parsePeerStatusXml, type GlusterPeer } from '../parsers/peer-status.ts';
@@ -147,6 +148,15 @@ export function volumeInfo(name?: string): NodeCommand<GlusterVolumeInfo[]> {
 export function volumeStatus(name?: string, options: { detail?: boolean } = {}): NodeCommand<GlusterVolumeStatusInfo[]> {
   if (name !== undefined) assertName('volume name', name);
   return query(['volume', 'status', name ?? 'all', ...(options.detail ? ['detail'] : [])], parseVolumeStatusXml);
+}
+
+/**
+ * Kinds and counts of clients connected to a started volume (client-list.ts): the deletion guard asks it
+ * whether anything still mounts the volume. Text only, the --xml form carries no counts.
+ */
+export function volumeClientList(name: string): NodeCommand<ClientList> {
+  assertName('volume name', name);
+  return command({ argv: ['gluster', '--mode=script', 'volume', 'status', name, 'client-list'], outcome: 'exit-code', mutatesCluster: false, parse: parseClientList });
 }
 
 export function volumeHealInfo(name: string): NodeCommand<GlusterHealBrick[]> {

@@ -1,0 +1,157 @@
+import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
+import { volumeCapacity, type TopologyDurability, type TopologyVolume } from '../../topology/model.ts';
+import { REQUEUE } from '../context.ts';
+import { bricksToRestart } from './brick-restart.ts';
+import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.ts';
+
+/**
+ * The GlusterVolume reconcile's decisions, as pure functions of what it observed: the reconciler (volume.ts)
+ * observes, asks `decideVolume` for the next step, performs that one step, records what the step changed in
+ * the observed world, and asks again, until the answer is to report. Every rule that protects data lives
+ * here, each with a unit test (test/unit/operator-volume-decisions.test.ts):
+ *   - a Gluster volume belongs to one GlusterVolume (volume-ownership.ts); another object's, or one nobody
+ *     owns, is refused unless spec.adoptExisting asks for it and Gluster shows what the spec describes;
+ *   - a volume that existed and vanished behind the operator's back is reported, never re-created empty;
+ *   - bricks the operator did not make (adopted ones) are never created, formatted or mounted by it.
+ */
+
+/** What Gluster says of the volume: not asked yet (undefined), absent, or its `volume info`. */
+export type LiveVolume = { kind: 'missing' } | { kind: 'present'; info: GlusterVolumeInfo };
+
+export interface VolumeWorld {
+  /** This object's owner mark, namespace/name. */
+  me: string;
+  /** The Gluster name the spec asks for. */
+  gluster: string;
+  adoptExisting: boolean;
+  durability: TopologyDurability;
+  /** spec.size in bytes, or why it cannot be read. */
+  requested: number | { error: string };
+  /** Cluster options overlaid with the volume's, as Gluster should have them. */
+  wantedOptions: Record<string, string>;
+  /** Storage addresses of the cluster's GlusterNodes; undefined when the GlusterCluster does not exist. */
+  clusterAddresses: ReadonlySet<string> | undefined;
+  accessError?: string;
+  readyNodes: ReadonlySet<string>;
+  /** This object's placement in the topology database. */
+  record?: TopologyVolume;
+  /** Another placement that holds the same Gluster name, and whether its GlusterVolume still exists. */
+  holder?: { name: string; objectExists: boolean };
+  /** The record's bricks as Gluster names them, in set order, with their GlusterNode. */
+  placedBricks?: Array<{ glusterName: string; node: string }>;
+  live?: LiveVolume;
+  /** This pass made sure the bricks exist (or had nothing to make). */
+  bricksEnsured?: boolean;
+  /** Brick processes online, by brick name; undefined until asked (or known: all up right after a create). */
+  online?: ReadonlyMap<string, boolean>;
+  restartedBricks?: boolean;
+  /** Rebalance status was read (volumes with several sets), or none is needed. */
+  rebalanceObserved?: boolean;
+}
+
+export type VolumeStep =
+  | { kind: 'fail'; reason: string; message: string; requeueAfterMs: number }
+  | { kind: 'wait'; reason: string; message: string; requeueAfterMs: number }
+  | { kind: 'observeLive' }
+  | { kind: 'place' }
+  | { kind: 'adopt'; replacing?: string }
+  | { kind: 'ensureBricks' }
+  | { kind: 'create' }
+  | { kind: 'markOwner' }
+  | { kind: 'start' }
+  | { kind: 'setOptions'; options: Array<[string, string]> }
+  | { kind: 'grow'; to: number }
+  | { kind: 'recordLive'; glusterId: string; size: number }
+  | { kind: 'observeBricks' }
+  | { kind: 'restartBricks'; bricks: string[] }
+  | { kind: 'observeRebalance' }
+  | { kind: 'ready' };
+
+/** Options a spec may not set: the owner mark is the operator's alone. */
+export const RESERVED_OPTION_PREFIX = 'user.gluster-operator.';
+
+const fail = (reason: string, message: string, requeueAfterMs: number = REQUEUE.waiting): VolumeStep => ({ kind: 'fail', reason, message, requeueAfterMs });
+
+export function decideVolume(world: VolumeWorld): VolumeStep {
+  const { gluster, record, live } = world;
+  if (world.clusterAddresses === undefined) return fail('ClusterNotFound', 'spec.cluster: the GlusterCluster does not exist');
+  if (world.accessError !== undefined) return fail('AccessNotConfigured', world.accessError);
+  if (typeof world.requested !== 'number') return fail('InvalidSize', `spec.size: ${world.requested.error}`, REQUEUE.unreachable);
+  const reserved = Object.keys(world.wantedOptions).find((key) => key.startsWith(RESERVED_OPTION_PREFIX));
+  if (reserved) return fail('InvalidOption', `options: ${reserved} is reserved for the operator's owner mark; remove it from spec.options (or the cluster's volumeOptions)`, REQUEUE.unreachable);
+  if (world.readyNodes.size === 0) return { kind: 'wait', reason: 'WaitingForNodes', message: 'no GlusterNode of the cluster is Ready yet', requeueAfterMs: REQUEUE.waiting };
+  if (record && record.gluster !== gluster) return fail('NameConflict', `topology volume ${record.name} is Gluster volume ${record.gluster}, not ${gluster}`, REQUEUE.unreachable);
+  if (world.holder && (world.holder.objectExists || !world.adoptExisting)) {
+    return fail(
+      'OwnedByAnother',
+      world.holder.objectExists
+        ? `glusterVolumeName: Gluster volume ${gluster} belongs to GlusterVolume ${world.holder.name}; choose another name`
+        : `glusterVolumeName: Gluster volume ${gluster} was kept by GlusterVolume ${world.holder.name} (deleted with reclaimPolicy Retain); set spec.adoptExisting: true to take it over`,
+      REQUEUE.unreachable,
+    );
+  }
+  if (live === undefined) return { kind: 'observeLive' };
+  return record ? decidePlaced(world, record, live) : decideUnplaced(world, live);
+}
+
+/** No placement for this object yet: create one, or adopt what Gluster has, or refuse. */
+function decideUnplaced(world: VolumeWorld, live: LiveVolume): VolumeStep {
+  const { gluster } = world;
+  if (live.kind === 'missing') {
+    if (world.adoptExisting) return fail('NothingToAdopt', `adoptExisting: Gluster volume ${gluster} does not exist; nothing was created (remove adoptExisting to create a new volume)`, REQUEUE.unreachable);
+    return { kind: 'place' };
+  }
+  const ownership = ownershipOf(live.info, world.me, undefined);
+  const replacing = world.holder && !world.holder.objectExists ? { replacing: world.holder.name } : {};
+  switch (ownership.kind) {
+    case 'ours':
+      // Marked ours but not in the database (a database rebuilt without it): record what Gluster has.
+      return { kind: 'adopt', ...replacing };
+    case 'other':
+      return fail('OwnedByAnother', `glusterVolumeName: Gluster volume ${gluster} belongs to GlusterVolume ${ownership.owner} (its ${OWNER_OPTION} option); choose another name`, REQUEUE.unreachable);
+    case 'oursUnmarked':
+    case 'unowned': {
+      if (!world.adoptExisting) {
+        return fail('VolumeExists', `glusterVolumeName: Gluster volume ${gluster} already exists and no GlusterVolume owns it; set spec.adoptExisting: true to take it over as it is, or choose another name`, REQUEUE.unreachable);
+      }
+      const mismatch = adoptionMismatch(live.info, world.durability, world.clusterAddresses!);
+      if (mismatch) return fail('AdoptionMismatch', `adoptExisting: ${mismatch}; nothing was changed`, REQUEUE.unreachable);
+      return { kind: 'adopt', ...replacing };
+    }
+  }
+}
+
+function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolume): VolumeStep {
+  const { gluster } = world;
+  const requested = world.requested as number;
+  if (live.kind === 'missing' && record.glusterId) {
+    // It existed (its id is recorded): re-creating it would present empty bricks as the user's volume.
+    return fail(
+      'VolumeMissing',
+      `Gluster volume ${gluster} (${record.glusterId}) no longer exists in Gluster; it is not re-created empty. Restore it (its bricks are kept), or delete this GlusterVolume`,
+      REQUEUE.unreachable,
+    );
+  }
+  // Every pass: the backends observe first, and a LoopFile brick's mount is gone after its node rebooted.
+  if (!world.bricksEnsured) return { kind: 'ensureBricks' };
+  if (live.kind === 'missing') return { kind: 'create' };
+  const info = live.info;
+  const ownership = ownershipOf(info, world.me, world.placedBricks?.map((brick) => brick.glusterName));
+  if (ownership.kind === 'other') return fail('OwnedByAnother', `Gluster volume ${gluster} belongs to GlusterVolume ${ownership.owner} (its ${OWNER_OPTION} option); this object leaves it alone`, REQUEUE.unreachable);
+  if (ownership.kind === 'unowned') {
+    return fail('VolumeExists', `Gluster volume ${gluster} exists with other bricks than the ones placed for this object, and no owner mark; it is left alone`, REQUEUE.unreachable);
+  }
+  if (ownership.kind === 'oursUnmarked') return { kind: 'markOwner' };
+  if (info.status !== 'Started') return { kind: 'start' };
+  const options = Object.entries(world.wantedOptions).filter(([key, value]) => info.options[key] !== value);
+  if (options.length > 0) return { kind: 'setOptions', options };
+  if (requested > volumeCapacity(record)) return { kind: 'grow', to: requested };
+  if (record.glusterId !== info.id || record.size < requested) return { kind: 'recordLive', glusterId: info.id, size: Math.max(record.size, requested) };
+  if (world.online === undefined) return { kind: 'observeBricks' };
+  if (!world.restartedBricks) {
+    const restart = bricksToRestart(world.placedBricks ?? [], world.online, world.readyNodes);
+    if (restart.length > 0) return { kind: 'restartBricks', bricks: restart };
+  }
+  if (!world.rebalanceObserved && (record.sets > 1 || info.distCount !== record.sets)) return { kind: 'observeRebalance' };
+  return { kind: 'ready' };
+}

@@ -1,0 +1,143 @@
+import * as k8s from '@kubernetes/client-node';
+import { DESTROY_DATA_CONFIRMATION, DRIVER_NAME, type GlusterVolume } from '../../api/index.ts';
+import { volumeClientList, volumeDelete, volumeSet, volumeStop } from '../../gluster/commands/gluster.ts';
+import { userClients } from '../../gluster/parsers/client-list.ts';
+import type { ReconcileResult } from '../../runtime/work-queue.ts';
+import { brickGlusterName, brickNode, findVolume, objectNameOf, removeVolume, topologyName } from '../../topology/model.ts';
+import { parseVolumeHandle } from '../../provisioner/pv-builder.ts';
+import { AccessConfigError, topologyNodeTarget } from '../cluster-access.ts';
+import { REQUEUE, type ReconcileContext } from '../context.ts';
+import { removeFinalizer } from '../finalizers.ts';
+import { observeLive } from './volume-actions.ts';
+import { decideDeletion, type DeletionWorld, type PersistentVolumeUse } from './volume-deletion-decisions.ts';
+import { brickRecordOf, bricksInSetOrder } from './volume-layout.ts';
+import { ownerMark, OWNER_OPTION, RELEASED_MARK } from './volume-ownership.ts';
+import { writeStatus } from './volume.ts';
+
+/**
+ * A GlusterVolume being deleted: observe (placement, namespace, PVs, Gluster as asked), decide
+ * (volume-deletion-decisions.ts, pure: what may be destroyed and when), act one step, again. The finalizer
+ * goes only when the decision is to keep the data or the data is gone.
+ */
+export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolume): Promise<ReconcileResult> {
+  const namespace = volume.metadata.namespace ?? 'default';
+  const dbName = topologyName(namespace, volume.metadata.name);
+  const record = findVolume(ctx.topology.db, dbName);
+  const cluster = await ctx.clusters.get(namespace, record ? objectNameOf(record.cluster) : volume.spec.cluster);
+  const world: DeletionWorld = {
+    me: ownerMark(namespace, volume.metadata.name),
+    reclaimPolicy: volume.spec.reclaimPolicy,
+    namespaceTerminating: await namespaceTerminating(ctx, namespace),
+    cleanupConfirmed: cluster?.spec.cleanupPolicy?.confirmation === DESTROY_DATA_CONFIRMATION,
+    ...(record ? { gluster: record.gluster, placedBricks: bricksInSetOrder(record).map((brick) => brickGlusterName(ctx.topology.db, brick)) } : {}),
+  };
+  if (record && !cluster) {
+    if (volume.spec.reclaimPolicy === 'Retain') {
+      ctx.topology.commit((db) => removeVolume(db, record.name));
+      await ctx.topology.flush();
+      return keep(ctx, volume, 'VolumeRetained', `reclaimPolicy Retain: Gluster volume ${record.gluster} and its bricks are kept (its owner mark could not be released: the GlusterCluster is gone)`, false);
+    }
+    return failDeletion(ctx, volume, 'ClusterNotFound', `cannot delete Gluster volume ${record.gluster}: GlusterCluster ${record.cluster} is gone`, REQUEUE.unreachable);
+  }
+  let access;
+  try {
+    access = record && cluster ? await ctx.access.forCluster(cluster) : undefined;
+  } catch (error) {
+    if (error instanceof AccessConfigError) return failDeletion(ctx, volume, 'AccessNotConfigured', error.message, REQUEUE.waiting);
+    throw error;
+  }
+  // Commands run on a node that holds a brick of the volume: it knows the volume as long as anyone does.
+  const worker = record ? topologyNodeTarget(brickNode(ctx.topology.db, record.bricks[0]!)) : undefined;
+
+  for (let steps = 0; steps < 16; steps++) {
+    const step = decideDeletion(world);
+    ctx.logger.debug('volume deletion step', { volume: dbName, step: step.kind });
+    switch (step.kind) {
+      case 'observeLive':
+        world.live = await observeLive(access!, worker!, world.gluster!);
+        break;
+      case 'observePersistentVolumes':
+        world.persistentVolumes = await persistentVolumesOf(ctx, namespace, volume.metadata.name);
+        break;
+      case 'observeClients':
+        world.clients = userClients(await access!.executor.run(worker!, volumeClientList(world.gluster!)));
+        break;
+      case 'wait':
+        await writeStatus(ctx, volume, { state: 'progressing', reason: step.reason, message: step.message }, world.clients !== undefined ? { clients: world.clients } : {});
+        await ctx.events.warning(volume, step.reason, step.message);
+        return { requeueAfterMs: step.requeueAfterMs };
+      case 'keep':
+        if (step.unmark) await access!.executor.run(worker!, volumeSet(world.gluster!, OWNER_OPTION, RELEASED_MARK));
+        // The placement goes in every case: a kept volume is no longer managed (like any Gluster volume no
+        // GlusterVolume names, the operator leaves it alone: no evacuation moves its bricks, no rebuild
+        // records it) until a GlusterVolume adopts it; one that was never this object's was never ours.
+        if (record) {
+          ctx.topology.commit((db) => removeVolume(db, record.name));
+          await ctx.topology.flush();
+        }
+        return keep(ctx, volume, step.reason, step.message, step.warning);
+      case 'deleteVolume': {
+        const live = world.live!;
+        if (live.kind === 'present' && live.info.status === 'Started') await access!.executor.run(worker!, volumeStop(world.gluster!, { force: true }));
+        await access!.executor.run(worker!, volumeDelete(world.gluster!));
+        await ctx.events.normal(volume, 'VolumeDeleted', `Gluster volume ${world.gluster} deleted`);
+        world.volumeDeleted = true;
+        break;
+      }
+      case 'removeBricks': {
+        const db = ctx.topology.db;
+        // Remains of bricks replaced by a node evacuation that had not been removed yet go too.
+        for (const brick of [...record!.bricks, ...(record!.retiredBricks ?? [])]) {
+          await access!.backend.deleteBrick(topologyNodeTarget(brickNode(db, brick)), brickRecordOf(db, record!, brick));
+        }
+        ctx.topology.commit((current) => removeVolume(current, record!.name));
+        await ctx.topology.flush();
+        await removeFinalizer(ctx.volumes, volume);
+        return;
+      }
+    }
+  }
+  throw new Error(`volume ${dbName}: no deletion decision after 16 steps`);
+}
+
+async function keep(ctx: ReconcileContext, volume: GlusterVolume, reason: string, message: string, warning: boolean): Promise<ReconcileResult> {
+  await (warning ? ctx.events.warning(volume, reason, message) : ctx.events.normal(volume, reason, message));
+  await removeFinalizer(ctx.volumes, volume);
+  return;
+}
+
+async function failDeletion(ctx: ReconcileContext, volume: GlusterVolume, reason: string, message: string, requeueAfterMs: number): Promise<ReconcileResult> {
+  await writeStatus(ctx, volume, { state: 'failed', reason, message });
+  await ctx.events.warning(volume, reason, message);
+  return { requeueAfterMs };
+}
+
+async function namespaceTerminating(ctx: ReconcileContext, namespace: string): Promise<boolean> {
+  const core = ctx.kubeConfig.makeApiClient(k8s.CoreV1Api);
+  try {
+    const found = await core.readNamespace({ name: namespace });
+    return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === 'Terminating';
+  } catch (error) {
+    // Gone already: the namespace is being deleted as far as this object is concerned.
+    if ((error as { code?: number }).code === 404) return true;
+    throw error;
+  }
+}
+
+/** PVs of our CSI driver whose volumeHandle names this GlusterVolume (the provisioner's, or made by hand). */
+async function persistentVolumesOf(ctx: ReconcileContext, namespace: string, name: string): Promise<PersistentVolumeUse[]> {
+  const core = ctx.kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const list = await core.listPersistentVolume();
+  return list.items
+    .filter((pv) => {
+      if (pv.spec?.csi?.driver !== DRIVER_NAME) return false;
+      const handle = parseVolumeHandle(pv.spec.csi.volumeHandle);
+      return handle?.namespace === namespace && handle.name === name;
+    })
+    .map((pv) => ({
+      name: pv.metadata?.name ?? '',
+      phase: pv.status?.phase,
+      ...(pv.spec?.claimRef?.name ? { claim: `${pv.spec.claimRef.namespace ?? ''}/${pv.spec.claimRef.name}` } : {}),
+      ...(pv.spec?.persistentVolumeReclaimPolicy ? { reclaimPolicy: pv.spec.persistentVolumeReclaimPolicy } : {}),
+    }));
+}

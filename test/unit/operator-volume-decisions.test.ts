@@ -1,0 +1,255 @@
+import { expect } from 'chai';
+import type { GlusterVolumeInfo } from '../../src/gluster/parsers/volume-info.ts';
+import type { TopologyVolume } from '../../src/topology/model.ts';
+import { GiB } from '../../src/topology/sizing.ts';
+import { decideVolume, type VolumeWorld } from '../../src/operator/reconcilers/volume-decisions.ts';
+import { decideDeletion, holdsVolume, type DeletionWorld } from '../../src/operator/reconcilers/volume-deletion-decisions.ts';
+import { adoptionMismatch, OWNER_OPTION, ownershipOf, RELEASED_MARK } from '../../src/operator/reconcilers/volume-ownership.ts';
+import { parseClientList, userClients } from '../../src/gluster/parsers/client-list.ts';
+
+const BRICKS = ['10.0.0.1:/b/brick_aa/brick', '10.0.0.2:/b/brick_bb/brick', '10.0.0.3:/b/brick_cc/brick'];
+const REPLICA3 = { type: 'Replicate', replica: 3, arbiter: false } as const;
+
+function info(overrides: Partial<GlusterVolumeInfo> = {}, bricks: string[] = BRICKS): GlusterVolumeInfo {
+  return {
+    name: 'ns_data',
+    id: '11111111-2222-3333-4444-555555555555',
+    type: 'Replicate',
+    durability: 'replicate',
+    status: 'Started',
+    brickCount: bricks.length,
+    distCount: 1,
+    replicaCount: 3,
+    arbiterCount: 0,
+    disperseCount: 0,
+    redundancyCount: 0,
+    snapshotCount: 0,
+    bricks: bricks.map((name) => ({ name, host: name.split(':')[0]!, path: name.split(':')[1]!, hostUuid: 'u', isArbiter: false })),
+    options: {},
+    ...overrides,
+  } as GlusterVolumeInfo;
+}
+
+function record(overrides: Partial<TopologyVolume> = {}): TopologyVolume {
+  return {
+    name: 'ns/data',
+    cluster: 'ns/main',
+    gluster: 'ns_data',
+    durability: REPLICA3,
+    size: 1 * GiB,
+    sets: 1,
+    snapshotFactor: 1,
+    bricks: [0, 1, 2].map((i) => ({ id: 'x'.repeat(15) + i, device: `d${i}`, size: 1 * GiB, set: 0 })),
+    ...overrides,
+  };
+}
+
+function world(overrides: Partial<VolumeWorld> = {}): VolumeWorld {
+  return {
+    me: 'ns/data',
+    gluster: 'ns_data',
+    adoptExisting: false,
+    durability: REPLICA3,
+    requested: 1 * GiB,
+    wantedOptions: {},
+    clusterAddresses: new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']),
+    readyNodes: new Set(['n1', 'n2', 'n3']),
+    ...overrides,
+  };
+}
+
+const placed = { record: record(), placedBricks: BRICKS.map((glusterName, i) => ({ glusterName, node: `n${i + 1}` })), bricksEnsured: true };
+const marked = (extra: Partial<GlusterVolumeInfo> = {}) => ({ kind: 'present' as const, info: info({ options: { [OWNER_OPTION]: 'ns/data' }, ...extra }) });
+
+describe('GlusterVolume decisions: ownership', () => {
+  it('a name another GlusterVolume holds in the database is refused, naming the owner', () => {
+    const step = decideVolume(world({ holder: { name: 'ns/first', objectExists: true } }));
+    expect(step).to.include({ kind: 'fail', reason: 'OwnedByAnother' });
+    expect((step as { message: string }).message).to.contain('ns/first');
+  });
+
+  it('a Gluster volume marked as another object’s is refused before anything is placed', () => {
+    const step = decideVolume(world({ live: { kind: 'present', info: info({ options: { [OWNER_OPTION]: 'other/obj' } }) } }));
+    expect(step).to.include({ kind: 'fail', reason: 'OwnedByAnother' });
+    expect((step as { message: string }).message).to.contain('other/obj');
+  });
+
+  it('an existing unowned volume is refused without adoptExisting', () => {
+    expect(decideVolume(world({ live: { kind: 'present', info: info() } }))).to.include({ kind: 'fail', reason: 'VolumeExists' });
+  });
+
+  it('adoptExisting takes over an unowned volume that matches the spec, and refuses one that does not', () => {
+    expect(decideVolume(world({ adoptExisting: true, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'adopt' });
+    const disperse = info({ replicaCount: 1, disperseCount: 3, redundancyCount: 1 });
+    expect(decideVolume(world({ adoptExisting: true, live: { kind: 'present', info: disperse } }))).to.include({ kind: 'fail', reason: 'AdoptionMismatch' });
+    const stranger = info({}, ['10.9.9.9:/x', ...BRICKS.slice(1)]);
+    expect(decideVolume(world({ adoptExisting: true, live: { kind: 'present', info: stranger } }))).to.include({ kind: 'fail', reason: 'AdoptionMismatch' });
+  });
+
+  it('adoptExisting never creates: a missing volume is refused', () => {
+    expect(decideVolume(world({ adoptExisting: true, live: { kind: 'missing' } }))).to.include({ kind: 'fail', reason: 'NothingToAdopt' });
+  });
+
+  it('a volume released by a deleted object is adopted only when asked, replacing that placement', () => {
+    const released = { holder: { name: 'ns/old', objectExists: false }, live: { kind: 'present' as const, info: info() } };
+    expect(decideVolume(world(released))).to.include({ kind: 'fail', reason: 'OwnedByAnother' });
+    expect(decideVolume(world({ ...released, adoptExisting: true }))).to.deep.equal({ kind: 'adopt', replacing: 'ns/old' });
+  });
+
+  it('a new name is placed only after Gluster was asked whether it exists', () => {
+    expect(decideVolume(world())).to.deep.equal({ kind: 'observeLive' });
+    expect(decideVolume(world({ live: { kind: 'missing' } }))).to.deep.equal({ kind: 'place' });
+  });
+
+  it('placed and present: our own bricks without a mark get the mark; other bricks are left alone', () => {
+    expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'markOwner' });
+    const foreign = info({}, ['10.0.0.1:/else/1', '10.0.0.2:/else/2', '10.0.0.3:/else/3']);
+    expect(decideVolume(world({ ...placed, live: { kind: 'present', info: foreign } }))).to.include({ kind: 'fail', reason: 'VolumeExists' });
+    expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info({ options: { [OWNER_OPTION]: 'x/y' } }) } }))).to.include({ kind: 'fail', reason: 'OwnedByAnother' });
+  });
+
+  it('spec options may not overwrite the owner mark', () => {
+    expect(decideVolume(world({ wantedOptions: { [OWNER_OPTION]: 'ns/data' } }))).to.include({ kind: 'fail', reason: 'InvalidOption' });
+  });
+});
+
+describe('GlusterVolume decisions: convergence', () => {
+  it('a volume that existed (its id recorded) and vanished is reported, never re-created', () => {
+    const step = decideVolume(world({ ...placed, record: record({ glusterId: 'gone-id' }), live: { kind: 'missing' } }));
+    expect(step).to.include({ kind: 'fail', reason: 'VolumeMissing' });
+    expect(decideVolume(world({ ...placed, live: { kind: 'missing' } }))).to.deep.equal({ kind: 'create' });
+  });
+
+  it('bricks are ensured before anything else on a placed volume', () => {
+    expect(decideVolume(world({ ...placed, bricksEnsured: false, live: marked() }))).to.deep.equal({ kind: 'ensureBricks' });
+  });
+
+  it('start, options, growth, record, bricks, then ready', () => {
+    const base = { ...placed, record: record({ glusterId: info().id }) };
+    expect(decideVolume(world({ ...base, live: marked({ status: 'Created' }) }))).to.deep.equal({ kind: 'start' });
+    expect(decideVolume(world({ ...base, wantedOptions: { 'performance.cache-size': '64MB' }, live: marked() }))).to.deep.equal({ kind: 'setOptions', options: [['performance.cache-size', '64MB']] });
+    expect(decideVolume(world({ ...base, requested: 2 * GiB, live: marked() }))).to.deep.equal({ kind: 'grow', to: 2 * GiB });
+    expect(decideVolume(world({ ...placed, live: marked() }))).to.deep.equal({ kind: 'recordLive', glusterId: info().id, size: GiB });
+    expect(decideVolume(world({ ...base, live: marked() }))).to.deep.equal({ kind: 'observeBricks' });
+    const down = new Map([[BRICKS[1]!, false]]);
+    expect(decideVolume(world({ ...base, live: marked(), online: down }))).to.deep.equal({ kind: 'restartBricks', bricks: [BRICKS[1]] });
+    expect(decideVolume(world({ ...base, live: marked(), online: down, restartedBricks: true }))).to.deep.equal({ kind: 'ready' });
+    expect(decideVolume(world({ ...base, live: marked(), online: new Map() }))).to.deep.equal({ kind: 'ready' });
+  });
+
+  it('refusals that need nothing from Gluster come first', () => {
+    expect(decideVolume(world({ clusterAddresses: undefined }))).to.include({ reason: 'ClusterNotFound' });
+    expect(decideVolume(world({ requested: { error: 'bad' } }))).to.include({ reason: 'InvalidSize' });
+    expect(decideVolume(world({ readyNodes: new Set() }))).to.include({ kind: 'wait', reason: 'WaitingForNodes' });
+    expect(decideVolume(world({ record: record({ gluster: 'other' }) }))).to.include({ reason: 'NameConflict' });
+  });
+});
+
+function deletion(overrides: Partial<DeletionWorld> = {}): DeletionWorld {
+  return {
+    me: 'ns/data',
+    reclaimPolicy: 'Delete',
+    placedBricks: BRICKS,
+    gluster: 'ns_data',
+    namespaceTerminating: false,
+    cleanupConfirmed: false,
+    persistentVolumes: [],
+    live: marked(),
+    clients: 0,
+    ...overrides,
+  };
+}
+
+describe('GlusterVolume deletion decisions', () => {
+  it('deletes an unused volume of its own with reclaimPolicy Delete', () => {
+    expect(decideDeletion(deletion())).to.deep.equal({ kind: 'deleteVolume' });
+    expect(decideDeletion(deletion({ volumeDeleted: true }))).to.deep.equal({ kind: 'removeBricks' });
+    expect(decideDeletion(deletion({ live: { kind: 'missing' } }))).to.deep.equal({ kind: 'removeBricks' });
+  });
+
+  it('Retain keeps the data and releases the owner mark', () => {
+    expect(decideDeletion(deletion({ reclaimPolicy: 'Retain' }))).to.include({ kind: 'keep', reason: 'VolumeRetained', unmark: true });
+    expect(decideDeletion(deletion({ reclaimPolicy: 'Retain', live: { kind: 'present', info: info() } }))).to.include({ kind: 'keep', reason: 'VolumeRetained', unmark: false });
+  });
+
+  it('a bound PersistentVolume makes deletion wait, naming it and its claim', () => {
+    const step = decideDeletion(deletion({ persistentVolumes: [{ name: 'pv-1', phase: 'Bound', claim: 'app/data', reclaimPolicy: 'Delete' }] }));
+    expect(step).to.include({ kind: 'wait', reason: 'VolumeInUse' });
+    expect((step as { message: string }).message).to.contain('pv-1').and.contain('app/data');
+    expect(decideDeletion(deletion({ persistentVolumes: [{ name: 'pv-1', phase: 'Released', claim: 'app/data', reclaimPolicy: 'Delete' }] }))).to.deep.equal({ kind: 'deleteVolume' });
+  });
+
+  it('a mounted volume makes deletion wait; clients are asked only of a started volume', () => {
+    expect(decideDeletion(deletion({ clients: 2 }))).to.include({ kind: 'wait', reason: 'VolumeInUse' });
+    expect(decideDeletion(deletion({ clients: undefined }))).to.deep.equal({ kind: 'observeClients' });
+    expect(decideDeletion(deletion({ clients: undefined, live: marked({ status: 'Stopped' }) }))).to.deep.equal({ kind: 'deleteVolume' });
+  });
+
+  it('a namespace deletion keeps the data unless the cluster confirms it or the provisioner released the PV', () => {
+    expect(decideDeletion(deletion({ namespaceTerminating: true }))).to.include({ kind: 'keep', reason: 'NamespaceDeletionRetained', warning: true });
+    expect(decideDeletion(deletion({ namespaceTerminating: true, cleanupConfirmed: true }))).to.deep.equal({ kind: 'deleteVolume' });
+    const released = [{ name: 'pv-1', phase: 'Released', reclaimPolicy: 'Delete' }];
+    expect(decideDeletion(deletion({ namespaceTerminating: true, persistentVolumes: released }))).to.deep.equal({ kind: 'deleteVolume' });
+  });
+
+  it('never deletes a Gluster volume that is not provably its own', () => {
+    const other = { kind: 'present' as const, info: info({ options: { [OWNER_OPTION]: 'ns/first' } }) };
+    expect(decideDeletion(deletion({ live: other }))).to.include({ kind: 'keep', reason: 'VolumeNotOurs' });
+    const foreign = { kind: 'present' as const, info: info({}, ['h:/elsewhere/1', 'h:/elsewhere/2', 'h:/elsewhere/3']) };
+    expect(decideDeletion(deletion({ live: foreign }))).to.include({ kind: 'keep', reason: 'VolumeNotOurs' });
+    // Unmarked but exactly the bricks placed for it: ours (a pass ended between create and mark).
+    expect(decideDeletion(deletion({ live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'deleteVolume' });
+  });
+
+  it('nothing placed: the object goes and nothing is touched', () => {
+    expect(decideDeletion(deletion({ placedBricks: undefined, gluster: undefined }))).to.include({ kind: 'keep', reason: 'NothingPlaced' });
+  });
+
+  it('observes Gluster and the PVs before deciding', () => {
+    expect(decideDeletion(deletion({ live: undefined }))).to.deep.equal({ kind: 'observeLive' });
+    expect(decideDeletion(deletion({ persistentVolumes: undefined }))).to.deep.equal({ kind: 'observePersistentVolumes' });
+  });
+
+  it('holdsVolume: Bound, or claimed while binding; not Released, Failed or unclaimed', () => {
+    expect(holdsVolume({ name: 'a', phase: 'Bound' })).to.equal(true);
+    expect(holdsVolume({ name: 'a', phase: 'Available', claim: 'x/y' })).to.equal(true);
+    expect(holdsVolume({ name: 'a', phase: 'Available' })).to.equal(false);
+    expect(holdsVolume({ name: 'a', phase: 'Released', claim: 'x/y' })).to.equal(false);
+    expect(holdsVolume({ name: 'a', phase: 'Failed', claim: 'x/y' })).to.equal(false);
+  });
+});
+
+describe('volume ownership and client-list', () => {
+  it('ownershipOf reads the mark, then the bricks', () => {
+    expect(ownershipOf(info({ options: { [OWNER_OPTION]: 'ns/data' } }), 'ns/data', undefined)).to.deep.equal({ kind: 'ours' });
+    expect(ownershipOf(info(), 'ns/data', BRICKS)).to.deep.equal({ kind: 'oursUnmarked' });
+    expect(ownershipOf(info(), 'ns/data', [...BRICKS].reverse())).to.deep.equal({ kind: 'unowned' });
+    expect(ownershipOf(info(), 'ns/data', [])).to.deep.equal({ kind: 'unowned' });
+    expect(ownershipOf(info({ options: { [OWNER_OPTION]: RELEASED_MARK } }), 'ns/data', undefined)).to.deep.equal({ kind: 'unowned' });
+  });
+
+  it('adoptionMismatch names the difference', () => {
+    expect(adoptionMismatch(info(), REPLICA3, new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']))).to.equal(undefined);
+    expect(adoptionMismatch(info(), { type: 'Replicate', replica: 2, arbiter: false }, new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']))).to.contain('replica 2');
+  });
+
+  it('parses client-list as glusterd 10.3 prints it, counting mounts and not Gluster’s daemons', () => {
+    const one = [
+      'Client connections for volume v',
+      'Name                                                       count',
+      '-----                                                     ------',
+      'fuse                                                           1',
+      'glustershd                                                     3',
+      '',
+      'total clients for volume v : 4 ',
+      '-----------------------------------------------------------------',
+      '',
+    ].join('\n');
+    const parsed = parseClientList(one);
+    expect(parsed.total).to.equal(4);
+    expect(userClients(parsed)).to.equal(1);
+    const none = ['Client connections for volume v', '', 'total clients for volume v : 0 ', '-----------------------------------------------------------------', ''].join('\n');
+    expect(userClients(parseClientList(none))).to.equal(0);
+    expect(() => parseClientList('Volume v is not started')).to.throw(/total clients/);
+  });
+});
