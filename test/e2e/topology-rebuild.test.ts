@@ -1,3 +1,4 @@
+import { OWNER_OPTION, ownerMark } from '../../src/gluster/owner-mark.ts';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
@@ -74,6 +75,8 @@ describe('topology rebuild from the live cluster on the test bed', function () {
     }
     volumeCreated = true;
     await sshCheck(first, gluster('volume', 'start', volumeName));
+    // As the operator leaves a volume it made: marked with its GlusterVolume, which the rebuild requires.
+    await sshCheck(first, gluster('volume', 'set', volumeName, OWNER_OPTION, ownerMark(namespace.name, 'shared-data')));
     const [live] = parseVolumeInfoXml(await sshCheck(first, gluster('volume', 'info', volumeName, '--xml')));
 
     // The custom resources describing it.

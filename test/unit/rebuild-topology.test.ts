@@ -1,3 +1,4 @@
+import { OWNER_OPTION } from '../../src/gluster/owner-mark.ts';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,9 +66,12 @@ function volumeCr(name: string, cluster: string, spec: Record<string, unknown>, 
 /** The test bed's three nodes, as the real capture in test/fixtures/gluster/volume-info-all.xml shows them. */
 const testbedNodes = [nodeCr('n1', 'bed', '10.77.0.11', ['/dev/loop0'], '1'), nodeCr('n2', 'bed', '10.77.0.12', ['/dev/loop1'], '2'), nodeCr('n3', 'bed', '10.77.0.13', ['/dev/loop2'], '3')];
 const bed = clusterCr('bed', { brickBackend: 'Directory', directoryRoot: '/bricks' });
-const realVolumes = parseVolumeInfoXml(fixture('volume-info-all.xml'));
 /** Database names are `<namespace>/<name>`. */
 const q = (name: string) => topologyName(NS, name);
+/** Volumes as the operator leaves them: each marked with its GlusterVolume (src/gluster/owner-mark.ts). */
+const marked = (infos: GlusterVolumeInfo[], owners: Record<string, string>): GlusterVolumeInfo[] =>
+  infos.map((info) => (owners[info.name] ? { ...info, options: { ...info.options, [OWNER_OPTION]: owners[info.name]! } } : info));
+const realVolumes = marked(parseVolumeInfoXml(fixture('volume-info-all.xml')), { 't3a-fx-rep3': q('rep3'), 't3a-fx-arb': q('arb'), 't3a-fx-disp': q('disp') });
 const seen = (volumeInfo: GlusterVolumeInfo[], nodes = testbedNodes): NodeObservation[] => nodes.map((n) => ({ node: q(n.metadata.name), volumeInfo }));
 
 describe('rebuildTopology from real gluster volume info (Directory bricks on the test bed)', () => {
@@ -115,6 +119,19 @@ describe('rebuildTopology from real gluster volume info (Directory bricks on the
     const partial = rebuildTopology({ clusters: [bed], nodes: testbedNodes.slice(0, 2), volumes: crs, observations: seen(realVolumes, testbedNodes.slice(0, 2)), generation: 1 });
     expect(partial.db.volumes).to.deep.equal([]);
     expect(partial.findings.filter((f) => f.code === 'BrickOnUnknownNode')).to.have.length(3);
+  });
+
+  it('gives a volume only to the object its owner mark names; an unmarked one only to the object that reported it', () => {
+    const stolen = marked(realVolumes, { 't3a-fx-rep3': q('someone-else') });
+    const other = rebuildTopology({ clusters: [bed], nodes: testbedNodes, volumes: crs, observations: seen(stolen), generation: 1 });
+    expect(other.db.volumes.map((v) => v.gluster)).to.deep.equal(['t3a-fx-arb', 't3a-fx-disp']);
+    expect(other.findings.find((f) => f.code === 'VolumeOwnedByAnother')?.message).to.contain(q('someone-else'));
+    const unmarked = parseVolumeInfoXml(fixture('volume-info-all.xml'));
+    const rep3Id = unmarked.find((v) => v.name === 't3a-fx-rep3')!.id;
+    const reported = [volumeCr('rep3', 'bed', { glusterVolumeName: 't3a-fx-rep3' }, { glusterVolumeId: rep3Id }), ...crs.slice(1)];
+    const legacy = rebuildTopology({ clusters: [bed], nodes: testbedNodes, volumes: reported, observations: seen(unmarked), generation: 1 });
+    expect(legacy.db.volumes.map((v) => v.gluster)).to.deep.equal(['t3a-fx-rep3']);
+    expect(legacy.findings.filter((f) => f.code === 'VolumeNotOwned')).to.have.length(2);
   });
 
   it('reports a cluster whose nodes do not answer as unreachable', () => {
@@ -172,7 +189,7 @@ describe('rebuildTopology with the LVM brick backend: the rebuilt database equal
     const volumeInfo: GlusterVolumeInfo[] = db.volumes.map((v) => ({
       name: v.gluster, id: v.glusterId!, type: 'Replicate', durability: 'replicate', status: 'Started',
       brickCount: v.bricks.length, distCount: v.sets, replicaCount: 3, arbiterCount: v.durability.type === 'Replicate' && v.durability.arbiter ? 1 : 0,
-      disperseCount: 0, redundancyCount: 0, snapshotCount: 0, options: {},
+      disperseCount: 0, redundancyCount: 0, snapshotCount: 0, options: { [OWNER_OPTION]: v.name },
       bricks: v.bricks.map((b) => {
         const name = brickGlusterName(db, b);
         const [host, path] = [name.slice(0, name.indexOf(':')), name.slice(name.indexOf(':') + 1)];

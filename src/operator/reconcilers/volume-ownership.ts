@@ -1,27 +1,10 @@
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import type { TopologyDurability } from '../../topology/model.ts';
+import { markedOwner } from '../../gluster/owner-mark.ts';
 import { durabilityFromGluster } from '../../topology/rebuild/rebuild.ts';
 
-/**
- * Who a Gluster volume belongs to. The operator marks every volume it creates or adopts with a `user.*`
- * option (Gluster stores those with the volume and replicates them to every peer), so the binding to one
- * GlusterVolume is part of Gluster's own state: it survives the loss of the topology database and its
- * backup, and a second object naming the same volume is refused instead of sharing (and later deleting) it.
- * Pure functions; the reconciler reads the options from `volume info`.
- */
-export const OWNER_OPTION = 'user.gluster-operator.owner';
-
-/**
- * The mark of a volume released by reclaimPolicy Retain. glusterd 10.3 cannot `volume reset` a `user.*`
- * option ("Option ... does not exist") nor set it empty, so a release overwrites it with a word no
- * namespace/name can be.
- */
-export const RELEASED_MARK = 'released';
-
-/** The mark's value: the GlusterVolume as namespace/name (what `kubectl get -n NS glustervolume NAME` takes). */
-export function ownerMark(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
+/** Ownership of a Gluster volume from this object's point of view (the mark itself: src/gluster/owner-mark.ts). Pure. */
+export { OWNER_OPTION, RELEASED_MARK, ownerMark } from '../../gluster/owner-mark.ts';
 
 export type Ownership =
   /** Marked as this object's. */
@@ -34,9 +17,9 @@ export type Ownership =
   | { kind: 'unowned' };
 
 export function ownershipOf(info: GlusterVolumeInfo, me: string, placedBricks: readonly string[] | undefined): Ownership {
-  const mark = info.options[OWNER_OPTION];
+  const mark = markedOwner(info.options);
   if (mark === me) return { kind: 'ours' };
-  if (mark !== undefined && mark !== '' && mark !== RELEASED_MARK) return { kind: 'other', owner: mark };
+  if (mark !== undefined) return { kind: 'other', owner: mark };
   // Brick paths carry ids the placement generated for this object, so another volume cannot have the same list.
   if (placedBricks && placedBricks.length > 0 && sameList(info.bricks.map((brick) => brick.name), placedBricks)) return { kind: 'oursUnmarked' };
   return { kind: 'unowned' };

@@ -1,3 +1,4 @@
+import { markedOwner, OWNER_OPTION } from '../../gluster/owner-mark.ts';
 import type { GlusterNode } from '../../api/index.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import {
@@ -168,6 +169,18 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
     }
     if (claimed.has(info.name)) {
       find({ severity: 'error', code: 'VolumeClaimedTwice', cluster: cluster.name, volume: name, message: `Gluster volume ${info.name} is named by more than one GlusterVolume; left to the first` });
+      continue;
+    }
+    // Gluster's own record of the owner decides (src/gluster/owner-mark.ts). An unmarked volume is taken only
+    // by the object whose status reported it (made before marks existed, or marked a moment later); any
+    // other is left to the volume reconciler, which refuses or adopts it as the spec says.
+    const owner = markedOwner(info.options);
+    if (owner !== undefined && owner !== name) {
+      find({ severity: 'error', code: 'VolumeOwnedByAnother', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} names Gluster volume ${info.name}, which belongs to GlusterVolume ${owner} (its ${OWNER_OPTION} option); left out` });
+      continue;
+    }
+    if (owner === undefined && cr.status?.glusterVolumeId !== info.id) {
+      find({ severity: 'info', code: 'VolumeNotOwned', cluster: cluster.name, volume: name, message: `GlusterVolume ${name} names Gluster volume ${info.name}, which carries no owner mark and was never reported as its own; left to the volume reconciler` });
       continue;
     }
     claimed.add(info.name);
