@@ -9,17 +9,19 @@ import { deviceFree, findCluster, topologyName } from '../../topology/model.ts';
 import { TOPOLOGY_GENERATION_ANNOTATION } from '../../topology/rebuild/observe.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget } from '../cluster-access.ts';
-import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { brickCountInCluster, describeHeldChange, heldClusterChanges, syncCluster } from '../topology-sync.ts';
+import { accessNotConfigured, clusterPhase, clusterRequeue, daemonSetWait, decideClusterDeletion, heldReason, shouldRecordGeneration } from './cluster-decisions.ts';
 
 /**
  * GlusterCluster: for InCluster clusters, deploys and updates the glusterd DaemonSet (server-side apply,
  * owned by the cluster so it goes with it) and waits for its pods; for External ones, nodes are checked by
  * their own reconcilers. Either way it summarizes: node counts, pool size, capacity, volumes, and the
  * Ready / Progressing / Degraded conditions. Deleting a cluster that still has volumes is refused (held by
- * the finalizer, said in status and Events) instead of silently doing nothing.
+ * the finalizer, said in status and Events) instead of silently doing nothing. Every branch is decided in
+ * cluster-decisions.ts (pure, unit-tested); this file observes, acts and reports.
  */
 const FIELD_MANAGER = 'gluster-operator';
 
@@ -45,9 +47,10 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
       await ctx.access.forCluster(cluster);
     } catch (error) {
       if (error instanceof AccessConfigError) {
-        await writeStatus(ctx, cluster, { state: 'failed', reason: 'AccessNotConfigured', message: error.message }, {}, extra);
-        await ctx.events.warning(cluster, 'AccessNotConfigured', error.message);
-        return { requeueAfterMs: REQUEUE.waiting };
+        const refused = accessNotConfigured(error.message);
+        await writeStatus(ctx, cluster, refused.phase, {}, extra);
+        await ctx.events.warning(cluster, refused.phase.reason, error.message);
+        return { requeueAfterMs: refused.requeueAfterMs };
       }
       throw error;
     }
@@ -74,25 +77,13 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
   const total = devices.reduce((sum, device) => sum + device.size, 0);
   const free = devices.reduce((sum, device) => sum + deviceFree(db, device.id), 0);
 
-  const phase: Phase =
-    held.length > 0
-      ? { state: 'degraded', reason: heldReason(held), message: heldMessage }
-      : daemonSetMessage !== undefined
-      ? { state: 'progressing', reason: 'WaitingForGlusterd', message: daemonSetMessage }
-      : nodes.length === 0
-        ? { state: 'progressing', reason: 'NoNodes', message: 'no GlusterNode names this cluster yet' }
-        : readyNodes.length === 0
-          ? { state: 'failed', reason: 'NoNodeReady', message: `none of ${nodes.length} node(s) is Ready` }
-          : readyNodes.length < nodes.length
-            ? {
-                state: 'degraded',
-                reason: 'NodesNotReady',
-                message: `${nodes.length - readyNodes.length} of ${nodes.length} node(s) not Ready: ${nodes
-                  .filter((node) => !readyNodes.includes(node))
-                  .map((node) => node.metadata.name)
-                  .join(', ')}`,
-              }
-            : { state: 'ready', reason: 'ClusterReady', message: `${nodes.length} node(s) Ready, ${peers ?? '?'} peer(s) in the pool` };
+  const phase = clusterPhase({
+    held,
+    heldMessage,
+    daemonSetMessage,
+    nodes: nodes.map((node) => ({ name: node.metadata.name, ready: readyNodes.includes(node) })),
+    peers,
+  });
 
   await writeStatus(
     ctx,
@@ -108,11 +99,7 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
     extra,
   );
   await recordTopologyGeneration(ctx, cluster);
-  return { requeueAfterMs: phase.state === 'ready' ? REQUEUE.steady : REQUEUE.waiting };
-}
-
-function heldReason(held: Array<{ field: string }>): string {
-  return held[0]!.field === 'spec.brickBackend' ? 'BrickBackendInUse' : 'DirectoryRootInUse';
+  return { requeueAfterMs: clusterRequeue(phase) };
 }
 
 /** Server-side applies the DaemonSet; returns why it is not ready yet, or undefined when all pods are. */
@@ -132,18 +119,19 @@ async function applyDaemonSet(ctx: ReconcileContext, cluster: GlusterCluster): P
     { name: glusterdDaemonSetName(cluster.metadata.name), namespace, body: daemonSet, fieldManager: FIELD_MANAGER, force: true },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
   );
-  const desired = applied.status?.desiredNumberScheduled ?? 0;
-  const ready = applied.status?.numberReady ?? 0;
-  if (desired === 0) return `glusterd DaemonSet ${applied.metadata?.name} matches no node (nodeSelector ${JSON.stringify(daemonSet.spec?.template.spec?.nodeSelector)})`;
-  if (ready < desired) return `glusterd pods ready: ${ready} of ${desired}`;
-  return undefined;
+  return daemonSetWait({
+    name: applied.metadata?.name,
+    desired: applied.status?.desiredNumberScheduled ?? 0,
+    ready: applied.status?.numberReady ?? 0,
+    nodeSelector: daemonSet.spec?.template.spec?.nodeSelector,
+  });
 }
 
 async function recordTopologyGeneration(ctx: ReconcileContext, cluster: GlusterCluster): Promise<void> {
   // The generation the backup must at least have; a lost backup is then known to be behind (see rebuild).
-  if (!findCluster(ctx.topology.db, topologyName(cluster.metadata.namespace, cluster.metadata.name))) return;
+  const known = findCluster(ctx.topology.db, topologyName(cluster.metadata.namespace, cluster.metadata.name)) !== undefined;
   const generation = String(ctx.topology.db.generation);
-  if (cluster.metadata.annotations?.[TOPOLOGY_GENERATION_ANNOTATION] === generation) return;
+  if (!shouldRecordGeneration(known, cluster.metadata.annotations?.[TOPOLOGY_GENERATION_ANNOTATION], generation)) return;
   await ctx.topology.flush();
   const custom = ctx.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   await custom.patchNamespacedCustomObject(
@@ -160,11 +148,11 @@ async function recordTopologyGeneration(ctx: ReconcileContext, cluster: GlusterC
 }
 
 async function finalizeCluster(ctx: ReconcileContext, cluster: GlusterCluster, volumes: number, nodes: number): Promise<ReconcileResult> {
-  if (volumes > 0 || nodes > 0) {
-    const message = `deletion waits: ${volumes} GlusterVolume(s) and ${nodes} GlusterNode(s) still name this cluster; delete them first`;
-    await writeStatus(ctx, cluster, { state: 'degraded', reason: 'DeletionBlocked', message });
-    await ctx.events.warning(cluster, 'DeletionBlocked', message);
-    return { requeueAfterMs: REQUEUE.waiting };
+  const step = decideClusterDeletion(volumes, nodes);
+  if (step.kind === 'blocked') {
+    await writeStatus(ctx, cluster, { state: 'degraded', reason: 'DeletionBlocked', message: step.message });
+    await ctx.events.warning(cluster, 'DeletionBlocked', step.message);
+    return { requeueAfterMs: step.requeueAfterMs };
   }
   const dbName = topologyName(cluster.metadata.namespace, cluster.metadata.name);
   ctx.topology.commit((db) => {

@@ -13,15 +13,36 @@ import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { filesystemSize } from '../node-commands.ts';
-import { describeHeldChange, heldNodeChanges, syncDevice, syncNode, type HeldChange } from '../topology-sync.ts';
+import { describeHeldChange, heldNodeChanges, syncDevice, syncNode } from '../topology-sync.ts';
 import { brickCountOnNode, volumesOnNode } from '../../topology/evacuation.ts';
-import { evacuateNode, type EvacuationProgress } from './node-evacuation.ts';
+import { evacuateNode } from './node-evacuation.ts';
+import {
+  classifyDeviceFailure,
+  decideAccessGuard,
+  decideDetach,
+  decideJoin,
+  decideNodeDeletion,
+  decideNodeRoute,
+  detachAddress,
+  detachFailedMessage,
+  failedNodeReport,
+  joiningReport,
+  marksFailedOnDeletion,
+  nodePhase,
+  preparedStillValid,
+  preparesDirectory,
+  unreachableReport,
+  type JoinWorld,
+  type NodeDeletionWorld,
+  type NodeReport,
+} from './node-decisions.ts';
 
 /**
  * GlusterNode: joins the node to its cluster's trusted pool (probing from a node already in it), prepares
  * its devices (wiping only with destroyData; a device with data on it is refused and reported, untouched),
  * records them in the topology database and reports per-device size, free space and bricks. Deleting a node
  * (or spec.state Failed) moves its bricks to other nodes first; the finalizer holds the deletion until then.
+ * Every branch is decided in node-decisions.ts (pure, unit-tested); this file observes, acts and reports.
  */
 type DeviceStatus = NonNullable<NonNullable<GlusterNode['status']>['devices']>[number];
 
@@ -33,67 +54,52 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
   node = await ensureFinalizer(ctx.nodes, node);
 
   const cluster = await ctx.clusters.get(namespace, node.spec.cluster);
-  if (!cluster) {
-    await writeStatus(ctx, node, { state: 'failed', reason: 'ClusterNotFound', message: `spec.cluster: GlusterCluster ${namespace}/${node.spec.cluster} does not exist` });
-    return { requeueAfterMs: REQUEUE.waiting };
-  }
-  let access: ClusterAccess;
+  let access: ClusterAccess | undefined;
+  let accessError: string | undefined;
   try {
-    access = await ctx.access.forCluster(cluster);
+    access = cluster ? await ctx.access.forCluster(cluster) : undefined;
   } catch (error) {
-    if (error instanceof AccessConfigError) {
-      await writeStatus(ctx, node, { state: 'failed', reason: 'AccessNotConfigured', message: error.message });
-      return { requeueAfterMs: REQUEUE.waiting };
-    }
-    throw error;
+    if (!(error instanceof AccessConfigError)) throw error;
+    accessError = error.message;
   }
+  const guard = decideAccessGuard({ namespace, clusterName: node.spec.cluster, clusterExists: cluster !== undefined, ...(accessError !== undefined ? { accessError } : {}) });
+  if (guard.kind === 'stop') return report(ctx, node, guard.report);
+  // The guard proceeds only with both: the cluster exists and its access was set up.
+  const [theCluster, clusterAccess] = [cluster!, access!];
   ctx.topology.commit((db) => syncNode(db, node));
-  if (node.spec.state === 'Failed') return evacuateFailedNode(ctx, access, node);
-  // Before anything reaches the trusted pool: a held storageAddress must not be probed as a new peer name.
   const held = heldNodeChanges(ctx.topology.db, node);
-  if (held.length > 0) return reportHeldChange(ctx, node, held);
+  const route = decideNodeRoute({ specState: node.spec.state, held, heldMessage: held.map((change) => describeHeldChange(change, 'on this node')).join('; ') });
+  if (route.kind === 'evacuate') return report(ctx, node, failedNodeReport(await evacuateNode(ctx, clusterAccess, node)));
+  if (route.kind === 'stop') return report(ctx, node, route.report);
 
   const target = nodeTarget(node);
   let pool: GlusterPeer[];
   try {
-    pool = await access.executor.run(target, poolList());
+    pool = await clusterAccess.executor.run(target, poolList());
   } catch (error) {
     if (!isRetryable(error)) throw error;
-    await writeStatus(ctx, node, { state: 'failed', reason: 'Unreachable', message: errorMessage(error) });
-    await ctx.events.warning(node, 'Unreachable', errorMessage(error));
-    return { requeueAfterMs: REQUEUE.unreachable };
+    return report(ctx, node, unreachableReport(errorMessage(error)));
   }
   const peerUUID = pool.find((peer) => peer.isLocal)?.uuid;
 
-  const joined = await joinPool(ctx, access, cluster, node, pool);
-  if (!joined.ok) {
-    await writeStatus(ctx, node, { state: 'progressing', reason: 'JoiningPool', message: joined.message }, { peerUUID });
-    return { requeueAfterMs: REQUEUE.waiting };
-  }
+  const joined = await joinPool(ctx, clusterAccess, theCluster, node, pool);
+  if (!joined.ok) return report(ctx, node, joiningReport(joined.message, peerUUID));
 
-  const devices = await preparedDevices(ctx, access, cluster, node);
+  const devices = await preparedDevices(ctx, clusterAccess, theCluster, node);
   const db = ctx.topology.db;
   const deviceStatuses = devices.map((device) => withUsage(db, node, device));
   const ready = deviceStatuses.filter((device) => device.state === 'Ready');
   // From the database, replaced bricks not yet removed included: the CRD's storageAddress rule reads it.
   const bricks = brickCountOnNode(db, topologyName(node.metadata.namespace, node.metadata.name));
-  const refused = deviceStatuses.filter((device) => device.state !== 'Ready');
-  const phase: Phase =
-    node.spec.state !== 'Online'
-      ? { state: 'degraded', reason: `Node${node.spec.state}`, message: `spec.state is ${node.spec.state}: no new bricks are placed here` }
-      : refused.length > 0
-        ? { state: 'degraded', reason: 'DeviceRefused', message: refused.map((d) => `${d.name}: ${d.message ?? d.state}`).join('; ') }
-        : { state: 'ready', reason: 'NodeReady', message: `in the trusted pool with ${ready.length} device(s) ready` };
-  await writeStatus(ctx, node, phase, { peerUUID, devices: deviceStatuses, readyDevices: ready.length, bricks });
+  await writeStatus(ctx, node, nodePhase(node.spec.state, deviceStatuses), { peerUUID, devices: deviceStatuses, readyDevices: ready.length, bricks });
   return { requeueAfterMs: REQUEUE.steady };
 }
 
-/** A spec change the database did not take (topology-sync.ts): said in status and a Warning Event, nothing else done. */
-async function reportHeldChange(ctx: ReconcileContext, node: GlusterNode, held: HeldChange[]): Promise<ReconcileResult> {
-  const message = held.map((change) => describeHeldChange(change, 'on this node')).join('; ');
-  await writeStatus(ctx, node, { state: 'degraded', reason: 'StorageAddressInUse', message }, { bricks: held[0]!.bricks });
-  await ctx.events.warning(node, 'StorageAddressInUse', message);
-  return { requeueAfterMs: REQUEUE.waiting };
+/** Report: the status a decision chose, a Warning Event under its reason when it says so, and its requeue. */
+async function report(ctx: ReconcileContext, node: GlusterNode, chosen: NodeReport): Promise<ReconcileResult> {
+  await writeStatus(ctx, node, chosen.phase, chosen.fields);
+  if (chosen.warn) await ctx.events.warning(node, chosen.phase.reason, chosen.phase.message);
+  return { requeueAfterMs: chosen.requeueAfterMs };
 }
 
 /**
@@ -108,23 +114,21 @@ async function joinPool(
   node: GlusterNode,
   pool: GlusterPeer[],
 ): Promise<{ ok: true } | { ok: false; message: string }> {
+  const self = { name: node.metadata.name, address: node.spec.storageAddress };
   for (const other of await otherMembers(ctx, node)) {
-    // Already a peer of ours: nothing to ask the other node (the usual case, one command fewer per member).
-    if (peerAt(pool, other.spec.storageAddress)) return { ok: true };
-    let otherPool: GlusterPeer[];
-    try {
-      otherPool = await access.executor.run(nodeTarget(other), poolList());
-    } catch (error) {
-      if (isRetryable(error)) continue; // that member is down; try the next one
-      throw error;
+    const world: JoinWorld = { node: self, pool, other: { name: other.metadata.name, address: other.spec.storageAddress } };
+    let step = decideJoin(world);
+    if (step.kind === 'observeOther') {
+      try {
+        world.otherPool = await access.executor.run(nodeTarget(other), poolList());
+      } catch (error) {
+        if (isRetryable(error)) continue; // that member is down; try the next one
+        throw error;
+      }
+      step = decideJoin(world);
     }
-    if (peerAt(otherPool, node.spec.storageAddress)) return { ok: true };
-    // The anchor (first reachable by name) probes newcomers; a newcomer that sorts first waits to be probed.
-    if (node.metadata.name.localeCompare(other.metadata.name) < 0 && pool.length <= 1 && otherPool.length <= 1) {
-      await access.executor.run(nodeTarget(node), peerProbe(other.spec.storageAddress));
-    } else {
-      await access.executor.run(nodeTarget(other), peerProbe(node.spec.storageAddress));
-    }
+    if (step.kind !== 'probe') return { ok: true };
+    await access.executor.run(nodeTarget(step.from === 'self' ? node : other), peerProbe(step.address));
     await ctx.events.normal(node, 'PeerProbed', `probed ${node.spec.storageAddress} into the pool of cluster ${cluster.metadata.name}`);
     return { ok: true };
   }
@@ -138,17 +142,11 @@ async function otherMembers(ctx: ReconcileContext, node: GlusterNode): Promise<G
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
-/** The pool entry of the peer with this address, as its hostname or any of its other names. */
-function peerAt(pool: GlusterPeer[], address: string): GlusterPeer | undefined {
-  return pool.find((peer) => peer.hostname === address || peer.hostnames.includes(address));
-}
-
 /**
  * Device preparation observes every device over SSH (blkid, vgs, df…). A node is reconciled much more often
  * than its devices change — each status write of a volume with bricks on it triggers it — so the result is
  * reused for the same spec generation for a while; a spec change, or the time running out, prepares again.
  */
-const PREPARED_DEVICES_TTL_MS = 60_000;
 const preparedCache = new WeakMap<ReconcileContext, Map<string, { generation: number | undefined; at: number; devices: PreparedDeviceState[] }>>();
 
 async function preparedDevices(ctx: ReconcileContext, access: ClusterAccess, cluster: GlusterCluster, node: GlusterNode): Promise<PreparedDeviceState[]> {
@@ -157,7 +155,7 @@ async function preparedDevices(ctx: ReconcileContext, access: ClusterAccess, clu
   const key = `${node.metadata.namespace}/${node.metadata.name}/${node.metadata.uid ?? ''}`;
   const cached = cache.get(key);
   const now = ctx.clock.now();
-  if (cached && cached.generation === node.metadata.generation && now - cached.at < PREPARED_DEVICES_TTL_MS) return cached.devices;
+  if (preparedStillValid(cached, node.metadata.generation, now)) return cached!.devices;
   const devices = await prepareDevices(ctx, access, cluster, node);
   cache.set(key, { generation: node.metadata.generation, at: now, devices });
   return devices;
@@ -175,7 +173,7 @@ async function prepareDevices(ctx: ReconcileContext, access: ClusterAccess, clus
   const name = topologyName(node.metadata.namespace, node.metadata.name);
   // The brick layout as the database holds it: a change it did not take (bricks exist) is not prepared either.
   const layout = findCluster(ctx.topology.db, topologyName(cluster.metadata.namespace, cluster.metadata.name)) ?? cluster.spec;
-  if (layout.brickBackend !== 'LVM') {
+  if (preparesDirectory(layout)) {
     // Bricks come from the filesystem under directoryRoot: it is this node's one "device".
     const root = layout.directoryRoot!;
     await access.backend.prepareDevice(target, { path: root, id: deviceId(name, root) });
@@ -194,11 +192,11 @@ async function prepareDevices(ctx: ReconcileContext, access: ClusterAccess, clus
       ctx.topology.commit((db) => syncDevice(db, name, { path: device.name, sizeBytes: size, ...(device.tags ? { tags: device.tags } : {}) }));
       results.push({ name: device.name, state: 'Ready', size });
     } catch (error) {
-      if (isRetryable(error)) throw error;
-      if (!(error instanceof NodeCommandError)) throw error;
-      const missing = failureReason(error) === 'no-such-device';
-      results.push({ name: device.name, state: missing ? 'Missing' : 'Refused', message: error.message });
-      await ctx.events.warning(node, missing ? 'DeviceMissing' : 'DeviceRefused', error.message);
+      const failure = classifyDeviceFailure({ retryable: isRetryable(error), nodeCommand: error instanceof NodeCommandError, reason: failureReason(error) });
+      if (failure.kind === 'rethrow') throw error;
+      const message = (error as NodeCommandError).message;
+      results.push({ name: device.name, state: failure.state, message });
+      await ctx.events.warning(node, failure.event, message);
     }
   }
   return results;
@@ -231,7 +229,7 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   // A node on its way out takes no bricks: neither new volumes nor the bricks other leaving nodes give away
   // (nodes deleted together would otherwise pass bricks back and forth).
   const known = findNode(ctx.topology.db, dbName);
-  if (known && known.state !== 'Failed') ctx.topology.commit((db) => setNodeState(db, dbName, 'Failed'));
+  if (marksFailedOnDeletion(known)) ctx.topology.commit((db) => setNodeState(db, dbName, 'Failed'));
   const holdsBricks = volumesOnNode(ctx.topology.db, dbName).length > 0;
   const cluster = await ctx.clusters.get(node.metadata.namespace ?? 'default', node.spec.cluster);
   let access: ClusterAccess | undefined;
@@ -240,24 +238,27 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   } catch (error) {
     if (!(error instanceof AccessConfigError)) throw error;
   }
-  if (holdsBricks) {
-    if (!access) {
-      const message = `deletion waits: the node holds bricks and GlusterCluster ${node.spec.cluster} is ${cluster ? 'not reachable (access not configured)' : 'gone'}, so they cannot be moved`;
-      await writeStatus(ctx, node, { state: 'degraded', reason: 'DeletionBlocked', message });
-      return { requeueAfterMs: REQUEUE.unreachable };
+  const world: NodeDeletionWorld = { clusterName: node.spec.cluster, clusterExists: cluster !== undefined, hasAccess: access !== undefined, holdsBricks };
+  // Each step changes what the next decision sees: at most evacuate, detach, then remove or report.
+  for (;;) {
+    const step = decideNodeDeletion(world);
+    switch (step.kind) {
+      case 'report':
+        return report(ctx, node, step.report);
+      case 'evacuate':
+        world.evacuation = await evacuateNode(ctx, access!, node);
+        break;
+      case 'detach':
+        world.detached = await leavePool(ctx, access!, node, detachAddress(known, node.spec.storageAddress));
+        break;
+      case 'remove':
+        return removeNodeRecord(ctx, node, dbName);
     }
-    const progress = await evacuateNode(ctx, access, node);
-    if (!progress.done) return reportEvacuation(ctx, node, progress, 'deletion waits');
   }
-  if (access) {
-    // The address the pool knows the node by: the database's, which a refused storageAddress change did not touch.
-    const detached = await leavePool(ctx, access, node, known?.storage ?? node.spec.storageAddress);
-    if (!detached.ok) {
-      await writeStatus(ctx, node, { state: 'degraded', reason: 'PeerDetachFailed', message: detached.message }, { evacuation: { remainingBricks: 0, message: 'no bricks left on this node' } });
-      await ctx.events.warning(node, 'PeerDetachFailed', detached.message);
-      return { requeueAfterMs: REQUEUE.unreachable };
-    }
-  }
+}
+
+/** The node's devices and the node leave the topology database; once the backup holds that, the finalizer goes. */
+async function removeNodeRecord(ctx: ReconcileContext, node: GlusterNode, dbName: string): Promise<ReconcileResult> {
   const deviceIds = new Set(ctx.topology.db.devices.filter((device) => device.node === dbName).map((device) => device.id));
   ctx.topology.commit((current) => {
     let next = current;
@@ -267,35 +268,6 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   await ctx.topology.flush();
   await removeFinalizer(ctx.nodes, node);
   return;
-}
-
-/** spec.state Failed: the node takes no bricks and gives away the ones it has, without being deleted. */
-async function evacuateFailedNode(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<ReconcileResult> {
-  const progress = await evacuateNode(ctx, access, node);
-  if (!progress.done) return reportEvacuation(ctx, node, progress, 'spec.state is Failed');
-  await writeStatus(
-    ctx,
-    node,
-    { state: 'degraded', reason: 'NodeFailed', message: 'spec.state is Failed: all bricks moved to other nodes; no new bricks are placed here' },
-    { bricks: 0, evacuation: { remainingBricks: 0, message: progress.message } },
-  );
-  return { requeueAfterMs: REQUEUE.steady };
-}
-
-async function reportEvacuation(ctx: ReconcileContext, node: GlusterNode, progress: EvacuationProgress, why: string): Promise<ReconcileResult> {
-  const blocked = progress.blocked.length > 0;
-  const message = `${why}: ${progress.message}`;
-  await writeStatus(ctx, node, { state: blocked ? 'degraded' : 'progressing', reason: blocked ? 'EvacuationBlocked' : 'Evacuating', message }, {
-    bricks: progress.remainingBricks,
-    evacuation: {
-      remainingBricks: progress.remainingBricks,
-      ...(progress.healingVolumes.length > 0 ? { healingVolumes: progress.healingVolumes } : {}),
-      ...(blocked ? { blockedVolumes: progress.blocked.map((entry) => entry.volume) } : {}),
-      message: progress.message,
-    },
-  });
-  if (blocked) await ctx.events.warning(node, 'EvacuationBlocked', message);
-  return { requeueAfterMs: blocked ? REQUEUE.unreachable : REQUEUE.waiting };
 }
 
 /**
@@ -312,12 +284,13 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
       if (isRetryable(error)) continue;
       throw error;
     }
-    const peer = peerAt(pool.filter((entry) => !entry.isLocal), address);
-    if (!peer) return { ok: true };
+    const step = decideDetach(pool, address, node.spec.forceRemoval);
+    if (step.kind === 'gone') return { ok: true };
+    const { peer } = step;
     try {
-      await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: node.spec.forceRemoval && !peer.connected }));
+      await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: step.force }));
     } catch (error) {
-      return { ok: false, message: `gluster peer detach ${peer.hostname} failed: ${errorMessage(error)}${peer.connected ? '' : ' (the peer is disconnected; spec.forceRemoval detaches it anyway)'}` };
+      return { ok: false, message: detachFailedMessage(peer, errorMessage(error)) };
     }
     await ctx.events.normal(node, 'PeerDetached', `${peer.hostname} left the trusted pool of cluster ${node.spec.cluster}`);
     return { ok: true };
