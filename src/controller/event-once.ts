@@ -29,3 +29,16 @@ export class EventOnce {
     await (type === 'Normal' ? this.recorder.normal(object, reason, note) : this.recorder.warning(object, reason, note));
   }
 }
+
+/**
+ * The operator's recorder: Warning Events through EventOnce (a volume refused, a node blocked, a deletion
+ * waiting is reconciled every few seconds and would otherwise say so each time), Normal ones as they happen
+ * (each reports an action taken once).
+ */
+export function warningsOnce(recorder: EventRecorder, clock: Clock, repeatAfterMs?: number): EventRecorder {
+  const once = new EventOnce(recorder, clock, repeatAfterMs);
+  return {
+    normal: (object, reason, note) => recorder.normal(object, reason, note),
+    warning: (object, reason, note) => once.record(object, 'Warning', reason, note),
+  };
+}

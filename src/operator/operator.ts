@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { GlusterNode } from '../api/index.ts';
 import { ControllerManager, type ControllerDefinition, type WatchSource } from '../controller/manager.ts';
 import { KubeEventRecorder } from '../controller/events.ts';
+import { warningsOnce } from '../controller/event-once.ts';
 import type { NodeCommand } from '../gluster/commands/command.ts';
 import { MutationQueue } from '../gluster/mutation-queue.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -79,11 +80,14 @@ export async function startOperator(options: {
       topologyCondition: outcome.condition,
       access,
       glusterdImage: config.glusterdImage,
-      events: new KubeEventRecorder(kubeConfig, {
-        controller: 'gluster-operator',
-        instance: config.identity,
-        onError: (error) => logger.warn('event not recorded', { error: String(error) }),
-      }),
+      events: warningsOnce(
+        new KubeEventRecorder(kubeConfig, {
+          controller: 'gluster-operator',
+          instance: config.identity,
+          onError: (error) => logger.warn('event not recorded', { error: String(error) }),
+        }),
+        clock,
+      ),
       logger,
       clock,
       random: Math.random,
