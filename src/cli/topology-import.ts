@@ -1,18 +1,12 @@
-import { stringify } from 'yaml';
 import { convertHeketiTopology, type ImportOptions } from '../heketi/convert.ts';
 import { HeketiTopologyError, parseHeketiTopology } from '../heketi/topology-file.ts';
+import { importOutput, refusal, type CommandOutput } from './output.ts';
 
 /**
  * `kubectl gluster topology import`: heketi topology.json in, a YAML stream of GlusterCluster and GlusterNode
  * objects out. All or nothing: any problem in the file prints no YAML at all, so a pipe into `kubectl apply -f -`
  * never applies half a topology.
  */
-
-export interface CommandOutput {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
 
 export const IMPORT_USAGE = `Usage: kubectl gluster topology import --json FILE [options]
 
@@ -35,22 +29,13 @@ Example:
   kubectl gluster topology import --json topology.json --namespace gluster | kubectl apply -f -
 `;
 
-export function toYamlStream(objects: unknown[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
-}
-
 export function topologyImport(options: ImportOptions & { text: string }): CommandOutput {
   try {
     const topology = parseHeketiTopology(options.text);
     const { clusters, nodes, warnings } = convertHeketiTopology(topology, options);
-    const stderr =
-      warnings.map((w) => `warning: ${w}\n`).join('') +
-      `imported ${clusters.length} GlusterCluster${clusters.length === 1 ? '' : 's'} and ${nodes.length} GlusterNode${nodes.length === 1 ? '' : 's'}\n`;
-    return { stdout: toYamlStream([...clusters, ...nodes]), stderr, code: 0 };
+    return importOutput([...clusters, ...nodes], warnings);
   } catch (error) {
-    if (error instanceof HeketiTopologyError) {
-      return { stdout: '', stderr: `error: the topology file is not valid, nothing was printed:\n${error.problems.map((p) => `  ${p}\n`).join('')}`, code: 1 };
-    }
+    if (error instanceof HeketiTopologyError) return refusal('the topology file', error.problems);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostAddress } from '../api/common.ts';
-import { errorMessage } from '../runtime/error-message.ts';
+import { HeketiImportError, readJson } from './problems.ts';
 
 /**
  * heketi's topology.json (what `heketi-cli topology load --json` and gk-deploy read):
@@ -70,17 +70,12 @@ export function devicePathOf(device: HeketiDevice): string {
 }
 
 /** A problem in the file, located for a human: which node (index and hostname) and which field. */
-export class HeketiTopologyError extends Error {
+export class HeketiTopologyError extends HeketiImportError {
   override name = 'HeketiTopologyError';
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join('\n'));
-    this.problems = problems;
-  }
 }
 
 /** `clusters[0].nodes[2].node.hostnames.manage[0]` → field text; the node prefix is added separately. */
-function fieldPath(path: readonly PropertyKey[]): string {
+export function fieldPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`;
   return out;
@@ -102,12 +97,7 @@ export function nodeLabel(cluster: number, node: number, host: string | undefine
  * node and the field, e.g. `cluster 1, node 2 (kube_node2): node.hostnames.manage[0]: must be a DNS name or an IP address`.
  */
 export function parseHeketiTopology(text: string): HeketiTopology {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new HeketiTopologyError([`not valid JSON: ${errorMessage(error)}`]);
-  }
+  const raw = readJson(text, (problems) => new HeketiTopologyError(problems));
   const result = heketiTopologySchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

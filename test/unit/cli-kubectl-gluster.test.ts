@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { glusterClusterSchema, glusterNodeSchema, type GlusterCluster, type GlusterNode } from '../../src/api/index.ts';
+import { glusterClusterSchema, glusterNodeSchema, glusterVolumeSchema, type GlusterCluster, type GlusterNode } from '../../src/api/index.ts';
 
 /** The CLI run as users run it: a child process of Node 24 (the repo's node_modules/.bin/node). */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -123,5 +123,54 @@ describe('kubectl-gluster topology import (child process)', function () {
     const absent = kubectlGluster(['topology', 'import', '--json', fixture('absent.json')]);
     expect(absent.code).to.equal(1);
     expect(absent.stderr).to.contain('cannot read');
+  });
+});
+
+describe('kubectl-gluster heketi import (child process)', function () {
+  this.timeout(20_000);
+
+  it('converts the heketi database export into objects that pass the API schemas, and reads standard input', () => {
+    const run = kubectlGluster(['heketi', 'import', '--db', fixture('db-export.json'), '--cluster', 'prod', '--namespace', 'storage']);
+    expect(run.code, run.stderr).to.equal(0);
+    const docs = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as { kind: string });
+    const volumes = docs.filter((d) => d.kind === 'GlusterVolume').map((d) => glusterVolumeSchema.parse(d));
+    const others = docs.filter((d) => d.kind !== 'GlusterVolume').map((d) => (d.kind === 'GlusterCluster' ? glusterClusterSchema : glusterNodeSchema).parse(d));
+    expect(others.map((o) => [o.kind, o.metadata.name])).to.deep.equal([
+      ['GlusterCluster', 'prod'],
+      ['GlusterNode', 'kube-node1'],
+      ['GlusterNode', 'kube-node2'],
+      ['GlusterNode', 'kube-node3'],
+    ]);
+    expect(volumes.map((v) => [v.spec.glusterVolumeName, v.spec.adoptExisting, v.spec.reclaimPolicy, v.metadata.namespace])).to.deep.equal([
+      ['app-data', true, 'Retain', 'storage'],
+      ['vol_5e1f2a3b4c5d6e7f8091a2b3c4d5e6f7', true, 'Retain', 'storage'],
+      ['vol_6f2a3b4c5d6e7f8091a2b3c4d5e6f708', true, 'Retain', 'storage'],
+    ]);
+    expect(run.stderr).to.contain('imported 1 GlusterCluster, 3 GlusterNodes and 3 GlusterVolumes');
+
+    const piped = kubectlGluster(['heketi', 'import', '--db', '-'], readFileSync(fixture('db-export.json'), 'utf8'));
+    expect(piped.code, piped.stderr).to.equal(0);
+    expect(piped.stdout).to.contain('name: heketi-a3f1c07e');
+  });
+
+  it('refuses a database with a pending operation: no YAML, exit code 1, the entry named', () => {
+    const db = JSON.parse(readFileSync(fixture('db-export.json'), 'utf8'));
+    db.pendingoperations = { f0000000000000000000000000000001: { Id: 'f0000000000000000000000000000001', Type: 2, Actions: [], Status: '' } };
+    const run = kubectlGluster(['heketi', 'import', '--db', '-'], JSON.stringify(db));
+    expect(run.code).to.equal(1);
+    expect(run.stdout).to.equal('');
+    expect(run.stderr).to.contain('pending operation f0000000000000000000000000000001 (delete-volume)');
+  });
+
+  it('prints help, and refuses bad usage with exit code 2', () => {
+    const help = kubectlGluster(['heketi', 'import', '--help']);
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.contain('kubectl gluster heketi import --db FILE');
+    expect(kubectlGluster(['--help']).stdout).to.contain('heketi import --db FILE');
+    const missing = kubectlGluster(['heketi', 'import']);
+    expect([missing.code, missing.stderr]).to.satisfy(([c, e]: [number, string]) => c === 2 && e.includes('--db FILE is required'));
+    expect(kubectlGluster(['heketi', 'import', '--json', 'x']).code).to.equal(2);
+    expect(kubectlGluster(['topology', 'import', '--db', 'x']).code).to.equal(2);
+    expect(kubectlGluster(['heketi', 'import', '--db', 'x', '--brick-backend', 'Directory']).stderr).to.contain('--brick-backend Directory needs --directory-root PATH');
   });
 });
