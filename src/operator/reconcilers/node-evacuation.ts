@@ -106,6 +106,8 @@ async function act(
     case 'done':
       return { kind: 'done' };
     case 'blocked':
+      // Logged on every pass (its Warning Event is not repeated): a blocked evacuation is looked at again and again.
+      ctx.logger.warn('evacuation blocked', { node: node.metadata.name, volume: gluster, reason: step.reason });
       return { kind: 'blocked', reason: step.reason };
     case 'wait':
       return { kind: 'waiting', reason: step.why };
