@@ -48,6 +48,11 @@ describe('gluster argv builders', () => {
     expect(g.volumeStop('v').argv).to.deep.equal([...GLUSTER, 'volume', 'stop', 'v']);
     expect(g.volumeDelete('v').argv).to.deep.equal([...GLUSTER, 'volume', 'delete', 'v']);
     expect(g.volumeSet('v', 'performance.cache-size', '64MB').argv).to.deep.equal([...GLUSTER, 'volume', 'set', 'v', 'performance.cache-size', '64MB']);
+    expect(g.volumeSetOptions('v', [['user.gluster-operator.owner', 'ns/v'], ['performance.cache-size', '64MB']]).argv).to.deep.equal([
+      ...GLUSTER, 'volume', 'set', 'v', 'user.gluster-operator.owner', 'ns/v', 'performance.cache-size', '64MB',
+    ]);
+    expect(() => g.volumeSetOptions('v', [['ok', 'x'], ['bad key', 'y']])).to.throw(/invalid volume option/);
+    expect(() => g.volumeSetOptions('v', [])).to.throw(/at least one/);
     expect(g.volumeInfo().argv).to.deep.equal([...GLUSTER, 'volume', 'info']);
     expect(g.volumeInfo('v').argv).to.deep.equal([...GLUSTER, 'volume', 'info', 'v']);
     expect(g.volumeStatus().argv).to.deep.equal([...GLUSTER, 'volume', 'status', 'all']);

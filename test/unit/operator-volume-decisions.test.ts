@@ -102,7 +102,9 @@ describe('GlusterVolume decisions: ownership', () => {
   });
 
   it('placed and present: our own bricks without a mark get the mark; other bricks are left alone', () => {
-    expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'markOwner' });
+    expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'markOwner', options: [] });
+    // A volume just created gets its mark and its options in one `volume set`.
+    expect(decideVolume(world({ ...placed, wantedOptions: { 'performance.cache-size': '64MB' }, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'markOwner', options: [['performance.cache-size', '64MB']] });
     const foreign = info({}, ['10.0.0.1:/else/1', '10.0.0.2:/else/2', '10.0.0.3:/else/3']);
     expect(decideVolume(world({ ...placed, live: { kind: 'present', info: foreign } }))).to.include({ kind: 'fail', reason: 'VolumeExists' });
     expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info({ options: { [OWNER_OPTION]: 'x/y' } }) } }))).to.include({ kind: 'fail', reason: 'OwnedByAnother' });

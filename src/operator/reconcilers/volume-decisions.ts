@@ -57,7 +57,8 @@ export type VolumeStep =
   | { kind: 'adopt'; replacing?: string }
   | { kind: 'ensureBricks' }
   | { kind: 'create' }
-  | { kind: 'markOwner' }
+  /** The owner mark, with any options that differ, in one `volume set`. */
+  | { kind: 'markOwner'; options: Array<[string, string]> }
   | { kind: 'start' }
   | { kind: 'setOptions'; options: Array<[string, string]> }
   | { kind: 'grow'; to: number }
@@ -141,9 +142,9 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
   if (ownership.kind === 'unowned') {
     return fail('VolumeExists', `Gluster volume ${gluster} exists with other bricks than the ones placed for this object, and no owner mark; it is left alone`, REQUEUE.unreachable);
   }
-  if (ownership.kind === 'oursUnmarked') return { kind: 'markOwner' };
-  if (info.status !== 'Started') return { kind: 'start' };
   const options = Object.entries(world.wantedOptions).filter(([key, value]) => info.options[key] !== value);
+  if (ownership.kind === 'oursUnmarked') return { kind: 'markOwner', options };
+  if (info.status !== 'Started') return { kind: 'start' };
   if (options.length > 0) return { kind: 'setOptions', options };
   if (requested > volumeCapacity(record)) return { kind: 'grow', to: requested };
   if (record.glusterId !== info.id || record.size < requested) return { kind: 'recordLive', glusterId: info.id, size: Math.max(record.size, requested) };

@@ -1,7 +1,7 @@
 import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
 import type { ConditionUpdate, Phase } from '../../controller/conditions.ts';
 import { isConditionTrue } from '../../controller/conditions.ts';
-import { volumeSet, volumeStart } from '../../gluster/commands/gluster.ts';
+import { volumeSetOptions, volumeStart } from '../../gluster/commands/gluster.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import type { NodeTarget } from '../../gluster/transport.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
@@ -171,17 +171,19 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       world.online = new Map();
       return;
     }
-    case 'markOwner':
-      await access.executor.run(worker, volumeSet(world.gluster, OWNER_OPTION, world.me));
-      present().options = { ...present().options, [OWNER_OPTION]: world.me };
+    case 'markOwner': {
+      const options: Array<[string, string]> = [[OWNER_OPTION, world.me], ...step.options];
+      await access.executor.run(worker, volumeSetOptions(world.gluster, options));
+      present().options = { ...present().options, ...Object.fromEntries(options) };
       return;
+    }
     case 'start':
       await access.executor.run(worker, volumeStart(world.gluster));
       await ctx.events.normal(volume, 'VolumeStarted', `Gluster volume ${world.gluster} started`);
       present().status = 'Started';
       return;
     case 'setOptions':
-      for (const [option, value] of step.options) await access.executor.run(worker, volumeSet(world.gluster, option, value));
+      await access.executor.run(worker, volumeSetOptions(world.gluster, step.options));
       present().options = { ...present().options, ...Object.fromEntries(step.options) };
       return;
     case 'grow': {
