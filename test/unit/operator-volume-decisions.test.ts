@@ -59,7 +59,7 @@ function world(overrides: Partial<VolumeWorld> = {}): VolumeWorld {
 }
 
 const placed = { record: record(), placedBricks: BRICKS.map((glusterName, i) => ({ glusterName, node: `n${i + 1}` })), bricksEnsured: true };
-const marked = (extra: Partial<GlusterVolumeInfo> = {}) => ({ kind: 'present' as const, info: info({ options: { [OWNER_OPTION]: 'ns/data' }, ...extra }) });
+const marked = (extra: Partial<GlusterVolumeInfo> = {}, bricks: string[] = BRICKS) => ({ kind: 'present' as const, info: info({ options: { [OWNER_OPTION]: 'ns/data' }, ...extra }, bricks) });
 
 describe('GlusterVolume decisions: ownership', () => {
   it('a name another GlusterVolume holds in the database is refused, naming the owner', () => {
@@ -137,6 +137,17 @@ describe('GlusterVolume decisions: convergence', () => {
     expect(decideVolume(world({ ...base, live: marked(), online: down }))).to.deep.equal({ kind: 'restartBricks', bricks: [BRICKS[1]] });
     expect(decideVolume(world({ ...base, live: marked(), online: down, restartedBricks: true }))).to.deep.equal({ kind: 'ready' });
     expect(decideVolume(world({ ...base, live: marked(), online: new Map() }))).to.deep.equal({ kind: 'ready' });
+  });
+
+  it('sets the database holds and Gluster lacks (an expansion whose add-brick never ran) are added; an evacuation’s replacement is not', () => {
+    const two = record({ glusterId: info().id, size: 2 * GiB, sets: 2, bricks: [0, 1, 2, 3, 4, 5].map((i) => ({ id: 'y'.repeat(15) + i, device: `d${i % 3}`, size: GiB, set: Math.floor(i / 3) })) });
+    const names = [...BRICKS, '10.0.0.1:/b/brick_dd/brick', '10.0.0.2:/b/brick_ee/brick', '10.0.0.3:/b/brick_ff/brick'];
+    const grown = { ...placed, record: two, requested: 2 * GiB, placedBricks: names.map((glusterName, i) => ({ glusterName, node: `n${(i % 3) + 1}` })) };
+    expect(decideVolume(world({ ...grown, live: marked() }))).to.deep.equal({ kind: 'addBricks', sets: [1] });
+    expect(decideVolume(world({ ...grown, live: marked({ distCount: 2 }, names) }))).to.not.have.property('kind', 'addBricks');
+    // Set 1's first brick replaces a retired one: the evacuation's to put in, so the set is not "missing".
+    const evacuating = { ...two, retiredBricks: [{ id: 'old1', device: 'd0', size: GiB, set: 1, replacedBy: two.bricks[3]!.id }] } as TopologyVolume;
+    expect(decideVolume(world({ ...grown, record: evacuating, live: marked() }))).to.not.have.property('kind', 'addBricks');
   });
 
   it('refusals that need nothing from Gluster come first', () => {

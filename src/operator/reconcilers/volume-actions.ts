@@ -147,7 +147,7 @@ export async function createVolume(ctx: ReconcileContext, volume: GlusterVolume,
     status: 'Created',
     options: {},
     distCount: record.sets,
-    bricks: bricks.map((name) => ({ name, host: name.slice(0, name.indexOf(':')), path: name.slice(name.indexOf(':') + 1), hostUuid: '', isArbiter: false })),
+    bricks: bricks.map(brickInfoOf),
   } as unknown as GlusterVolumeInfo;
   return { kind: 'present', info };
 }
@@ -205,6 +205,29 @@ export async function observeLive(access: ClusterAccess, node: NodeTarget, glust
     if (failureReason(error) === 'not-found') return { kind: 'missing' };
     throw error;
   }
+}
+
+/** A brick as `volume info` lists it, for a brick this pass put in Gluster (what the next decision sees). */
+export function brickInfoOf(name: string): GlusterVolumeInfo['bricks'][number] {
+  return { name, host: name.slice(0, name.indexOf(':')), path: name.slice(name.indexOf(':') + 1), hostUuid: '', isArbiter: false };
+}
+
+/** add-brick (and a rebalance) for sets the database holds and Gluster lacks; returns the bricks as Gluster will list them. */
+export async function addMissingSets(
+  ctx: ReconcileContext,
+  volume: GlusterVolume,
+  access: ClusterAccess,
+  node: NodeTarget,
+  record: TopologyVolume,
+  sets: number[],
+  cluster: GlusterCluster,
+): Promise<GlusterVolumeInfo['bricks']> {
+  const wanted = new Set(sets);
+  const names = bricksInSetOrder({ ...record, bricks: record.bricks.filter((brick) => wanted.has(brick.set)) }).map((brick) => brickGlusterName(ctx.topology.db, brick));
+  await access.executor.run(node, volumeAddBrick(record.gluster, glusterLayout(record.durability), names, { force: cluster.spec.brickBackend === 'Directory' }));
+  await access.executor.run(node, volumeRebalanceStart(record.gluster));
+  await ctx.events.normal(volume, 'BricksAdded', `set(s) ${sets.join(', ')} were placed but not in Gluster (an expansion that did not finish): added ${names.length} bricks and started a rebalance`);
+  return names.map(brickInfoOf);
 }
 
 export async function readBrickOnline(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<Map<string, boolean>> {

@@ -62,6 +62,8 @@ export type VolumeStep =
   | { kind: 'start' }
   | { kind: 'setOptions'; options: Array<[string, string]> }
   | { kind: 'grow'; to: number }
+  /** Whole sets the database holds and Gluster does not: a growth whose add-brick never ran (a crash, a failure). */
+  | { kind: 'addBricks'; sets: number[] }
   | { kind: 'recordLive'; glusterId: string; size: number }
   | { kind: 'observeBricks' }
   | { kind: 'restartBricks'; bricks: string[] }
@@ -147,6 +149,8 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
   if (info.status !== 'Started') return { kind: 'start' };
   if (options.length > 0) return { kind: 'setOptions', options };
   if (requested > volumeCapacity(record)) return { kind: 'grow', to: requested };
+  const unadded = setsNotInGluster(record, world.placedBricks ?? [], info);
+  if (unadded.length > 0) return { kind: 'addBricks', sets: unadded };
   if (record.glusterId !== info.id || record.size < requested) return { kind: 'recordLive', glusterId: info.id, size: Math.max(record.size, requested) };
   if (world.online === undefined) return { kind: 'observeBricks' };
   if (!world.restartedBricks) {
@@ -155,4 +159,22 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
   }
   if (!world.rebalanceObserved && (record.sets > 1 || info.distCount !== record.sets)) return { kind: 'observeRebalance' };
   return { kind: 'ready' };
+}
+
+/**
+ * Sets of the placement of which Gluster lists no brick. A growth commits its new sets before `add-brick`;
+ * if that never ran, the capacity the database counts is not Gluster's, and the next pass adds them. A brick
+ * that replaces a retired one is the evacuation's (Gluster gets it by replace-brick), so a set holding one
+ * is never taken for a missing set.
+ */
+export function setsNotInGluster(record: TopologyVolume, placedBricks: ReadonlyArray<{ glusterName: string }>, info: GlusterVolumeInfo): number[] {
+  const live = new Set(info.bricks.map((brick) => brick.name));
+  const replacements = new Set((record.retiredBricks ?? []).map((brick) => brick.replacedBy));
+  const ordered = [...record.bricks].sort((a, b) => a.set - b.set || Number(a.arbiter ?? false) - Number(b.arbiter ?? false));
+  const bySet = new Map<number, boolean>();
+  ordered.forEach((brick, i) => {
+    const absent = !live.has(placedBricks[i]?.glusterName ?? '') && !replacements.has(brick.id);
+    bySet.set(brick.set, (bySet.get(brick.set) ?? true) && absent);
+  });
+  return [...bySet].filter(([, absent]) => absent).map(([set]) => set);
 }

@@ -13,7 +13,7 @@ import { ensureFinalizer } from '../finalizers.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { syncCluster } from '../topology-sync.ts';
 import { anyBrickDown } from './brick-restart.ts';
-import { adoptVolume, createBricks, createVolume, growVolume, observeLive, placeNewVolume, readBrickOnline, readRebalance, restartBricks } from './volume-actions.ts';
+import { addMissingSets, adoptVolume, brickInfoOf, createBricks, createVolume, growVolume, observeLive, placeNewVolume, readBrickOnline, readRebalance, restartBricks } from './volume-actions.ts';
 import { decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { finalizeVolume } from './volume-deletion.ts';
 import { StepRefused } from './volume-errors.ts';
@@ -187,9 +187,20 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       present().options = { ...present().options, ...Object.fromEntries(step.options) };
       return;
     case 'grow': {
+      const before = world.record!.sets;
       const grown = await growVolume(ctx, access, volume, cluster!, world.record!, step.to, worker);
       if (!grown.ok) throw new StepRefused('ExpansionFailed', grown.message, 60_000);
       setRecord(ctx, world, grown.record);
+      // Gluster now lists the new sets too (add-brick ran): the world says so, or they would look missing.
+      const added = bricksInSetOrder(grown.record).filter((brick) => brick.set >= before).map((brick) => brickGlusterName(ctx.topology.db, brick));
+      present().bricks = [...present().bricks, ...added.map(brickInfoOf)];
+      present().distCount = grown.record.sets;
+      return;
+    }
+    case 'addBricks': {
+      const added = await addMissingSets(ctx, volume, access, worker, world.record!, step.sets, cluster!);
+      present().bricks = [...present().bricks, ...added];
+      present().distCount = world.record!.sets;
       return;
     }
     case 'recordLive': {
