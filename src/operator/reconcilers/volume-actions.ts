@@ -164,7 +164,7 @@ export async function growVolume(
   record: TopologyVolume,
   requested: number,
   node: NodeTarget,
-): Promise<{ ok: true; record: TopologyVolume } | { ok: false; message: string }> {
+): Promise<{ ok: true; record: TopologyVolume; added: string[] } | { ok: false; message: string }> {
   const missing = requested - volumeCapacity(record);
   const extension = placeVolume(
     // Placed as if a separate volume, against the database that holds this volume's bricks: their space is taken.
@@ -193,7 +193,7 @@ export async function growVolume(
   await access.executor.run(node, volumeAddBrick(record.gluster, glusterLayout(record.durability), newBricks, { force: cluster.spec.brickBackend === 'Directory' }));
   await access.executor.run(node, volumeRebalanceStart(record.gluster));
   await ctx.events.normal(volume, 'VolumeExpanded', `added ${extension.sets} set(s) (${newBricks.length} bricks) and started a rebalance`);
-  return { ok: true, record: grown };
+  return { ok: true, record: grown, added: newBricks };
 }
 
 /** `volume info NAME`, holding only the entry of that name (a list is what the command parses). */

@@ -2,6 +2,7 @@ import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import { volumeCapacity, type TopologyDurability, type TopologyVolume } from '../../topology/model.ts';
 import { REQUEUE } from '../context.ts';
 import { bricksToRestart } from './brick-restart.ts';
+import { bricksInSetOrder } from './volume-layout.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.ts';
 
 /**
@@ -170,9 +171,9 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
 export function setsNotInGluster(record: TopologyVolume, placedBricks: ReadonlyArray<{ glusterName: string }>, info: GlusterVolumeInfo): number[] {
   const live = new Set(info.bricks.map((brick) => brick.name));
   const replacements = new Set((record.retiredBricks ?? []).map((brick) => brick.replacedBy));
-  const ordered = [...record.bricks].sort((a, b) => a.set - b.set || Number(a.arbiter ?? false) - Number(b.arbiter ?? false));
   const bySet = new Map<number, boolean>();
-  ordered.forEach((brick, i) => {
+  // placedBricks is in the same order (volume.ts builds it from bricksInSetOrder).
+  bricksInSetOrder(record).forEach((brick, i) => {
     const absent = !live.has(placedBricks[i]?.glusterName ?? '') && !replacements.has(brick.id);
     bySet.set(brick.set, (bySet.get(brick.set) ?? true) && absent);
   });

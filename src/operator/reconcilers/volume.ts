@@ -187,13 +187,11 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       present().options = { ...present().options, ...Object.fromEntries(step.options) };
       return;
     case 'grow': {
-      const before = world.record!.sets;
       const grown = await growVolume(ctx, access, volume, cluster!, world.record!, step.to, worker);
       if (!grown.ok) throw new StepRefused('ExpansionFailed', grown.message, 60_000);
       setRecord(ctx, world, grown.record);
       // Gluster now lists the new sets too (add-brick ran): the world says so, or they would look missing.
-      const added = bricksInSetOrder(grown.record).filter((brick) => brick.set >= before).map((brick) => brickGlusterName(ctx.topology.db, brick));
-      present().bricks = [...present().bricks, ...added.map(brickInfoOf)];
+      present().bricks = [...present().bricks, ...grown.added.map(brickInfoOf)];
       present().distCount = grown.record.sets;
       return;
     }
