@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * kubectl-gluster: the operator's kubectl plugin (`kubectl gluster ...` once on PATH).
- * Commands are functions from arguments and input text to output text and an exit code; this file only does
- * the I/O (argv, files, stdout/stderr, exit code).
+ * Commands are functions from parsed options (and the I/O they are handed) to output text and an exit code;
+ * this file only parses argv, picks the command, and does the process I/O (stdout/stderr, exit code).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
@@ -19,11 +19,24 @@ Commands:
   heketi import --db FILE       convert heketi's database (heketi db export) into GlusterCluster, GlusterNode
                                 and GlusterVolume objects that adopt heketi's volumes in place
 
-Run 'kubectl gluster topology import --help' or 'kubectl gluster heketi import --help' for the options.
+Run 'kubectl gluster COMMAND --help' for a command's options.
 `;
 
-function usageError(message: string, usage: string): CommandOutput {
+export function usageError(message: string, usage: string): CommandOutput {
   return { stdout: '', stderr: `error: ${message}\n\n${usage}`, code: 2 };
+}
+
+/** What a command may do besides computing: read files (the CLI's own I/O, replaced in tests). */
+export interface CommandIo {
+  readText(path: string): string;
+}
+
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  usage: string;
+  options: ParseArgsOptionsConfig;
+  run(values: OptionValues, io: CommandIo): CommandOutput | Promise<CommandOutput>;
 }
 
 /** The options both imports take: how the clusters are reached and where new bricks go. */
@@ -34,33 +47,10 @@ const CLUSTER_OPTIONS = {
   'ssh-secret': { type: 'string', default: 'gluster-ssh' },
   'brick-backend': { type: 'string', default: 'LVM' },
   'directory-root': { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
-type Values = { [K in keyof typeof CLUSTER_OPTIONS]?: string | boolean | undefined } & Record<string, string | boolean | undefined>;
-
-interface Command {
-  usage: string;
-  /** The option naming the input file (--json, --db). */
-  input: string;
-  run(text: string, cluster: ClusterOptions, clusterName: string | undefined): CommandOutput;
-}
-
-const COMMANDS: Record<string, Command> = {
-  'topology import': {
-    usage: IMPORT_USAGE,
-    input: 'json',
-    run: (text, cluster, clusterName) => topologyImport({ text, ...cluster, clusterName: clusterName ?? 'gluster' }),
-  },
-  'heketi import': {
-    usage: HEKETI_IMPORT_USAGE,
-    input: 'db',
-    run: (text, cluster, clusterName) => heketiImport({ text, ...cluster, clusterName }),
-  },
-};
-
 /** The access and brick options checked, or the usage error. */
-function clusterOptions(values: Values, usage: string): ClusterOptions | CommandOutput {
+function clusterOptions(values: OptionValues, usage: string): ClusterOptions | CommandOutput {
   const mode = values.mode;
   if (mode !== 'External' && mode !== 'InCluster') return usageError(`--mode must be InCluster or External, not ${String(mode)}`, usage);
   const backend = values['brick-backend'];
@@ -78,7 +68,40 @@ function clusterOptions(values: Values, usage: string): ClusterOptions | Command
   };
 }
 
-export function run(argv: string[], readText: (path: string) => string): CommandOutput {
+/** The text of the file named by option `--<option>` (required), or the error to print. */
+export function readInput(values: OptionValues, option: string, usage: string, io: CommandIo): string | CommandOutput {
+  const file = values[option];
+  if (typeof file !== 'string') return usageError(`--${option} FILE is required`, usage);
+  try {
+    return io.readText(file);
+  } catch (error) {
+    return { stdout: '', stderr: `error: cannot read ${file}: ${errorMessage(error)}\n`, code: 1 };
+  }
+}
+
+/** An import: an input file and the cluster options in, YAML out. */
+function importCommand(usage: string, input: string, convert: (text: string, cluster: ClusterOptions, clusterName: string | undefined) => CommandOutput): Command {
+  return {
+    usage,
+    options: { ...CLUSTER_OPTIONS, [input]: { type: 'string' } },
+    run(values, io) {
+      // Usage first: a bad flag is said before a file is read.
+      if (typeof values[input] !== 'string') return usageError(`--${input} FILE is required`, usage);
+      const cluster = clusterOptions(values, usage);
+      if ('code' in cluster) return cluster;
+      const text = readInput(values, input, usage, io);
+      if (typeof text !== 'string') return text;
+      return convert(text, cluster, typeof values.cluster === 'string' ? values.cluster : undefined);
+    },
+  };
+}
+
+const COMMANDS: Record<string, Command> = {
+  'topology import': importCommand(IMPORT_USAGE, 'json', (text, cluster, clusterName) => topologyImport({ text, ...cluster, clusterName: clusterName ?? 'gluster' })),
+  'heketi import': importCommand(HEKETI_IMPORT_USAGE, 'db', (text, cluster, clusterName) => heketiImport({ text, ...cluster, clusterName })),
+};
+
+export async function run(argv: string[], io: CommandIo): Promise<CommandOutput> {
   const firstOption = argv.findIndex((arg) => arg.startsWith('-'));
   const words = firstOption === -1 ? argv : argv.slice(0, firstOption);
   const name = words.slice(0, 2).join(' ');
@@ -87,33 +110,23 @@ export function run(argv: string[], readText: (path: string) => string): Command
     if (words.length === 0) return { stdout: USAGE, stderr: '', code: argv.includes('--help') || argv.includes('-h') ? 0 : 2 };
     return usageError(`unknown command: ${words.join(' ')}`, USAGE);
   }
-  let values: Values;
+  let values: OptionValues;
   try {
     const parsed = parseArgs({
       args: argv.slice(2),
       allowPositionals: false,
       strict: true,
-      options: { ...CLUSTER_OPTIONS, [command.input]: { type: 'string' } },
+      options: { ...command.options, help: { type: 'boolean', short: 'h', default: false } },
     });
-    values = parsed.values as Values;
+    values = parsed.values as OptionValues;
   } catch (error) {
     return usageError(errorMessage(error), command.usage);
   }
   if (values.help) return { stdout: command.usage, stderr: '', code: 0 };
-  const file = values[command.input];
-  if (typeof file !== 'string') return usageError(`--${command.input} FILE is required`, command.usage);
-  const cluster = clusterOptions(values, command.usage);
-  if ('code' in cluster) return cluster;
-  let text: string;
-  try {
-    text = readText(file);
-  } catch (error) {
-    return { stdout: '', stderr: `error: cannot read ${file}: ${errorMessage(error)}\n`, code: 1 };
-  }
-  return command.run(text, cluster, typeof values.cluster === 'string' ? values.cluster : undefined);
+  return command.run(values, io);
 }
 
-const output = run(process.argv.slice(2), (path) => readFileSync(path === '-' ? 0 : path, 'utf8'));
+const output = await run(process.argv.slice(2), { readText: (path) => readFileSync(path === '-' ? 0 : path, 'utf8') });
 process.stdout.write(output.stdout);
 process.stderr.write(output.stderr);
 process.exitCode = output.code;
