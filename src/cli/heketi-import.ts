@@ -1,5 +1,6 @@
 import { importHeketiDb, type DbImportOptions } from '../heketi/db-convert.ts';
 import { HeketiImportError } from '../heketi/problems.ts';
+import { importCommand, type Command } from './command.ts';
 import { importOutput, refusal, type CommandOutput } from './output.ts';
 
 /**
@@ -44,3 +45,5 @@ export function heketiImport(options: DbImportOptions & { text: string }): Comma
     throw error;
   }
 }
+
+export const heketiImportCommand: Command = importCommand(HEKETI_IMPORT_USAGE, 'db', (text, cluster, clusterName) => heketiImport({ text, ...cluster, clusterName }));

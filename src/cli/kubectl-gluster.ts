@@ -5,12 +5,12 @@
  * this file only parses argv, picks the command, and does the process I/O (stdout/stderr, exit code).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import type { ClusterOptions } from '../heketi/convert.ts';
+import { parseArgs } from 'node:util';
 import { errorMessage } from '../runtime/error-message.ts';
-import { HEKETI_IMPORT_USAGE, heketiImport } from './heketi-import.ts';
+import { usageError, type Command, type CommandIo, type OptionValues } from './command.ts';
+import { heketiImportCommand } from './heketi-import.ts';
 import type { CommandOutput } from './output.ts';
-import { IMPORT_USAGE, topologyImport } from './topology-import.ts';
+import { topologyImportCommand } from './topology-import.ts';
 
 const USAGE = `Usage: kubectl gluster COMMAND
 
@@ -22,83 +22,10 @@ Commands:
 Run 'kubectl gluster COMMAND --help' for a command's options.
 `;
 
-export function usageError(message: string, usage: string): CommandOutput {
-  return { stdout: '', stderr: `error: ${message}\n\n${usage}`, code: 2 };
-}
-
-/** What a command may do besides computing: read files (the CLI's own I/O, replaced in tests). */
-export interface CommandIo {
-  readText(path: string): string;
-}
-
-export type OptionValues = Record<string, string | boolean | undefined>;
-
-export interface Command {
-  usage: string;
-  options: ParseArgsOptionsConfig;
-  run(values: OptionValues, io: CommandIo): CommandOutput | Promise<CommandOutput>;
-}
-
-/** The options both imports take: how the clusters are reached and where new bricks go. */
-const CLUSTER_OPTIONS = {
-  cluster: { type: 'string' },
-  namespace: { type: 'string' },
-  mode: { type: 'string', default: 'External' },
-  'ssh-secret': { type: 'string', default: 'gluster-ssh' },
-  'brick-backend': { type: 'string', default: 'LVM' },
-  'directory-root': { type: 'string' },
-} as const satisfies ParseArgsOptionsConfig;
-
-/** The access and brick options checked, or the usage error. */
-function clusterOptions(values: OptionValues, usage: string): ClusterOptions | CommandOutput {
-  const mode = values.mode;
-  if (mode !== 'External' && mode !== 'InCluster') return usageError(`--mode must be InCluster or External, not ${String(mode)}`, usage);
-  const backend = values['brick-backend'];
-  if (backend !== 'LVM' && backend !== 'LoopFile' && backend !== 'Directory') {
-    return usageError(`--brick-backend must be LVM, LoopFile or Directory, not ${String(backend)}`, usage);
-  }
-  const root = values['directory-root'];
-  if (backend !== 'LVM' && typeof root !== 'string') return usageError(`--brick-backend ${backend} needs --directory-root PATH`, usage);
-  return {
-    namespace: typeof values.namespace === 'string' ? values.namespace : undefined,
-    mode,
-    sshSecret: String(values['ssh-secret']),
-    brickBackend: backend,
-    ...(typeof root === 'string' ? { directoryRoot: root } : {}),
-  };
-}
-
-/** The text of the file named by option `--<option>` (required), or the error to print. */
-export function readInput(values: OptionValues, option: string, usage: string, io: CommandIo): string | CommandOutput {
-  const file = values[option];
-  if (typeof file !== 'string') return usageError(`--${option} FILE is required`, usage);
-  try {
-    return io.readText(file);
-  } catch (error) {
-    return { stdout: '', stderr: `error: cannot read ${file}: ${errorMessage(error)}\n`, code: 1 };
-  }
-}
-
-/** An import: an input file and the cluster options in, YAML out. */
-function importCommand(usage: string, input: string, convert: (text: string, cluster: ClusterOptions, clusterName: string | undefined) => CommandOutput): Command {
-  return {
-    usage,
-    options: { ...CLUSTER_OPTIONS, [input]: { type: 'string' } },
-    run(values, io) {
-      // Usage first: a bad flag is said before a file is read.
-      if (typeof values[input] !== 'string') return usageError(`--${input} FILE is required`, usage);
-      const cluster = clusterOptions(values, usage);
-      if ('code' in cluster) return cluster;
-      const text = readInput(values, input, usage, io);
-      if (typeof text !== 'string') return text;
-      return convert(text, cluster, typeof values.cluster === 'string' ? values.cluster : undefined);
-    },
-  };
-}
-
+/** Every command, by its two words; each lives in a file of its own. */
 const COMMANDS: Record<string, Command> = {
-  'topology import': importCommand(IMPORT_USAGE, 'json', (text, cluster, clusterName) => topologyImport({ text, ...cluster, clusterName: clusterName ?? 'gluster' })),
-  'heketi import': importCommand(HEKETI_IMPORT_USAGE, 'db', (text, cluster, clusterName) => heketiImport({ text, ...cluster, clusterName })),
+  'topology import': topologyImportCommand,
+  'heketi import': heketiImportCommand,
 };
 
 export async function run(argv: string[], io: CommandIo): Promise<CommandOutput> {

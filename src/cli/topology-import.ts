@@ -1,5 +1,6 @@
 import { convertHeketiTopology, type ImportOptions } from '../heketi/convert.ts';
 import { HeketiTopologyError, parseHeketiTopology } from '../heketi/topology-file.ts';
+import { importCommand, type Command } from './command.ts';
 import { importOutput, refusal, type CommandOutput } from './output.ts';
 
 /**
@@ -39,3 +40,5 @@ export function topologyImport(options: ImportOptions & { text: string }): Comma
     throw error;
   }
 }
+
+export const topologyImportCommand: Command = importCommand(IMPORT_USAGE, 'json', (text, cluster, clusterName) => topologyImport({ text, ...cluster, clusterName: clusterName ?? 'gluster' }));
