@@ -1,3 +1,4 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { ClusterOptions } from '../heketi/convert.ts';
 import { errorMessage } from '../runtime/error-message.ts';
@@ -9,9 +10,20 @@ export function usageError(message: string, usage: string): CommandOutput {
   return { stdout: '', stderr: `error: ${message}\n\n${usage}`, code: 2 };
 }
 
-/** What a command may do besides computing: read files (the CLI's own I/O, replaced in tests). */
+/** What a command may do besides computing: read files, reach the apiserver (the CLI's own I/O, replaced in tests). */
 export interface CommandIo {
   readText(path: string): string;
+  /** kubectl's configuration (KUBECONFIG, ~/.kube/config, or the in-cluster account); absent: loaded from there. */
+  loadKubeConfig?(): KubeConfig;
+  /** Progress lines of long commands, as they happen (stderr); absent: not shown. */
+  progress?(line: string): void;
+}
+
+export function kubeConfigOf(io: CommandIo): KubeConfig {
+  if (io.loadKubeConfig) return io.loadKubeConfig();
+  const config = new KubeConfig();
+  config.loadFromDefault();
+  return config;
 }
 
 export type OptionValues = Record<string, string | boolean | undefined>;
