@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '../runtime/error-message.ts';
 import { usageError, type Command, type CommandIo, type OptionValues } from './command.ts';
 import { heketiImportCommand } from './heketi-import.ts';
+import { migratePvsCommand } from './migrate-pvs.ts';
 import type { CommandOutput } from './output.ts';
 import { topologyImportCommand } from './topology-import.ts';
 
@@ -18,6 +19,8 @@ Commands:
   topology import --json FILE   convert a heketi topology file into GlusterCluster and GlusterNode objects
   heketi import --db FILE       convert heketi's database (heketi db export) into GlusterCluster, GlusterNode
                                 and GlusterVolume objects that adopt heketi's volumes in place
+  migrate pvs                   move claims bound to in-tree glusterfs PVs onto CSI PVs of the same
+                                Gluster volumes (plan by default; --apply, --rollback)
 
 Run 'kubectl gluster COMMAND --help' for a command's options.
 `;
@@ -26,6 +29,7 @@ Run 'kubectl gluster COMMAND --help' for a command's options.
 const COMMANDS: Record<string, Command> = {
   'topology import': topologyImportCommand,
   'heketi import': heketiImportCommand,
+  'migrate pvs': migratePvsCommand,
 };
 
 export async function run(argv: string[], io: CommandIo): Promise<CommandOutput> {
@@ -53,7 +57,10 @@ export async function run(argv: string[], io: CommandIo): Promise<CommandOutput>
   return command.run(values, io);
 }
 
-const output = await run(process.argv.slice(2), { readText: (path) => readFileSync(path === '-' ? 0 : path, 'utf8') });
+const output = await run(process.argv.slice(2), {
+  readText: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
 process.stdout.write(output.stdout);
 process.stderr.write(output.stderr);
 process.exitCode = output.code;
