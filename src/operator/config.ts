@@ -20,6 +20,12 @@ const operatorConfigSchema = z.object({
    * Deployment, so image references live in the manifests alone; the release's pinned image when unset.
    */
   GLUSTERD_IMAGE: z.string().trim().min(1).default(GLUSTERD_IMAGE),
+  /**
+   * Provision claims of StorageClasses whose provisioner is the removed in-tree `kubernetes.io/glusterfs`. On by
+   * default: since Kubernetes 1.26 nothing else can serve them and a class's provisioner cannot be changed.
+   * `false` where something else serves those classes.
+   */
+  SERVE_IN_TREE_GLUSTERFS_CLASSES: z.enum(['true', 'false']).default('true'),
 });
 
 export type OperatorConfig = ReturnType<typeof loadOperatorConfig>;
@@ -41,5 +47,6 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv) {
     resyncMs: c.RESYNC_SECONDS * 1000,
     logLevel: c.LOG_LEVEL,
     glusterdImage: c.GLUSTERD_IMAGE,
+    serveInTreeGlusterfsClasses: c.SERVE_IN_TREE_GLUSTERFS_CLASSES === 'true',
   };
 }

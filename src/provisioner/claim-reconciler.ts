@@ -6,11 +6,11 @@ import type { Logger } from '../runtime/logger.ts';
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { parseStorageClassParameters } from './storage-class-parameters.ts';
 import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, ANN_PERSISTENT_VOLUME_UID, LABEL_PROVISIONED_BY, PROVISIONER_NAME, PVC_REFERENCE, provisionedName } from './constants.ts';
-import { decideClaim, isOrphanedVolume, isOurStorageClass, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS } from './decisions.ts';
+import { claimClassName, classService } from './claim-class.ts';
+import { decideClaim, isOrphanedVolume, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS, type ClaimDecision } from './decisions.ts';
 import { allocateGid, gidsInUse } from './gid-allocator.ts';
 import type { ProvisionerKube } from './kube-io.ts';
 import type { Claim, StorageClass } from './kube-objects.ts';
-import type { ProvisioningParameters } from './storage-class-parameters.ts';
 import { buildGlusterVolume } from './volume-builder.ts';
 
 /** Moved to src/controller/event-once.ts (the PV reconciler deduplicates its Events too). */
@@ -23,6 +23,8 @@ export interface ClaimReconcilerDeps {
   clock: Clock;
   /** Where GlusterVolumes go when the StorageClass has no `clusternamespace` (the operator's namespace). */
   defaultVolumeNamespace?: string;
+  /** Serve classes of the removed in-tree `kubernetes.io/glusterfs` plugin too (claim-class.ts, classService). */
+  serveInTreeClasses: boolean;
 }
 
 function claimReference(claim: Claim) {
@@ -60,15 +62,27 @@ export class ClaimReconciler {
     const { kube, logger } = this.deps;
     const [namespace, name] = key.split('/', 2) as [string, string];
     const claim = await kube.readClaim(namespace, name);
-    this.index(key, claim?.spec.storageClassName);
+    const className = claim ? claimClassName(claim) : undefined;
+    this.index(key, className);
     if (!claim) return this.collectOrphans(namespace, name, undefined);
-    const storageClass = claim.spec.storageClassName ? await kube.readStorageClass(claim.spec.storageClassName) : undefined;
-    if (!isOurStorageClass(storageClass)) return;
+    const storageClass = className ? await kube.readStorageClass(className) : undefined;
+    if (!storageClass || !classService(storageClass, this.deps.serveInTreeClasses)) return;
 
     const objectName = provisionedName(claim.metadata.uid);
     const volumeNamespace = this.volumeNamespaceFor(storageClass, claim);
     const [volume, persistentVolume] = await Promise.all([kube.volumes.get(volumeNamespace, objectName), kube.readPersistentVolume(objectName)]);
-    const decision = decideClaim({ claim, storageClass, volume, persistentVolume });
+    // Which cluster the class means matters only until the GlusterVolume exists (it names its cluster then): no LIST after.
+    const clusters = !claim.spec.volumeName && !volume && !persistentVolume ? await kube.listGlusterClusters(volumeNamespace) : [];
+    const decision = decideClaim({
+      claim,
+      storageClass,
+      volume,
+      persistentVolume,
+      volumeNamespace,
+      clusters,
+      serveInTreeClasses: this.deps.serveInTreeClasses,
+      now: this.deps.clock.now(),
+    });
     const log = { key, decision: decision.action };
     switch (decision.action) {
       case 'ignore':
@@ -82,7 +96,7 @@ export class ClaimReconciler {
         await this.once.record(claimReference(claim), 'Warning', decision.reason, decision.message);
         return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
       case 'createVolume':
-        return this.createVolume(claim, storageClass, decision.parameters, decision.size, decision.warnings, volumeNamespace);
+        return this.createVolume(claim, storageClass, decision, volumeNamespace);
       case 'createPersistentVolume': {
         const { persistentVolume: created, created: fresh } = await kube.createPersistentVolume(decision.persistentVolume);
         if (created.spec.claimRef?.uid !== claim.metadata.uid) {
@@ -128,14 +142,13 @@ export class ClaimReconciler {
   private async createVolume(
     claim: Claim,
     storageClass: StorageClass,
-    parameters: ProvisioningParameters,
-    size: string,
-    warnings: string[],
+    decision: Extract<ClaimDecision, { action: 'createVolume' }>,
     volumeNamespace: string,
   ): Promise<ReconcileResult> {
     const { kube, logger } = this.deps;
+    const { parameters, cluster, size } = decision;
     const reference = claimReference(claim);
-    for (const warning of warnings) await this.once.record(reference, 'Warning', 'IgnoredParameters', warning);
+    for (const event of decision.events) await this.once.record(reference, event.type, event.reason, event.message);
     // Allocation and creation under one lock per class, from fresh (quorum) lists: no two claims get one GID.
     const outcome = await this.gidLock.run(storageClass.metadata.name, async () => {
       const existing = await kube.volumes.get(volumeNamespace, provisionedName(claim.metadata.uid));
@@ -143,7 +156,7 @@ export class ClaimReconciler {
       const [pvs, volumes] = await Promise.all([kube.listPersistentVolumes(), kube.listGlusterVolumes(`${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`)]);
       const gid = allocateGid(gidsInUse(storageClass.metadata.name, pvs, volumes), parameters.gidMin, parameters.gidMax);
       if (gid === undefined) return { created: false as const, exhausted: true as const };
-      return kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, size, gid, namespace: volumeNamespace }));
+      return kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace }));
     });
     if ('exhausted' in outcome) {
       await this.once.record(reference, 'Warning', 'ProvisioningFailed', `no free GID left in ${parameters.gidMin}..${parameters.gidMax} of StorageClass ${storageClass.metadata.name}`);

@@ -7,6 +7,11 @@ export const ANN_GID = 'pv.beta.kubernetes.io/gid';
 /** Set on a PVC by the PV controller when it wants a dynamically provisioned volume from this provisioner. */
 export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
 export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
+/**
+ * The StorageClass a claim (or PV) named before spec.storageClassName existed; Kubernetes still reads it
+ * first (claim-class.ts), and StatefulSet templates written years ago still set it.
+ */
+export const ANN_BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
 /** Set on a PVC by the scheduler when a WaitForFirstConsumer claim's first pod is placed. */
 export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
@@ -27,6 +32,8 @@ export const ANN_STORAGE_CLASS = `${API_GROUP}/storage-class`;
 export const ANN_PERSISTENT_VOLUME_UID = `${API_GROUP}/persistent-volume-uid`;
 
 export const PROVISIONER_NAME = DRIVER_NAME;
+/** The removed in-tree plugin (gone since Kubernetes 1.26) whose StorageClasses the provisioner can serve. */
+export const IN_TREE_GLUSTERFS_PROVISIONER = 'kubernetes.io/glusterfs';
 
 /** Kind and apiVersion of the objects events are recorded on. */
 export const PVC_REFERENCE = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' } as const;

@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { DRIVER_NAME, type GlusterVolume } from '../api/index.ts';
+import { DRIVER_NAME, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
 import { findCondition, isConditionTrue } from '../controller/conditions.ts';
 import { parseQuantity } from '../topology/sizing.ts';
 import {
@@ -8,11 +8,14 @@ import {
   ANN_PROVISIONED_BY,
   ANN_SELECTED_NODE,
   ANN_STORAGE_PROVISIONER,
+  IN_TREE_GLUSTERFS_PROVISIONER,
   LABEL_CLAIM_UID,
   LABEL_PROVISIONED_BY,
   PROVISIONER_NAME,
   provisionedName,
 } from './constants.ts';
+import { claimClassName, classService, inTreeGraceLeftMs, SERVED_BY_OPERATOR_REASON, servedByOperatorMessage } from './claim-class.ts';
+import { resolveCluster } from './cluster-resolution.ts';
 import { quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 import { buildPersistentVolume, isVolumeMountable, parseVolumeHandle, SUPPORTED_ACCESS_MODES, volumeHandleFor } from './pv-builder.ts';
 import { formatParameterErrors, parseStorageClassParameters, type ProvisioningParameters } from './storage-class-parameters.ts';
@@ -35,7 +38,8 @@ export type ClaimDecision =
   | { action: 'wait'; why: string; requeueAfterMs?: number }
   /** Warning Event `reason` (ProvisioningFailed or VolumeResizeFailed) with `message` on the claim. */
   | { action: 'fail'; reason: 'ProvisioningFailed' | 'VolumeResizeFailed'; message: string; requeueAfterMs?: number }
-  | { action: 'createVolume'; parameters: ProvisioningParameters; size: string; warnings: string[] }
+  /** The GlusterVolume on GlusterCluster `cluster`; `events` go on the claim first (each once). */
+  | { action: 'createVolume'; parameters: ProvisioningParameters; cluster: string; size: string; events: ClaimEvent[] }
   | { action: 'createPersistentVolume'; persistentVolume: k8s.V1PersistentVolume }
   /** Resize step 1: grow the GlusterVolume's spec.size and mark the claim Resizing. */
   | { action: 'expandVolume'; size: string }
@@ -44,17 +48,28 @@ export type ClaimDecision =
   /** Resize step 3: the claim's status.capacity and conditions. */
   | { action: 'finishResize'; capacity: string };
 
+export interface ClaimEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
 export interface ClaimWorld {
   claim: Claim;
+  /** The class the claim names (claimClassName), if it exists. */
   storageClass: StorageClass | undefined;
-  /** The GlusterVolume `pvc-<claim uid>` in the claim's namespace, if any. */
+  /** The GlusterVolume `pvc-<claim uid>` in `volumeNamespace`, if any. */
   volume: GlusterVolume | undefined;
   /** The PV `pvc-<claim uid>`, if any. */
   persistentVolume: PersistentVolume | undefined;
-}
-
-export function isOurStorageClass(storageClass: StorageClass | undefined): storageClass is StorageClass {
-  return storageClass?.provisioner === DRIVER_NAME;
+  /** Where the claim's GlusterVolume goes: the namespace of its GlusterCluster. */
+  volumeNamespace: string;
+  /** The GlusterClusters of `volumeNamespace`; read only while the claim is unbound and has no GlusterVolume (the only time they are asked). */
+  clusters: readonly GlusterCluster[];
+  /** The operator setting SERVE_IN_TREE_GLUSTERFS_CLASSES (claim-class.ts says why it defaults to true). */
+  serveInTreeClasses: boolean;
+  /** Clock time, ms: the in-tree grace is measured from the claim's creationTimestamp. */
+  now: number;
 }
 
 export function isOurPersistentVolume(pv: PersistentVolume | undefined): pv is PersistentVolume {
@@ -82,10 +97,15 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
   const { claim, storageClass, volume, persistentVolume } = world;
   const name = provisionedName(claim.metadata.uid);
   if (claim.metadata.deletionTimestamp) return { action: 'ignore', why: 'claim is being deleted' };
-  const className = claim.spec.storageClassName;
-  if (!className) return { action: 'ignore', why: 'claim has no storageClassName' };
+  const className = claimClassName(claim);
+  // A claim naming no class gets the default one written into spec.storageClassName (admission), and comes back.
+  if (!className) return { action: 'ignore', why: 'claim names no StorageClass (neither spec.storageClassName nor the beta annotation)' };
   if (!storageClass) return { action: 'ignore', why: `StorageClass ${className} not found` };
-  if (storageClass.provisioner !== DRIVER_NAME) return { action: 'ignore', why: `StorageClass ${className} belongs to ${storageClass.provisioner}` };
+  const service = classService(storageClass, world.serveInTreeClasses);
+  if (!service) {
+    const off = storageClass.provisioner === IN_TREE_GLUSTERFS_PROVISIONER ? ' (not served: SERVE_IN_TREE_GLUSTERFS_CLASSES=false)' : '';
+    return { action: 'ignore', why: `StorageClass ${className} belongs to ${storageClass.provisioner}${off}` };
+  }
 
   if (claim.spec.volumeName) {
     if (claim.spec.volumeName === name && isOurPersistentVolume(persistentVolume)) {
@@ -99,9 +119,15 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
   }
 
   const annotations = claim.metadata.annotations ?? {};
-  if (annotations[ANN_STORAGE_PROVISIONER] !== PROVISIONER_NAME && annotations[ANN_BETA_STORAGE_PROVISIONER] !== PROVISIONER_NAME) {
-    // The PV controller sets this once it has found no existing PV to bind: provisioning earlier could race a static PV.
-    return { action: 'wait', why: 'waiting for the PV controller to request provisioning', requeueAfterMs: WAIT_REQUEUE_MS };
+  if (service === 'driver') {
+    if (annotations[ANN_STORAGE_PROVISIONER] !== PROVISIONER_NAME && annotations[ANN_BETA_STORAGE_PROVISIONER] !== PROVISIONER_NAME) {
+      // The PV controller sets this once it has found no existing PV to bind: provisioning earlier could race a static PV.
+      return { action: 'wait', why: 'waiting for the PV controller to request provisioning', requeueAfterMs: WAIT_REQUEUE_MS };
+    }
+  } else {
+    // Nothing asks for in-tree classes (the PV controller finds no plugin and sets no annotation): past the grace, an unbound claim found no static PV.
+    const graceLeft = inTreeGraceLeftMs(claim, world.now);
+    if (graceLeft > 0) return { action: 'wait', why: `in-tree class: giving the PV binder ${graceLeft} ms more to bind a static PV`, requeueAfterMs: graceLeft };
   }
   if (storageClass.volumeBindingMode === 'WaitForFirstConsumer' && !annotations[ANN_SELECTED_NODE]) {
     return { action: 'wait', why: 'WaitForFirstConsumer: waiting for a pod to select a node' };
@@ -124,7 +150,13 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
   const parsed = parseStorageClassParameters(storageClass.parameters);
   if (!parsed.success) return fail(formatParameterErrors(parsed.errors));
 
-  if (!volume) return { action: 'createVolume', parameters: parsed.parameters, size: request, warnings: parsed.warnings };
+  if (!volume) {
+    const cluster = resolveCluster(parsed.parameters, world.clusters, world.volumeNamespace);
+    if (!cluster.resolved) return fail(cluster.message);
+    const events: ClaimEvent[] = parsed.warnings.map((message) => ({ type: 'Warning', reason: 'IgnoredParameters', message }));
+    if (service === 'inTree') events.push({ type: 'Normal', reason: SERVED_BY_OPERATOR_REASON, message: servedByOperatorMessage(storageClass.metadata.name) });
+    return { action: 'createVolume', parameters: parsed.parameters, cluster: cluster.cluster, size: request, events };
+  }
   if (volume.metadata.labels?.[LABEL_CLAIM_UID] !== claim.metadata.uid) {
     return fail(`GlusterVolume ${volume.metadata.namespace}/${volume.metadata.name} exists and was not made for this claim`);
   }

@@ -1,3 +1,4 @@
+import { persistentVolumeClassName } from './claim-class.ts';
 import { ANN_GID, ANN_STORAGE_CLASS, LABEL_PROVISIONED_BY, PROVISIONER_NAME } from './constants.ts';
 import type { PersistentVolume } from './kube-objects.ts';
 import type { GlusterVolume } from '../api/index.ts';
@@ -19,7 +20,7 @@ export function allocateGid(used: ReadonlySet<number>, min: number, max: number)
 export function gidsInUse(storageClass: string, volumes: readonly PersistentVolume[], glusterVolumes: readonly GlusterVolume[]): Set<number> {
   const used = new Set<number>();
   for (const pv of volumes) {
-    if (pv.spec.storageClassName !== storageClass) continue;
+    if (persistentVolumeClassName(pv) !== storageClass) continue;
     const raw = pv.metadata.annotations?.[ANN_GID];
     if (raw !== undefined && /^[0-9]+$/.test(raw.trim())) used.add(Number(raw.trim()));
   }

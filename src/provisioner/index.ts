@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, type GlusterVolume } from '../api/index.ts';
+import { API_GROUP, API_VERSION, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
 import type { CustomResourceClient } from '../controller/custom-objects.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { ControllerDefinition, WatchSource } from '../controller/manager.ts';
@@ -8,7 +8,8 @@ import { systemClock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { ClaimReconciler } from './claim-reconciler.ts';
 import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, LABEL_PROVISIONED_BY, PROVISIONER_NAME } from './constants.ts';
-import { isOurPersistentVolume, isOurStorageClass } from './decisions.ts';
+import { classService } from './claim-class.ts';
+import { isOurPersistentVolume } from './decisions.ts';
 import { ProvisionerKube } from './kube-io.ts';
 import { persistentVolumeSchema, storageClassSchema } from './kube-objects.ts';
 import { PersistentVolumeReconciler } from './volume-reconciler.ts';
@@ -20,8 +21,9 @@ export { PROVISIONER_NAME } from './constants.ts';
 
 /**
  * The dynamic provisioner as two controllers for the ControllerManager (run by the leader only):
- * `provisioner-claims` (PVCs of StorageClasses whose provisioner is gluster.gluster-operator.dev: GlusterVolume,
- * then pre-bound PV; resize) and `provisioner-volumes` (reclaim of our PVs when Released).
+ * `provisioner-claims` (PVCs of StorageClasses whose provisioner is gluster.gluster-operator.dev, or the
+ * removed in-tree kubernetes.io/glusterfs: GlusterVolume, then pre-bound PV; resize) and
+ * `provisioner-volumes` (reclaim of our PVs when Released).
  */
 export interface ProvisionerOptions {
   kubeConfig: k8s.KubeConfig;
@@ -30,6 +32,14 @@ export interface ProvisionerOptions {
   clock?: Clock;
   /** Shared GlusterVolume client, e.g. the operator's; one is made when absent. */
   volumes?: CustomResourceClient<GlusterVolume>;
+  /** Shared GlusterCluster client (read only here); one is made when absent. */
+  clusters?: CustomResourceClient<GlusterCluster>;
+  /**
+   * Serve claims of StorageClasses whose provisioner is the removed in-tree `kubernetes.io/glusterfs` (default
+   * true: nothing else can since Kubernetes 1.26; claim-class.ts says more). Operator setting
+   * SERVE_IN_TREE_GLUSTERFS_CLASSES.
+   */
+  serveInTreeGlusterfsClasses?: boolean;
   /** Claims reconciled at once (default 4). */
   concurrency?: number;
   /**
@@ -46,9 +56,14 @@ const GLUSTER_VOLUMES_OF_PROVISIONER = `${LABEL_PROVISIONED_BY}=${PROVISIONER_NA
 type AnyList = k8s.KubernetesListObject<k8s.KubernetesObject>;
 
 export function createProvisionerControllers(options: ProvisionerOptions): ControllerDefinition[] {
-  const kube = new ProvisionerKube(options.kubeConfig, options.volumes);
+  const kube = new ProvisionerKube(options.kubeConfig, options.volumes, options.clusters);
   const shared = { kube, events: options.events, logger: options.logger, clock: options.clock ?? systemClock };
-  const claims = new ClaimReconciler({ ...shared, ...(options.defaultVolumeNamespace ? { defaultVolumeNamespace: options.defaultVolumeNamespace } : {}) });
+  const serveInTreeClasses = options.serveInTreeGlusterfsClasses ?? true;
+  const claims = new ClaimReconciler({
+    ...shared,
+    serveInTreeClasses,
+    ...(options.defaultVolumeNamespace ? { defaultVolumeNamespace: options.defaultVolumeNamespace } : {}),
+  });
   const volumes = new PersistentVolumeReconciler({ ...shared, ...(options.namespace ? { namespace: options.namespace } : {}) });
 
   const namespace = options.namespace;
@@ -109,7 +124,7 @@ export function createProvisionerControllers(options: ProvisionerOptions): Contr
           source: storageClassSource,
           toKeys: (object) => {
             const parsed = storageClassSchema.safeParse(object);
-            return parsed.success && isOurStorageClass(parsed.data) ? claims.claimKeysOfClass(parsed.data.metadata.name) : [];
+            return parsed.success && classService(parsed.data, serveInTreeClasses) ? claims.claimKeysOfClass(parsed.data.metadata.name) : [];
           },
         },
       ],

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from '../api/index.ts';
+import { API_GROUP, API_VERSION, glusterClusterSchema, glusterVolumeSchema, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
 import { CustomResourceClient } from '../controller/custom-objects.ts';
 import { claimSchema, persistentVolumeSchema, storageClassSchema, type Claim, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 
@@ -27,12 +27,19 @@ export class ProvisionerKube {
   readonly storage: k8s.StorageV1Api;
   readonly custom: k8s.CustomObjectsApi;
   readonly volumes: CustomResourceClient<GlusterVolume>;
+  /** Read only: which GlusterCluster a StorageClass means (cluster-resolution.ts). */
+  readonly clusters: CustomResourceClient<GlusterCluster>;
 
-  constructor(kubeConfig: k8s.KubeConfig, volumes?: CustomResourceClient<GlusterVolume>) {
+  constructor(kubeConfig: k8s.KubeConfig, volumes?: CustomResourceClient<GlusterVolume>, clusters?: CustomResourceClient<GlusterCluster>) {
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.storage = kubeConfig.makeApiClient(k8s.StorageV1Api);
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.volumes = volumes ?? new CustomResourceClient<GlusterVolume>(kubeConfig, 'glustervolumes', glusterVolumeSchema);
+    this.clusters = clusters ?? new CustomResourceClient<GlusterCluster>(kubeConfig, 'glusterclusters', glusterClusterSchema);
+  }
+
+  async listGlusterClusters(namespace: string): Promise<GlusterCluster[]> {
+    return this.clusters.list(namespace);
   }
 
   async readClaim(namespace: string, name: string): Promise<Claim | undefined> {

@@ -3,7 +3,8 @@ import { objectName, type Durability } from '../api/index.ts';
 
 /**
  * StorageClass `parameters` of the removed in-tree `kubernetes.io/glusterfs` provisioner, parsed so users can
- * keep the StorageClasses they have (changing only `provisioner`). Keys are matched case-insensitively, as the
+ * keep the StorageClasses they have (as they are: classes whose provisioner is still `kubernetes.io/glusterfs` are
+ * served too, claim-class.ts). Keys are matched case-insensitively, as the
  * in-tree plugin did (`gidMin` and `gidmin` are the same key). heketi's connection parameters mean nothing
  * here: they are accepted and reported back as ignored, so the user gets a Warning Event instead of a failure.
  * Anything else unknown is an error naming the parameter: a typo must not silently provision the wrong volume.
@@ -29,8 +30,12 @@ export const HEKETI_ONLY_PARAMETERS = [
 const HEKETI_ARBITER_OPTION = 'user.heketi.arbiter';
 
 export interface ProvisioningParameters {
-  /** GlusterCluster name: `clusterid`, the first of a comma list. */
-  cluster: string;
+  /**
+   * `clusterid` as a list, in its order: each a GlusterCluster name or a heketi cluster id (hex) that
+   * `kubectl gluster heketi import` recorded on a GlusterCluster. Empty when not given: the only GlusterCluster
+   * of the namespace is meant. Which cluster it is needs the API: cluster-resolution.ts.
+   */
+  clusterIds: string[];
   /**
    * Namespace of that GlusterCluster (`clusternamespace`), where the claims' GlusterVolumes are created:
    * a GlusterVolume names a cluster of its own namespace. Absent: the provisioner's default.
@@ -140,10 +145,11 @@ function parseVolumeOptions(raw: string, ctx: z.RefinementCtx): Record<string, s
 
 /** Every known key, lowercase, and the schema of its value. Unknown keys are refused (strict). */
 const parametersSchema = z.strictObject({
+  // Empty entries are no entry, and an empty value no clusterid, as the in-tree plugin read it.
   clusterid: z
     .string()
-    .transform((value) => value.split(',').map((id) => id.trim()).filter(Boolean)[0] ?? '')
-    .pipe(objectName.describe('GlusterCluster name')),
+    .transform((value) => value.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(objectName.describe('GlusterCluster name or heketi cluster id'))),
   clusternamespace: objectName.describe('namespace of the GlusterCluster'),
   volumetype: z.string().transform(parseVolumeType),
   gidmin: integerString(DEFAULT_GID_MIN, DEFAULT_GID_MAX),
@@ -168,7 +174,7 @@ const parametersSchema = z.strictObject({
 
 /**
  * Pure: StorageClass parameters in, provisioning parameters (or errors naming each bad parameter) out.
- * `clusterid` is required: it names the GlusterCluster the volume goes to.
+ * `clusterid` is optional: without it the only GlusterCluster of the namespace is meant (cluster-resolution.ts).
  */
 export function parseStorageClassParameters(parameters: Record<string, string> | undefined): ParseParametersResult {
   const errors: ParameterError[] = [];
@@ -199,7 +205,6 @@ export function parseStorageClassParameters(parameters: Record<string, string> |
     return { success: false, errors };
   }
   const value = result.data;
-  if (value.clusterid === undefined) errors.push({ parameter: 'clusterid', message: 'is required: it names the GlusterCluster that holds the volumes' });
   const gidMin = value.gidmin ?? DEFAULT_GID_MIN;
   const gidMax = value.gidmax ?? DEFAULT_GID_MAX;
   if (gidMin > gidMax) errors.push({ parameter: nameOf('gidmax'), message: `must not be less than gidMin (${gidMin} > ${gidMax})` });
@@ -235,7 +240,7 @@ export function parseStorageClassParameters(parameters: Record<string, string> |
     success: true,
     warnings,
     parameters: {
-      cluster: value.clusterid!,
+      clusterIds: value.clusterid ?? [],
       ...(value.clusternamespace !== undefined ? { clusterNamespace: value.clusternamespace } : {}),
       durability,
       gidMin,

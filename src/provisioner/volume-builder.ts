@@ -4,7 +4,14 @@ import type { Claim, StorageClass } from './kube-objects.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 
 /**
- * The in-tree `volumenameprefix` naming, `<prefix>_<namespace>_<claim>_<id>`, within the Gluster volume-name
+ * heketi's `volumenameprefix` naming: the in-tree provisioner (kubernetes pkg/volume/glusterfs, CreateVolume)
+ * asked heketi for `fmt.Sprintf("%s_%s_%s_%s", prefix, PVC.Namespace, PVC.Name, uuid.NewUUID())`. Kept: the
+ * four parts, their order, `_` between them, prefix, namespace and claim as given. Changed on purpose, the
+ * last part only: heketi's was a fresh 36-character UUID, which leaves a 32-character prefix no room in our
+ * 64 characters and differs on every try; ours is the claim UID's first 8 hex digits, stable across retries and
+ * the same digits the PV `pvc-<uid>` starts with, so a Gluster volume leads to its PV.
+ *
+ * `<prefix>_<namespace>_<claim>_<id>`, within the Gluster volume-name
  * rule (src/api/gluster-volume-name.ts): dots (allowed in claim names) become `-`, and namespace and claim are
  * shortened (the longer first, fitParts) when the whole would not fit 64 characters. The id is the first 8 hex
  * digits of the claim's UID, so the name is the same on every retry and differs between claims even when
@@ -36,6 +43,8 @@ export function buildGlusterVolume(input: {
   claim: Claim;
   storageClass: StorageClass;
   parameters: ProvisioningParameters;
+  /** The GlusterCluster the StorageClass means (resolveCluster). */
+  cluster: string;
   size: string;
   gid: number | undefined;
   /** Namespace of the GlusterCluster, where the GlusterVolume goes (default: the claim's). */
@@ -48,7 +57,7 @@ export function buildGlusterVolume(input: {
   };
   if (claim.metadata.name.length <= 63 && LABEL_VALUE.test(claim.metadata.name)) labels[LABEL_CLAIM_NAME] = claim.metadata.name;
   const spec: GlusterVolumeSpec = {
-    cluster: parameters.cluster,
+    cluster: input.cluster,
     size,
     durability: parameters.durability,
     glusterVolumeName: glusterVolumeNameFor(parameters, claim),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { glusterVolumeSchema, type GlusterVolume } from '../../src/api/index.ts';
+import { glusterClusterSchema, glusterVolumeSchema, type GlusterCluster, type GlusterVolume } from '../../src/api/index.ts';
 import { allocateGid, gidsInUse } from '../../src/provisioner/gid-allocator.ts';
 import { claimSchema, persistentVolumeSchema, storageClassSchema, type Claim, type StorageClass } from '../../src/provisioner/kube-objects.ts';
 import { buildPersistentVolume, parseVolumeHandle } from '../../src/provisioner/pv-builder.ts';
@@ -30,6 +30,20 @@ export function sampleClass(overrides: Partial<StorageClass> = {}): StorageClass
     provisioner: 'gluster.gluster-operator.dev',
     parameters: { clusterid: 'prod' },
     ...overrides,
+  });
+}
+
+/** A GlusterCluster of `namespace` (default team-a, the claims' namespace), carrying heketi's id when given (as the import writes it). */
+export function sampleCluster(name: string, options: { heketiId?: string; namespace?: string } = {}): GlusterCluster {
+  return glusterClusterSchema.parse({
+    apiVersion: 'storage.gluster-operator.dev/v1alpha1',
+    kind: 'GlusterCluster',
+    metadata: {
+      name,
+      namespace: options.namespace ?? 'team-a',
+      ...(options.heketiId ? { annotations: { 'storage.gluster-operator.dev/heketi-cluster-id': options.heketiId } } : {}),
+    },
+    spec: { access: { mode: 'External', external: { sshSecretRef: { name: 'gluster-ssh' } } } },
   });
 }
 
@@ -98,6 +112,11 @@ describe('provisioner: GlusterVolume name', () => {
   it('is <prefix>_<ns>_<claim>_<8 hex of the uid>', () => {
     expect(prefixedGlusterVolumeName('dept', 'team-a', 'data', UID)).to.equal('dept_team-a_data_0f1e2d3c');
   });
+  it('has heketi\'s four parts in heketi\'s order (prefix_namespace_claim_id), whole when they fit, the id leading to the PV pvc-<uid>', () => {
+    const name = prefixedGlusterVolumeName('Dept-7', 'production', 'data-postgres-0', UID);
+    expect(name.split('_')).to.deep.equal(['Dept-7', 'production', 'data-postgres-0', '0f1e2d3c']);
+    expect(`pvc-${UID}`.startsWith(`pvc-${name.split('_')[3]}`)).to.equal(true);
+  });
   it('stays within 64 characters and Gluster\'s charset for the longest names', () => {
     const name = prefixedGlusterVolumeName('p'.repeat(32), 'n'.repeat(63), `claim.with.dots.${'c'.repeat(200)}`, UID);
     expect(name.length).to.be.at.most(64);
@@ -121,7 +140,7 @@ describe('provisioner: GlusterVolume builder', () => {
   it('puts the GlusterVolume with its GlusterCluster (clusternamespace) and remembers the claim namespace', () => {
     const parsed = parameters({ clusterid: 'prod', clusternamespace: 'storage' });
     expect(parsed.clusterNamespace).to.equal('storage');
-    const volume = buildGlusterVolume({ claim: sampleClaim(), storageClass: sampleClass(), parameters: parsed, size: '1Gi', gid: undefined, namespace: 'storage' });
+    const volume = buildGlusterVolume({ claim: sampleClaim(), storageClass: sampleClass(), parameters: parsed, cluster: 'prod', size: '1Gi', gid: undefined, namespace: 'storage' });
     expect(volume.metadata.namespace).to.equal('storage');
     expect(volume.metadata.annotations?.['storage.gluster-operator.dev/claim-namespace']).to.equal('team-a');
   });
@@ -131,6 +150,7 @@ describe('provisioner: GlusterVolume builder', () => {
       claim: sampleClaim(),
       storageClass: sampleClass({ reclaimPolicy: 'Retain' }),
       parameters: parameters({ clusterid: 'prod', volumetype: 'disperse:4:2', volumeoptions: 'features.shard on', snapfactor: '5' }),
+      cluster: 'prod',
       size: '5Gi',
       gid: 2001,
     });
@@ -158,15 +178,19 @@ describe('provisioner: GlusterVolume builder', () => {
       gid: 2001,
     });
   });
+  it('names the GlusterCluster it is given (resolved from clusterid), not the raw clusterid', () => {
+    const volume = buildGlusterVolume({ claim: sampleClaim(), storageClass: sampleClass(), parameters: parameters({ clusterid: '630372ccdc720a92c681fb928f27b53f' }), cluster: 'imported', size: '1Gi', gid: undefined });
+    expect(volume.spec.cluster).to.equal('imported');
+  });
   it('uses the prefix naming when volumenameprefix is set, and Delete unless the class says Retain', () => {
-    const volume = buildGlusterVolume({ claim: sampleClaim(), storageClass: sampleClass(), parameters: parameters({ clusterid: 'prod', volumenameprefix: 'dept' }), size: '1Gi', gid: undefined });
+    const volume = buildGlusterVolume({ claim: sampleClaim(), storageClass: sampleClass(), parameters: parameters({ clusterid: 'prod', volumenameprefix: 'dept' }), cluster: 'prod', size: '1Gi', gid: undefined });
     expect(volume.spec.glusterVolumeName).to.equal('dept_team-a_data_0f1e2d3c');
     expect(volume.spec.reclaimPolicy).to.equal('Delete');
     expect(volume.spec).not.to.have.property('gid');
   });
   it('labels the claim name only when it fits a label value', () => {
     const name = `a.${'b'.repeat(70)}`;
-    const volume = buildGlusterVolume({ claim: sampleClaim({ name }), storageClass: sampleClass(), parameters: parameters({ clusterid: 'prod' }), size: '1Gi', gid: 2000 });
+    const volume = buildGlusterVolume({ claim: sampleClaim({ name }), storageClass: sampleClass(), parameters: parameters({ clusterid: 'prod' }), cluster: 'prod', size: '1Gi', gid: 2000 });
     expect(volume.metadata.labels).not.to.have.property('storage.gluster-operator.dev/claim-name');
     expect(volume.metadata.annotations!['storage.gluster-operator.dev/claim-name']).to.equal(name);
   });

@@ -11,13 +11,25 @@ import {
 } from '../../src/provisioner/decisions.ts';
 import { claimSchema, persistentVolumeSchema, type Claim, type PersistentVolume } from '../../src/provisioner/kube-objects.ts';
 import { buildPersistentVolume } from '../../src/provisioner/pv-builder.ts';
-import { readyVolume, sampleClaim, sampleClass } from './provisioner-builders.test.ts';
+import { readyVolume, sampleClaim, sampleClass, sampleCluster } from './provisioner-builders.test.ts';
 
 const UID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const NAME = `pvc-${UID}`;
 
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+
 function world(overrides: Partial<ClaimWorld> = {}): ClaimWorld {
-  return { claim: sampleClaim(), storageClass: sampleClass(), volume: undefined, persistentVolume: undefined, ...overrides };
+  return {
+    claim: sampleClaim(),
+    storageClass: sampleClass(),
+    volume: undefined,
+    persistentVolume: undefined,
+    volumeNamespace: 'team-a',
+    clusters: [sampleCluster('prod')],
+    serveInTreeClasses: true,
+    now: NOW,
+    ...overrides,
+  };
 }
 
 function withClaim(mutate: (raw: Record<string, any>) => void): Claim {
@@ -42,7 +54,7 @@ function ourPV(overrides: { capacity?: string; phase?: string; policy?: string }
 
 describe('provisioner: claim decisions', () => {
   it('ignores claims of other provisioners, without a class, or being deleted', () => {
-    expect(decideClaim(world({ storageClass: sampleClass({ provisioner: 'kubernetes.io/glusterfs' }) })).action).to.equal('ignore');
+    expect(decideClaim(world({ storageClass: sampleClass({ provisioner: 'example.com/other' }) })).action).to.equal('ignore');
     expect(decideClaim(world({ storageClass: undefined })).action).to.equal('ignore');
     expect(decideClaim(world({ claim: withClaim((raw) => delete raw.spec.storageClassName) })).action).to.equal('ignore');
     expect(decideClaim(world({ claim: withClaim((raw) => (raw.metadata.deletionTimestamp = '2025-01-01T00:00:00Z')) })).action).to.equal('ignore');
@@ -63,9 +75,11 @@ describe('provisioner: claim decisions', () => {
 
   it('creates the GlusterVolume with the request as size and the parameters\' warnings', () => {
     const decision = decideClaim(world({ storageClass: sampleClass({ parameters: { clusterid: 'prod', resturl: 'http://x' } }) }));
-    expect(decision).to.deep.include({ action: 'createVolume', size: '5Gi' });
+    expect(decision).to.deep.include({ action: 'createVolume', size: '5Gi', cluster: 'prod' });
     if (decision.action !== 'createVolume') throw new Error('unreachable');
-    expect(decision.warnings.join()).to.contain('resturl');
+    expect(decision.events).to.have.length(1);
+    expect(decision.events[0]).to.deep.include({ type: 'Warning', reason: 'IgnoredParameters' });
+    expect(decision.events[0]!.message).to.contain('resturl');
   });
 
   it('fails with the parameter named when the class is bad, before creating anything', () => {
@@ -131,6 +145,81 @@ describe('provisioner: claim decisions', () => {
     expect(decideClaim(world({ volume: readyVolume(), persistentVolume: ourPV({ phase: 'Available' }) })).action).to.equal('ignore');
     const claim = withClaim((raw) => (raw.spec.volumeName = 'static-pv'));
     expect(decideClaim(world({ claim })).action).to.equal('ignore');
+  });
+});
+
+describe('provisioner: claims of in-tree kubernetes.io/glusterfs classes', () => {
+  const inTree = sampleClass({ metadata: { name: 'glusterfs-old' }, provisioner: 'kubernetes.io/glusterfs', parameters: { resturl: 'http://heketi:8080', clusterid: 'prod' } });
+  /** What the PV controller leaves on such a claim: no storage-provisioner annotation. */
+  const claimAged = (ageMs: number) => withClaim((raw) => {
+    raw.metadata.annotations = {};
+    raw.spec.storageClassName = 'glusterfs-old';
+    raw.metadata.creationTimestamp = new Date(NOW - ageMs).toISOString();
+  });
+
+  it('waits out the grace (from creationTimestamp) without any storage-provisioner annotation, then provisions', () => {
+    expect(decideClaim(world({ storageClass: inTree, claim: claimAged(1_000) }))).to.deep.include({ action: 'wait', requeueAfterMs: 4_000 });
+    expect(decideClaim(world({ storageClass: inTree, claim: claimAged(5_000) })).action).to.equal('createVolume');
+    expect(decideClaim(world({ storageClass: inTree, claim: claimAged(3_600_000) })).action).to.equal('createVolume');
+  });
+
+  it('ignores them when the operator setting turns serving them off', () => {
+    const decision = decideClaim(world({ storageClass: inTree, claim: claimAged(60_000), serveInTreeClasses: false }));
+    expect(decision.action).to.equal('ignore');
+    if (decision.action === 'ignore') expect(decision.why).to.contain('SERVE_IN_TREE_GLUSTERFS_CLASSES=false');
+  });
+
+  it('says once on the claim that the operator serves it, after the heketi parameters warning', () => {
+    const decision = decideClaim(world({ storageClass: inTree, claim: claimAged(60_000) }));
+    if (decision.action !== 'createVolume') throw new Error(`expected createVolume, got ${decision.action}`);
+    expect(decision.events.map((event) => `${event.type} ${event.reason}`)).to.deep.equal(['Warning IgnoredParameters', 'Normal ServedByGlusterOperator']);
+    expect(decision.events[1]!.message).to.equal(
+      'StorageClass glusterfs-old names the removed in-tree provisioner kubernetes.io/glusterfs; gluster-operator provisions this claim (the ProvisioningFailed event from persistentvolume-controller can be ignored)',
+    );
+  });
+
+  it('does not say it for our own classes', () => {
+    const decision = decideClaim(world());
+    if (decision.action !== 'createVolume') throw new Error('unreachable');
+    expect(decision.events.map((event) => event.reason)).not.to.include('ServedByGlusterOperator');
+  });
+
+  it('makes the PV as for our classes: our CSI driver, our provisioned-by, so reclaim still takes it', () => {
+    const claim = claimAged(60_000);
+    const decision = decideClaim(world({ storageClass: inTree, claim, volume: readyVolume() }));
+    if (decision.action !== 'createPersistentVolume') throw new Error(`expected createPersistentVolume, got ${decision.action}`);
+    const pv = persistentVolumeSchema.parse({ ...JSON.parse(JSON.stringify(decision.persistentVolume)), status: { phase: 'Released' } });
+    expect(pv.spec.csi?.driver).to.equal('gluster.gluster-operator.dev');
+    expect(pv.spec.storageClassName).to.equal('glusterfs-old');
+    expect(pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by']).to.equal('gluster.gluster-operator.dev');
+    expect(decidePersistentVolume({ persistentVolume: pv, volume: readyVolume() })).to.deep.equal({ action: 'deleteVolume' });
+  });
+});
+
+describe('provisioner: the class a claim names, and the cluster its class means', () => {
+  it('serves a claim that names its class only through the beta annotation', () => {
+    const claim = withClaim((raw) => {
+      delete raw.spec.storageClassName;
+      raw.metadata.annotations['volume.beta.kubernetes.io/storage-class'] = 'gluster';
+    });
+    expect(decideClaim(world({ claim })).action).to.equal('createVolume');
+  });
+
+  it('ignores a claim whose beta annotation says "no class", whatever the field says', () => {
+    const claim = withClaim((raw) => (raw.metadata.annotations['volume.beta.kubernetes.io/storage-class'] = ''));
+    expect(decideClaim(world({ claim })).action).to.equal('ignore');
+  });
+
+  it('creates the volume on the GlusterCluster the heketi id resolves to', () => {
+    const storageClass = sampleClass({ parameters: { clusterid: '630372ccdc720a92c681fb928f27b53f' } });
+    const clusters = [sampleCluster('other'), sampleCluster('imported', { heketiId: '630372ccdc720a92c681fb928f27b53f' })];
+    expect(decideClaim(world({ storageClass, clusters }))).to.deep.include({ action: 'createVolume', cluster: 'imported' });
+  });
+
+  it('fails with ProvisioningFailed naming the candidates when no clusterid is set and several clusters are there', () => {
+    const decision = decideClaim(world({ storageClass: sampleClass({ parameters: {} }), clusters: [sampleCluster('a'), sampleCluster('b')] }));
+    expect(decision).to.deep.include({ action: 'fail', reason: 'ProvisioningFailed' });
+    if (decision.action === 'fail') expect(decision.message).to.contain('a, b').and.to.contain('clusterid');
   });
 });
 

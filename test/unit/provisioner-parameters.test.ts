@@ -14,7 +14,7 @@ describe('provisioner: StorageClass parameters', () => {
   it('defaults to replicate 3, GIDs 2000..2147483647, snapfactor 1, no options, no prefix', () => {
     const { parameters, warnings } = ok(parseStorageClassParameters({ clusterid: 'gluster' }));
     expect(parameters).to.deep.equal({
-      cluster: 'gluster',
+      clusterIds: ['gluster'],
       durability: { type: 'Replicate', replicate: { replica: 3, arbiter: false } },
       gidMin: 2000,
       gidMax: 2147483647,
@@ -43,7 +43,7 @@ describe('provisioner: StorageClass parameters', () => {
       }),
     );
     expect(result.parameters).to.deep.equal({
-      cluster: '630372ccdc720a92c681fb928f27b53f',
+      clusterIds: ['630372ccdc720a92c681fb928f27b53f', '42d2f6e5c4f6b1d2e0e1a2b3c4d5e6f7'],
       durability: { type: 'Replicate', replicate: { replica: 3, arbiter: false } },
       gidMin: 40000,
       gidMax: 50000,
@@ -171,12 +171,16 @@ describe('provisioner: StorageClass parameters', () => {
         expect(failure(parseStorageClassParameters({ clusterid: 'c', snapfactor: value }))[0]).to.deep.include({ parameter: 'snapfactor' });
       }
     });
-    it('requires clusterid and takes the first of a comma list', () => {
-      expect(failure(parseStorageClassParameters({}))[0]).to.deep.include({ parameter: 'clusterid' });
-      expect(failure(parseStorageClassParameters(undefined))[0]).to.deep.include({ parameter: 'clusterid' });
-      expect(failure(parseStorageClassParameters({ clusterid: ' , ' }))[0]).to.deep.include({ parameter: 'clusterid' });
+    it('takes clusterid as an optional comma list, in its order, empty entries dropped (as the in-tree plugin read it)', () => {
+      expect(ok(parseStorageClassParameters({})).parameters.clusterIds).to.deep.equal([]);
+      expect(ok(parseStorageClassParameters(undefined)).parameters.clusterIds).to.deep.equal([]);
+      expect(ok(parseStorageClassParameters({ clusterid: '' })).parameters.clusterIds).to.deep.equal([]);
+      expect(ok(parseStorageClassParameters({ clusterid: ' , ' })).parameters.clusterIds).to.deep.equal([]);
+      expect(ok(parseStorageClassParameters({ clusterid: ' prod , backup,' })).parameters.clusterIds).to.deep.equal(['prod', 'backup']);
+    });
+    it('refuses a clusterid entry that is neither a GlusterCluster name nor a heketi id', () => {
       expect(failure(parseStorageClassParameters({ clusterid: 'Not_A_Name' }))[0]).to.deep.include({ parameter: 'clusterid' });
-      expect(ok(parseStorageClassParameters({ clusterid: ' prod , backup' })).parameters.cluster).to.equal('prod');
+      expect(failure(parseStorageClassParameters({ clusterid: 'prod,Not_A_Name' }))[0]).to.deep.include({ parameter: 'clusterid' });
     });
   });
 

@@ -1,0 +1,71 @@
+import type { GlusterCluster } from '../api/index.ts';
+import { HEKETI_CLUSTER_ID_ANNOTATION } from '../heketi/annotations.ts';
+import type { ProvisioningParameters } from './storage-class-parameters.ts';
+
+/**
+ * Which GlusterCluster a StorageClass means. `clusterid` was heketi's comma list of cluster ids, any of which
+ * heketi could place the volume on; here each entry is a GlusterCluster name or a heketi id that
+ * `kubectl gluster heketi import` recorded on a GlusterCluster (HEKETI_CLUSTER_ID_ANNOTATION), and the first
+ * entry that resolves wins. Without `clusterid`, the one GlusterCluster of the namespace is meant.
+ */
+export type ClusterResolution = { resolved: true; cluster: string } | { resolved: false; message: string };
+
+/** heketi's ids: 16 random bytes in lowercase hex (utils.GenUUID). */
+const HEKETI_ID = /^[0-9a-f]{32}$/;
+
+function heketiIdOf(cluster: GlusterCluster): string | undefined {
+  return cluster.metadata.annotations?.[HEKETI_CLUSTER_ID_ANNOTATION]?.trim() || undefined;
+}
+
+function describe(cluster: GlusterCluster): string {
+  const heketiId = heketiIdOf(cluster);
+  return heketiId ? `${cluster.metadata.name} (heketi id ${heketiId})` : cluster.metadata.name;
+}
+
+const IMMUTABLE = 'StorageClass parameters cannot be changed: recreate the StorageClass';
+
+/**
+ * Pure. `clusters`: the GlusterClusters of `namespace`, where the claim's GlusterVolume goes (a GlusterVolume
+ * names a cluster of its own namespace).
+ *
+ * A name-shaped entry that matches nothing is still taken as the GlusterCluster's name, as before `clusterid`
+ * could be a heketi id: a GlusterVolume may be created before its GlusterCluster (it reports ClusterNotFound,
+ * which the claim shows as ProvisioningFailed, until the cluster exists). A heketi id that matches nothing can
+ * only come to mean something through the import, so it fails here, naming the candidates.
+ */
+export function resolveCluster(parameters: Pick<ProvisioningParameters, 'clusterIds'>, clusters: readonly GlusterCluster[], namespace: string): ClusterResolution {
+  const candidates = clusters.length === 0 ? 'there is none' : `there are ${clusters.map(describe).join(', ')}`;
+  const ids = parameters.clusterIds;
+  if (ids.length === 0) {
+    if (clusters.length === 1) return { resolved: true, cluster: clusters[0]!.metadata.name };
+    if (clusters.length === 0) {
+      return {
+        resolved: false,
+        message: `no GlusterCluster in namespace ${namespace} to provision on: create one there, or (${IMMUTABLE}) set clusternamespace to the namespace of yours`,
+      };
+    }
+    return {
+      resolved: false,
+      message: `StorageClass parameter clusterid is not set and namespace ${namespace} holds several GlusterClusters: ${candidates}; ${IMMUTABLE} with clusterid naming one of them`,
+    };
+  }
+  for (const id of ids) {
+    const matches = clusters.filter((cluster) => cluster.metadata.name === id || heketiIdOf(cluster) === id);
+    if (matches.length === 1) return { resolved: true, cluster: matches[0]!.metadata.name };
+    if (matches.length > 1) {
+      return {
+        resolved: false,
+        message: `clusterid ${id} matches several GlusterClusters in namespace ${namespace} (by name or by annotation ${HEKETI_CLUSTER_ID_ANNOTATION}): ${matches.map(describe).join(', ')}; ${IMMUTABLE} with clusterid naming one of them, or remove the annotation from the others`,
+      };
+    }
+  }
+  const name = ids.find((id) => !HEKETI_ID.test(id));
+  if (name !== undefined) return { resolved: true, cluster: name };
+  return {
+    resolved: false,
+    message:
+      `clusterid ${ids.join(',')} names no GlusterCluster in namespace ${namespace}: no GlusterCluster carries heketi id ${ids.join(' or ')} ` +
+      `(annotation ${HEKETI_CLUSTER_ID_ANNOTATION}) and ${candidates}; import heketi's clusters with kubectl gluster heketi import, ` +
+      `or ${IMMUTABLE} with clusterid naming one of the GlusterClusters`,
+  };
+}
