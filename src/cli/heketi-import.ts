@@ -1,6 +1,7 @@
 import { importHeketiDb, type DbImportOptions } from '../heketi/db-convert.ts';
 import { HeketiImportError } from '../heketi/problems.ts';
-import { importCommand, type Command } from './command.ts';
+import { importCommand, readInput, usageError, type Command } from './command.ts';
+import { CHECK_OPTIONS, checkTargetOf, heketiCheck, openLiveCluster, type OpenLive } from './heketi-check.ts';
 import { importOutput, refusal, type CommandOutput } from './output.ts';
 
 /**
@@ -30,9 +31,26 @@ Options:
   --directory-root P   where LoopFile or Directory bricks go on every node
   -h, --help           show this help
 
-Not built yet: --check (compare the database with the live cluster) and kubectl gluster migrate pvs.
+Checking the database against the live cluster first (prints no YAML, changes nothing):
+  --check              compare heketi's volumes, bricks, options and nodes with what Gluster reports
+                       (volume info, pool list on one node); print every difference, one line each,
+                       then a summary. Exit code 0: they match; 1: differences, or the node could
+                       not be reached; 2: bad usage
+  --via pod:NS/POD     run gluster in that glusterd pod (gk-deploy: kubectl get pods -n NS -l
+                       glusterfs=pod), through your kubeconfig's pods/exec
+  --container NAME     the pod's glusterd container (default: the pod's default or only container)
+  --via ssh:HOST       run gluster on HOST over SSH, as heketi's ssh executor did
+  --ssh-key FILE       private key for --via ssh (required)
+  --known-hosts FILE   OpenSSH known_hosts file that lists HOST's key (required: a host key is
+                       never trusted on first use)
+  --ssh-user USER      (default: root)
+  --ssh-port PORT      (default: 22)
 
-Example:
+Moving the PVs of the in-tree provisioner over is a separate command: kubectl gluster migrate pvs.
+
+Examples:
+  kubectl gluster heketi import --db db.json --check --via pod:glusterfs/glusterfs-abcde
+  kubectl gluster heketi import --db db.json --check --via ssh:10.0.0.11 --ssh-key heketi_key --known-hosts ~/.ssh/known_hosts
   kubectl gluster heketi import --db db.json --namespace gluster | kubectl apply -f -
 `;
 
@@ -46,4 +64,24 @@ export function heketiImport(options: DbImportOptions & { text: string }): Comma
   }
 }
 
-export const heketiImportCommand: Command = importCommand(HEKETI_IMPORT_USAGE, 'db', (text, cluster, clusterName) => heketiImport({ text, ...cluster, clusterName }));
+const importOnly = importCommand(HEKETI_IMPORT_USAGE, 'db', (text, cluster, clusterName) => heketiImport({ text, ...cluster, clusterName }));
+
+/** The import, or with --check the comparison with the live cluster; `openLive` reaches it (tests pass a fake). */
+export function heketiImportCommandWith(openLive: OpenLive = openLiveCluster): Command {
+  return {
+    usage: HEKETI_IMPORT_USAGE,
+    options: { ...importOnly.options, ...CHECK_OPTIONS },
+    async run(values, io) {
+      // Usage first, as the plain import: a bad flag is said before a file is read or a node reached.
+      if (typeof values.db !== 'string') return usageError('--db FILE is required', HEKETI_IMPORT_USAGE);
+      const target = checkTargetOf(values, HEKETI_IMPORT_USAGE);
+      if (target === undefined) return importOnly.run(values, io);
+      if ('code' in target) return target;
+      const text = readInput(values, 'db', HEKETI_IMPORT_USAGE, io);
+      if (typeof text !== 'string') return text;
+      return heketiCheck(text, target, io, openLive);
+    },
+  };
+}
+
+export const heketiImportCommand: Command = heketiImportCommandWith();

@@ -173,4 +173,21 @@ describe('kubectl-gluster heketi import (child process)', function () {
     expect(kubectlGluster(['topology', 'import', '--db', 'x']).code).to.equal(2);
     expect(kubectlGluster(['heketi', 'import', '--db', 'x', '--brick-backend', 'Directory']).stderr).to.contain('--brick-backend Directory needs --directory-root PATH');
   });
+
+  it('--check: its options in the help, usage errors exit 2, a host the known_hosts file does not list exits 1 before connecting', () => {
+    const help = kubectlGluster(['heketi', 'import', '--help']).stdout;
+    for (const flag of ['--check', '--via pod:NS/POD', '--via ssh:HOST', '--container NAME', '--ssh-key FILE', '--known-hosts FILE', '--ssh-user USER', '--ssh-port PORT']) expect(help).to.contain(flag);
+    expect(help).to.contain('kubectl gluster migrate pvs');
+    expect(help).not.to.contain('Not built yet');
+    const noVia = kubectlGluster(['heketi', 'import', '--db', fixture('db-export.json'), '--check']);
+    expect([noVia.code, noVia.stdout, noVia.stderr.split('\n')[0]]).to.deep.equal([2, '', 'error: --check needs --via pod:NAMESPACE/POD or --via ssh:HOST (where gluster runs)']);
+    expect(kubectlGluster(['heketi', 'import', '--db', fixture('db-export.json'), '--via', 'ssh:h']).code).to.equal(2);
+    const noKnownHosts = kubectlGluster(['heketi', 'import', '--db', fixture('db-export.json'), '--check', '--via', 'ssh:10.0.0.11', '--ssh-key', fixture('db-export.json')]);
+    expect([noKnownHosts.code, noKnownHosts.stderr]).to.satisfy(([c, e]: [number, string]) => c === 2 && e.includes('needs --known-hosts FILE'));
+    // The database file stands in for the key and the known_hosts file: no line of it names the host.
+    const unknown = kubectlGluster(['heketi', 'import', '--db', fixture('db-export.json'), '--check', '--via', 'ssh:10.0.0.11', '--ssh-key', fixture('db-export.json'), '--known-hosts', fixture('db-export.json')]);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stdout).to.equal('');
+    expect(unknown.stderr).to.match(/^error: --known-hosts \S+db-export\.json has no key for 10\.0\.0\.11; add it after checking its fingerprint out of band \(ssh-keyscan 10\.0\.0\.11 \| ssh-keygen -lf -/);
+  });
 });
