@@ -91,7 +91,8 @@ async function applyOne(kube: MigrationKube, first: InTreePersistentVolume, firs
         await kube.act(step, record);
         done.push(line);
         if (step.kind === 'save') record = step.record;
-        if (step.kind === 'forget') record = undefined;
+        // The record gone is the last step of a rollback: with it goes what planRollback would read.
+        if (step.kind === 'forget') return { persistentVolume: name, result: 'done', steps: done, problems: [] };
         if (step.kind === 'markMigrated' && record) record = { ...record, phase: 'Migrated' };
       }
       // The PV itself changes (reclaim policy, claimRef): read it again for the next decision.

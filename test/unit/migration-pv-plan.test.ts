@@ -46,7 +46,7 @@ function glusterVolume(overrides: { ready?: boolean; heketiId?: string; hosts?: 
       bricks: hosts.map((host) => ({ path: `${host}:/var/lib/heketi/mounts/vg_1/brick_1/brick` })),
       conditions: [{ type: 'Ready', status: overrides.ready === false ? 'False' : 'True', reason: 'VolumeStarted', lastTransitionTime: '2026-12-01T00:00:00Z' }],
     },
-  } as GlusterVolume;
+  } as unknown as GlusterVolume;
 }
 
 const endpoints = (ips = ['10.0.0.1', '10.0.0.2'], uid = 'ep-uid'): NamespacedObject =>
