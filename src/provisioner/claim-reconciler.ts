@@ -7,10 +7,12 @@ import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { parseStorageClassParameters } from './storage-class-parameters.ts';
 import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, ANN_PERSISTENT_VOLUME_UID, LABEL_PROVISIONED_BY, PROVISIONER_NAME, PVC_REFERENCE, provisionedName } from './constants.ts';
 import { claimClassName, classService } from './claim-class.ts';
-import { decideClaim, isOrphanedVolume, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS, type ClaimDecision } from './decisions.ts';
+import { isHeketiId, volumeNamespaceFor } from './cluster-resolution.ts';
+import { decideClaim, isOrphanedVolume, isOurPersistentVolume, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS, type ClaimDecision } from './decisions.ts';
 import { allocateGid, gidsInUse } from './gid-allocator.ts';
 import type { ProvisionerKube } from './kube-io.ts';
-import type { Claim, StorageClass } from './kube-objects.ts';
+import type { Claim, PersistentVolume, StorageClass } from './kube-objects.ts';
+import { parseVolumeHandle } from './pv-builder.ts';
 import { buildGlusterVolume } from './volume-builder.ts';
 
 /** Moved to src/controller/event-once.ts (the PV reconciler deduplicates its Events too). */
@@ -69,8 +71,9 @@ export class ClaimReconciler {
     if (!storageClass || !classService(storageClass, this.deps.serveInTreeClasses)) return;
 
     const objectName = provisionedName(claim.metadata.uid);
-    const volumeNamespace = this.volumeNamespaceFor(storageClass, claim);
-    const [volume, persistentVolume] = await Promise.all([kube.volumes.get(volumeNamespace, objectName), kube.readPersistentVolume(objectName)]);
+    const persistentVolume = await kube.readPersistentVolume(objectName);
+    const volumeNamespace = await this.volumeNamespaceOf(storageClass, claim, persistentVolume);
+    const volume = await kube.volumes.get(volumeNamespace, objectName);
     // Which cluster the class means matters only until the GlusterVolume exists (it names its cluster then): no LIST after.
     const clusters = !claim.spec.volumeName && !volume && !persistentVolume ? await kube.listGlusterClusters(volumeNamespace) : [];
     const decision = decideClaim({
@@ -134,9 +137,20 @@ export class ClaimReconciler {
   };
 
   /** The GlusterCluster's namespace: `clusternamespace`, else the default, else the claim's own. */
-  private volumeNamespaceFor(storageClass: StorageClass, claim: Claim): string {
+  private async volumeNamespaceOf(storageClass: StorageClass, claim: Claim, persistentVolume: PersistentVolume | undefined): Promise<string> {
     const parsed = parseStorageClassParameters(storageClass.parameters);
-    return (parsed.success ? parsed.parameters.clusterNamespace : undefined) ?? this.deps.defaultVolumeNamespace ?? claim.metadata.namespace;
+    const clusterNamespace = parsed.success ? parsed.parameters.clusterNamespace : undefined;
+    const clusterIds = parsed.success ? parsed.parameters.clusterIds : [];
+    const handle = isOurPersistentVolume(persistentVolume) ? parseVolumeHandle(persistentVolume.spec.csi?.volumeHandle ?? '') : undefined;
+    // A LIST of every namespace's GlusterClusters only for an unprovisioned claim of a heketi-era class.
+    const everywhere = clusterNamespace === undefined && !handle && clusterIds.some(isHeketiId) ? await this.deps.kube.listGlusterClusters(undefined) : [];
+    return volumeNamespaceFor({
+      clusterNamespace,
+      clusterIds,
+      persistentVolumeNamespace: handle?.namespace,
+      clustersEverywhere: everywhere,
+      defaultNamespace: this.deps.defaultVolumeNamespace ?? claim.metadata.namespace,
+    });
   }
 
   private async createVolume(

@@ -13,6 +13,8 @@ export type ClusterResolution = { resolved: true; cluster: string } | { resolved
 /** heketi's ids: 16 random bytes in lowercase hex (utils.GenUUID). */
 const HEKETI_ID = /^[0-9a-f]{32}$/;
 
+export const isHeketiId = (id: string) => HEKETI_ID.test(id);
+
 function heketiIdOf(cluster: GlusterCluster): string | undefined {
   return cluster.metadata.annotations?.[HEKETI_CLUSTER_ID_ANNOTATION]?.trim() || undefined;
 }
@@ -68,4 +70,33 @@ export function resolveCluster(parameters: Pick<ProvisioningParameters, 'cluster
       `(annotation ${HEKETI_CLUSTER_ID_ANNOTATION}) and ${candidates}; import heketi's clusters with kubectl gluster heketi import, ` +
       `or ${IMMUTABLE} with clusterid naming one of the GlusterClusters`,
   };
+}
+
+/**
+ * Where a claim's GlusterVolume lives (the namespace of its GlusterCluster). Pure. In order: the class's
+ * `clusternamespace`; the namespace the PV made for the claim names in its volumeHandle (once made, that
+ * is where the volume is); the namespace of the one GlusterCluster, anywhere, that carries a heketi id the
+ * class's `clusterid` lists (a heketi-era class cannot be edited to add `clusternamespace`, and heketi's ids
+ * are unique, so the import's annotation is enough to find it); else the provisioner's default.
+ */
+export function volumeNamespaceFor(input: {
+  clusterNamespace: string | undefined;
+  clusterIds: readonly string[];
+  /** The namespace in the volumeHandle of the claim's PV, when it exists. */
+  persistentVolumeNamespace: string | undefined;
+  /** GlusterClusters of every namespace (read only when the first two give nothing and a heketi id is listed). */
+  clustersEverywhere: readonly GlusterCluster[];
+  defaultNamespace: string;
+}): string {
+  if (input.clusterNamespace !== undefined) return input.clusterNamespace;
+  if (input.persistentVolumeNamespace !== undefined) return input.persistentVolumeNamespace;
+  for (const id of input.clusterIds.filter(isHeketiId)) {
+    const namespaces = new Set(input.clustersEverywhere.filter((cluster) => heketiIdOf(cluster) === id).map((cluster) => cluster.metadata.namespace));
+    // Several namespaces: resolveCluster names them in the default namespace's terms; no guess here.
+    if (namespaces.size === 1) {
+      const [namespace] = namespaces;
+      if (namespace) return namespace;
+    }
+  }
+  return input.defaultNamespace;
 }

@@ -38,7 +38,8 @@ export class ProvisionerKube {
     this.clusters = clusters ?? new CustomResourceClient<GlusterCluster>(kubeConfig, 'glusterclusters', glusterClusterSchema);
   }
 
-  async listGlusterClusters(namespace: string): Promise<GlusterCluster[]> {
+  /** Of one namespace, or of all when `namespace` is undefined. */
+  async listGlusterClusters(namespace: string | undefined): Promise<GlusterCluster[]> {
     return this.clusters.list(namespace);
   }
 

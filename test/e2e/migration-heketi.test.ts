@@ -316,6 +316,24 @@ describe('migration from heketi and in-tree PVs: import, migrate pvs (killed at 
     }
   });
 
+  it('the heketi-era StorageClass, unchanged, provisions a new claim on the imported cluster, with a GID heketi did not hand out', async () => {
+    await applyObjects([
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'fresh', namespace: namespace.name }, spec: { accessModes: ['ReadWriteMany'], storageClassName: storageClass, resources: { requests: { storage: '1Gi' } } } },
+    ]);
+    const claim = await eventually('claim fresh of the kubernetes.io/glusterfs class Bound', async () => {
+      const current = await json<Pvc>(['-n', namespace.name, 'get', 'pvc', 'fresh']);
+      return current.status.phase === 'Bound' ? current : notYet(current.status);
+    }, 180_000);
+    const pv = await json<Pv & { metadata: { annotations: Record<string, string> } }>(['get', 'pv', claim.spec.volumeName!]);
+    expect(pv.spec.csi?.driver).to.equal('gluster.gluster-operator.dev');
+    expect(pv.spec.csi?.volumeHandle.startsWith(`${namespace.name}/`), 'the GlusterVolume lives with the imported GlusterCluster').to.equal(true);
+    expect(pv.metadata.annotations['pv.beta.kubernetes.io/gid']).to.not.equal(String(heketi!.gid));
+    const reasons = (await kubectl(['-n', namespace.name, 'get', 'events', '--field-selector', 'involvedObject.name=fresh', '-o', 'jsonpath={.items[*].reason}'])).stdout;
+    expect(reasons).to.contain('ServedByGlusterOperator');
+    await transcript('a new claim of the heketi-era StorageClass');
+    await kubectl(['-n', namespace.name, 'delete', 'pvc', 'fresh', '--wait=true', '--timeout=60s']);
+  });
+
   it('--rollback puts the claim back on the in-tree PV and restores the Endpoints, the Service and the reclaim policy', async () => {
     const rolledBack = await migrate('--rollback', '--apply');
     expect(rolledBack.code, rolledBack.stdout + rolledBack.stderr).to.equal(0);

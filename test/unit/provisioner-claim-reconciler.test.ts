@@ -17,6 +17,7 @@ class FakeKube {
   readonly glusterVolumes = new Map<string, GlusterVolume>();
   clusters: GlusterCluster[] = [];
   clusterLists = 0;
+  clusterWideLists = 0;
   readonly volumes = {
     get: async (namespace: string, name: string) => this.glusterVolumes.get(`${namespace}/${name}`),
     delete: async (namespace: string, name: string) => void this.glusterVolumes.delete(`${namespace}/${name}`),
@@ -36,7 +37,12 @@ class FakeKube {
   async listGlusterVolumes() {
     return [...this.glusterVolumes.values()];
   }
-  async listGlusterClusters(namespace: string) {
+  async listGlusterClusters(namespace: string | undefined) {
+    // Counted apart: the namespace's LIST resolves the cluster, the cluster-wide one finds a heketi id's namespace.
+    if (namespace === undefined) {
+      this.clusterWideLists += 1;
+      return [...this.clusters];
+    }
     this.clusterLists += 1;
     return this.clusters.filter((cluster) => cluster.metadata.namespace === namespace);
   }
@@ -98,6 +104,7 @@ describe('provisioner: the claim reconciler with in-tree classes, beta-annotatio
     const lists = kube.clusterLists;
     await reconciler.reconcile(key);
     expect(kube.clusterLists, 'no GlusterCluster LIST once the GlusterVolume exists').to.equal(lists);
+    expect(kube.clusterWideLists, 'the heketi id is looked up in every namespace while the claim has no PV').to.be.greaterThan(0);
     expect(events.recorded.filter((event) => event.reason === 'ServedByGlusterOperator')).to.have.length(1);
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { resolveCluster, type ClusterResolution } from '../../src/provisioner/cluster-resolution.ts';
+import { resolveCluster, volumeNamespaceFor, type ClusterResolution } from '../../src/provisioner/cluster-resolution.ts';
 import { sampleCluster } from './provisioner-builders.test.ts';
 
 const HEKETI_A = '630372ccdc720a92c681fb928f27b53f';
@@ -57,5 +57,30 @@ describe('provisioner: which GlusterCluster a StorageClass means (resolveCluster
   it('keeps a cluster name that matches nothing yet (the GlusterVolume waits for its cluster, as before)', () => {
     expect(resolve(['later'])).to.deep.equal({ resolved: true, cluster: 'later' });
     expect(resolve(['0123456789abcdef0123456789abcdef', 'later'], [])).to.deep.equal({ resolved: true, cluster: 'later' });
+  });
+});
+
+describe('provisioner: the namespace of a claim’s GlusterVolume (pure)', () => {
+  const inNamespace = (namespace: string, name: string, heketiId?: string) => {
+    const cluster = sampleCluster(name, heketiId ? { heketiId } : {});
+    return { ...cluster, metadata: { ...cluster.metadata, namespace } };
+  };
+  const base = { clusterNamespace: undefined, clusterIds: [] as string[], persistentVolumeNamespace: undefined, clustersEverywhere: [], defaultNamespace: 'gluster-operator' };
+
+  it('takes clusternamespace first, then the namespace the claim’s PV names, then the default', () => {
+    expect(volumeNamespaceFor({ ...base, clusterNamespace: 'storage', persistentVolumeNamespace: 'elsewhere' })).to.equal('storage');
+    expect(volumeNamespaceFor({ ...base, persistentVolumeNamespace: 'elsewhere', clusterIds: [HEKETI_A], clustersEverywhere: [inNamespace('gluster', 'heketi', HEKETI_A)] })).to.equal('elsewhere');
+    expect(volumeNamespaceFor(base)).to.equal('gluster-operator');
+  });
+
+  it('finds a heketi-era class’s cluster in any namespace by the heketi id the import recorded', () => {
+    const everywhere = [inNamespace('gluster', 'heketi', HEKETI_A), inNamespace('other', 'plain')];
+    expect(volumeNamespaceFor({ ...base, clusterIds: ['unknown0000000000000000000000000', HEKETI_A], clustersEverywhere: everywhere })).to.equal('gluster');
+    expect(volumeNamespaceFor({ ...base, clusterIds: ['plain'], clustersEverywhere: everywhere }), 'names are looked up in the default namespace only').to.equal('gluster-operator');
+  });
+
+  it('does not guess when one heketi id is carried by clusters of two namespaces', () => {
+    const everywhere = [inNamespace('a', 'one', HEKETI_A), inNamespace('b', 'two', HEKETI_A)];
+    expect(volumeNamespaceFor({ ...base, clusterIds: [HEKETI_A], clustersEverywhere: everywhere })).to.equal('gluster-operator');
   });
 });
