@@ -18,3 +18,6 @@ export function fromZodError(error: z.ZodError): CsiError {
   const parts = error.issues.map((issue) => `${issue.path.map(String).join('.') || '(request)'}: ${issue.message}`);
   return invalidArgument(parts.join('; '));
 }
+
+export const notFound = (message: string) => new CsiError(status.NOT_FOUND, message);
+export const failedPrecondition = (message: string) => new CsiError(status.FAILED_PRECONDITION, message);

@@ -4,10 +4,12 @@ import { DRIVER_NAME } from '../api/group.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { decideFuseIsolation, FUSE_ISOLATION_MODES, observeHost } from './fuse-isolation.ts';
 import { IdentityService } from './identity.ts';
-import { checkHealth, Mounter } from './mounter.ts';
+import { MountHealthChecker } from './mount-health.ts';
+import { Mounter } from './mounter.ts';
 import { readMountInfo } from './mountinfo.ts';
 import { NodeService, type NodeHost } from './node.ts';
 import { recoverPublishedMounts } from './recovery.ts';
+import { absolutePathSchema } from './requests.ts';
 import { startRegistrationServer, type RegistrationServer } from './registration.ts';
 import { startCsiServer } from './server.ts';
 import { PublishStore } from './state.ts';
@@ -16,9 +18,12 @@ import { PublishStore } from './state.ts';
  * The CSI node plugin: `node src/csi/main.ts --endpoint unix:///csi/csi.sock --node-id NODE`.
  * Runs on every node (DaemonSet, see cdk8s/csi.ts). With --registration-dir it also registers itself with
  * kubelet (registration.ts); without it (host-process tests) something else must tell kubelet, or nothing.
+ * --kubelet-dir (default $KUBELET_DIR, else /var/lib/kubelet) is kubelet's root directory: the plugin mounts
+ * only under its pods/ (target-path.ts).
  */
 /** Unix socket paths are limited to 107 bytes (sun_path). */
 const socketFile = z.string().startsWith('/').max(107);
+const directory = absolutePathSchema.refine((path) => !path.endsWith('/'), 'must not end with /');
 const flagsSchema = z.object({
   endpoint: z.string().regex(/^unix:\/\/\/.+/, 'must be unix:///absolute/path'),
   'node-id': z.string().min(1).max(256),
@@ -28,6 +33,9 @@ const flagsSchema = z.object({
   'registration-dir': z.union([z.literal(''), z.string().startsWith('/')]),
   'kubelet-registration-path': socketFile,
   'mount-timeout-seconds': z.coerce.number().int().positive(),
+  'statfs-timeout-seconds': z.coerce.number().int().positive().max(300),
+  // Where kubelet keeps pods' volumes (its --root-dir): the only place the plugin mounts (target-path.ts).
+  'kubelet-dir': directory,
 });
 
 const { values } = parseArgs({
@@ -41,6 +49,8 @@ const { values } = parseArgs({
     'registration-dir': { type: 'string', default: '' },
     'kubelet-registration-path': { type: 'string', default: `/var/lib/kubelet/plugins/${DRIVER_NAME}/csi.sock` },
     'mount-timeout-seconds': { type: 'string', default: '120' },
+    'statfs-timeout-seconds': { type: 'string', default: '10' },
+    'kubelet-dir': { type: 'string', default: process.env.KUBELET_DIR ?? '/var/lib/kubelet' },
   },
   strict: true,
 });
@@ -63,20 +73,24 @@ for (const warning of decision.warnings) logger.warn('FUSE client isolation', { 
 
 const mounter = new Mounter({ timeoutMs: flags['mount-timeout-seconds'] * 1000, isolation: decision.isolation });
 const store = new PublishStore(flags['state-dir']);
+const health = new MountHealthChecker({ timeoutMs: flags['statfs-timeout-seconds'] * 1000 });
+const onInvalidRecord = (file: string, error: unknown) => logger.warn('ignoring unreadable publish record', { file, error: String(error) });
 const host: NodeHost = {
   readMounts: () => readMountInfo(),
-  checkHealth: (path) => checkHealth(path),
+  checkHealth: (path) => health.check(path),
   mount: (argv, targetPath) => mounter.mount(argv, targetPath),
   unmount: (targetPath, lazy) => mounter.unmount(targetPath, lazy),
+  readRecord: (targetPath) => store.get(targetPath, onInvalidRecord),
   saveRecord: (record) => store.save(record),
   removeRecord: (targetPath) => store.remove(targetPath),
 };
+const kubeletDir = flags['kubelet-dir'];
 
 let ready = false;
-const node = new NodeService({ nodeId: flags['node-id'], host, logger });
+const node = new NodeService({ nodeId: flags['node-id'], kubeletDir, host, logger });
 const identity = new IdentityService(() => ready);
 const server = await startCsiServer({ endpoint: flags.endpoint, identity, node, logger });
-logger.info('serving', { endpoint: flags.endpoint, nodeId: flags['node-id'] });
+logger.info('serving', { endpoint: flags.endpoint, nodeId: flags['node-id'], kubeletDir });
 
 // After the CSI socket serves: registering makes kubelet call NodeGetInfo on it at once.
 let registration: RegistrationServer | undefined;
@@ -103,8 +117,5 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 // Serve first (kubelet may call Probe at once), report ready once existing mounts are checked.
-await recoverPublishedMounts(
-  { ...host, listRecords: () => store.list((file, error) => logger.warn('ignoring unreadable publish record', { file, error: String(error) })) },
-  logger,
-).catch((error: unknown) => logger.error('start-up mount check failed', { error: String(error) }));
+await recoverPublishedMounts({ ...host, listRecords: () => store.list(onInvalidRecord) }, logger, { kubeletDir }).catch((error: unknown) => logger.error('start-up mount check failed', { error: String(error) }));
 ready = true;

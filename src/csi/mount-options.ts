@@ -53,14 +53,19 @@ export function formatSource(source: MountSource): string {
 }
 
 /**
- * Whether an existing mount's source is this volume. The kernel shows the source as mount.glusterfs passed it
- * (`host:/volume` or `host:volume`); any of the volfile servers may have been the one used.
+ * The host and volume of an existing mount's source. The kernel shows it as mount.glusterfs passed it
+ * (`host:/volume` or `host:volume`); undefined for anything else.
  */
-export function sameGlusterSource(mountSource: string, spec: Pick<GlusterMountSpec, 'source' | 'backupVolfileServers'>): boolean {
+export function parseGlusterSource(mountSource: string): { host: string; volume: string } | undefined {
   const colon = mountSource.lastIndexOf(':');
-  if (colon < 0) return false;
-  const host = mountSource.slice(0, colon);
-  const volume = mountSource.slice(colon + 1).replace(/^\/+/, '');
+  if (colon < 0) return undefined;
+  return { host: mountSource.slice(0, colon), volume: mountSource.slice(colon + 1).replace(/^\/+/, '') };
+}
+
+/** Whether an existing mount's source is this volume; any of the volfile servers may have been the one used. */
+export function sameGlusterSource(mountSource: string, spec: Pick<GlusterMountSpec, 'source' | 'backupVolfileServers'>): boolean {
+  const parsed = parseGlusterSource(mountSource);
+  if (!parsed) return false;
   const hosts = new Set([spec.source.host, ...spec.backupVolfileServers]);
-  return volume === spec.source.volume && hosts.has(host);
+  return parsed.volume === spec.source.volume && hosts.has(parsed.host);
 }

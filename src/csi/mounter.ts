@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, readFile, rm, statfs } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isolatedMountArgv, type FuseIsolation } from './fuse-isolation.ts';
 
 /**
- * Runs mount and umount, and tells a healthy FUSE mount from a broken one.
+ * Runs mount and umount (mount-health.ts tells a healthy FUSE mount from a broken one).
  *
  * The FUSE client (the `glusterfs` process mount.glusterfs starts) serves the mount for as long as it lives.
  * If it died with the plugin, every pod's volume on the node would fail with "Transport endpoint is not
@@ -63,50 +63,6 @@ export async function runDetached(argv: readonly string[], timeoutMs: number): P
   } finally {
     await output.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-export type MountHealth =
-  | { state: 'healthy'; stats: FsStats }
-  | { state: 'broken'; reason: string }
-  | { state: 'missing' };
-
-export interface FsStats {
-  blockSize: bigint;
-  blocks: bigint;
-  blocksFree: bigint;
-  blocksAvailable: bigint;
-  files: bigint;
-  filesFree: bigint;
-}
-
-/** errno codes a dead or disconnected FUSE client produces on any access. */
-const BROKEN_CODES: ReadonlySet<string> = new Set(['ENOTCONN', 'ECONNABORTED', 'EIO', 'ESTALE']);
-
-/**
- * statfs the path. A dead FUSE client answers ENOTCONN at once; a hung one (server unreachable, client stopped)
- * never answers, so a timeout counts as broken as well (the stuck libuv thread is the price of not hanging the RPC).
- */
-export async function checkHealth(path: string, timeoutMs = 10_000): Promise<MountHealth> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<MountHealth>((resolve) => {
-    timer = setTimeout(() => resolve({ state: 'broken', reason: `statfs did not answer within ${timeoutMs} ms` }), timeoutMs);
-  });
-  const probe = statfs(path, { bigint: true }).then(
-    (s): MountHealth => ({
-      state: 'healthy',
-      stats: { blockSize: s.bsize, blocks: s.blocks, blocksFree: s.bfree, blocksAvailable: s.bavail, files: s.files, filesFree: s.ffree },
-    }),
-    (error: NodeJS.ErrnoException): MountHealth => {
-      if (error.code === 'ENOENT') return { state: 'missing' };
-      if (error.code && BROKEN_CODES.has(error.code)) return { state: 'broken', reason: error.message };
-      throw error;
-    },
-  );
-  try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

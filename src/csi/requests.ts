@@ -1,6 +1,8 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { fromZodError } from './errors.ts';
+import { HOST_NAME_PATTERN, mountOptionProblem } from './mount-option-policy.ts';
+import { volumeHandleProblem } from './volume-binding.ts';
 
 /**
  * The boundary between kubelet and the plugin: every field of a request the plugin acts on is parsed here,
@@ -11,10 +13,7 @@ import { fromZodError } from './errors.ts';
 /** Gluster volume names: glusterd accepts letters, digits, `-`, `_` (and `.`), never a leading `-`. */
 export const glusterVolumeNameSchema = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,127}$/, 'not a Gluster volume name');
 
-/** A DNS name or IPv4 address. Anything else (spaces, commas, colons) could split mount.glusterfs' option list. */
-export const hostSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'not a host name or IPv4 address');
+export const hostSchema = z.string().regex(HOST_NAME_PATTERN, 'not a host name or IPv4 address');
 
 /** `host:volume` (mount.glusterfs also accepts `host:/volume`; the slash is dropped so both compare equal). */
 export const mountSourceSchema = z
@@ -59,7 +58,7 @@ export const volumeContextSchema = z
 export type VolumeContext = z.output<typeof volumeContextSchema>;
 
 /** An absolute, normalized path: `..` or `//` in a path kubelet sends would mean something is badly wrong. */
-const absolutePathSchema = z
+export const absolutePathSchema = z
   .string()
   .min(1, 'is required')
   .max(4096)
@@ -67,18 +66,30 @@ const absolutePathSchema = z
     message: 'must be an absolute normalized path other than /',
   });
 
-/** `<namespace>/<GlusterVolume name>`, the handle the operator's provisioner gives PVs. */
+/**
+ * Any non-empty id: unpublish and stats find what was published by the plugin's own record, and a record an
+ * earlier release wrote may carry an id of another shape. Publish checks the id against its context
+ * (volume-binding.ts).
+ */
 const volumeIdSchema = z.string().min(1, 'is required').max(512);
 
 /**
  * Mount options one by one. kubelet passes each PV mountOption as one flag, and a flag may itself be a comma
- * list. Each option is a key or key=value of characters mount.glusterfs (a shell script) handles literally.
+ * list. Each option is a key or key=value of characters mount.glusterfs (a shell script) handles literally,
+ * and one the allow-list takes (mount-option-policy.ts).
  */
-export const mountOptionSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/+=@-]*$/, 'not a plain mount option');
+export const mountOptionSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:/+=@-]*$/, 'not a plain mount option')
+  .superRefine((option, ctx) => {
+    const problem = mountOptionProblem(option);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(option)}: ${problem}` });
+  });
+const MOUNT_OPTIONS_MAX = 32;
 const mountFlagsSchema = z
   .array(z.string())
   .transform((flags) => flags.flatMap((flag) => flag.split(',')).filter((option) => option !== ''))
-  .pipe(z.array(mountOptionSchema));
+  .pipe(z.array(mountOptionSchema).max(MOUNT_OPTIONS_MAX, `at most ${MOUNT_OPTIONS_MAX} mount options`));
 
 const ACCESS_MODES = [
   'SINGLE_NODE_WRITER',
@@ -113,6 +124,10 @@ export const publishRequestSchema = z
     volume_context: volumeContextSchema,
   })
   .loose()
+  .superRefine((request, ctx) => {
+    const problem = volumeHandleProblem(request.volume_id, request.volume_context.glusterVolumeName);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['volume_id'], message: problem });
+  })
   .transform((request) => ({
     volumeId: request.volume_id,
     targetPath: request.target_path,

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +11,7 @@ import { App, Chart } from 'cdk8s';
 import { addCsiObjects } from '../../cdk8s/csi.ts';
 import { DRIVER_NAME } from '../../src/api/group.ts';
 import { loadCsiPackage } from '../../src/csi/server.ts';
+import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { kubectl } from '../support/kube.ts';
 import { REPO_ROOT } from '../support/paths.ts';
@@ -321,5 +322,74 @@ describe('CSI node plugin on the test bed', function () {
     // The data stays on the volume.
     expect(await onAllBricks('hello.txt')).to.deep.equal(Array(3).fill('written through the CSI mount\n'));
     expect(readdirSync(stateDir)).to.deep.equal([]);
+  });
+});
+
+/**
+ * Hostile requests over the plugin's real socket (issue 12, item 5): nothing is mounted, created or unmounted
+ * outside `<kubelet-dir>/pods/<uid>/volumes/kubernetes.io~csi/<name>/mount`, and options past the allow-list
+ * never reach mount.glusterfs. Needs no Gluster volume: every request is refused before a mount is tried.
+ */
+describe('CSI node plugin refuses hostile requests over its socket', function () {
+  this.timeout(60_000);
+  const kubeletDir = realpathSync(mkdtempSync(join(tmpdir(), 't12csi-kubelet-')));
+  const outside = mkdtempSync(join(tmpdir(), 't12csi-outside-'));
+  const targetFor = (pod: string) => {
+    mkdirSync(join(kubeletDir, 'pods', pod, 'volumes', 'kubernetes.io~csi', 'pv'), { recursive: true });
+    return join(kubeletDir, 'pods', pod, 'volumes', 'kubernetes.io~csi', 'pv', 'mount');
+  };
+  const tmpfsTarget = targetFor('foreign');
+  let plugin: CsiPluginProcess | undefined;
+  const publish = (target: string, flags: string[] = []) => ({
+    volume_id: 'default/t12vol',
+    target_path: target,
+    volume_capability: { mount: { fs_type: '', mount_flags: flags }, access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } },
+    volume_context: { mountSource: '127.0.0.1:t12vol', glusterVolumeName: 't12vol' },
+  });
+  const code = (promise: Promise<unknown>) => promise.then(() => 'OK', (error: grpc.ServiceError) => grpc.status[error.code]);
+
+  before(async () => {
+    const saved = process.env.KUBELET_DIR;
+    process.env.KUBELET_DIR = kubeletDir;
+    try {
+      plugin = await startCsiPlugin('testnode');
+    } finally {
+      if (saved === undefined) delete process.env.KUBELET_DIR;
+      else process.env.KUBELET_DIR = saved;
+    }
+  });
+  after(async () => {
+    await plugin?.stop();
+    await execFileAsync('umount', [tmpfsTarget]).catch(() => undefined);
+    rmSync(kubeletDir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('refuses target paths outside the kubelet layout, and a symlink out of it, creating nothing', async () => {
+    const escape = join(kubeletDir, 'pods', 'evil', 'volumes', 'kubernetes.io~csi');
+    mkdirSync(escape, { recursive: true });
+    symlinkSync(outside, join(escape, 'pv'));
+    for (const target of [join(outside, 'mount'), '/etc/t12csi', join(kubeletDir, 'plugins', 'mount'), join(escape, 'pv', 'mount')]) {
+      expect(await code(plugin!.call('Node', 'NodePublishVolume', publish(target))), target).to.equal('INVALID_ARGUMENT');
+      expect(await code(plugin!.call('Node', 'NodeUnpublishVolume', { volume_id: 'default/t12vol', target_path: target })), target).to.equal('INVALID_ARGUMENT');
+    }
+    expect(readdirSync(outside)).to.deep.equal([]);
+    expect(existsSync('/etc/t12csi')).to.equal(false);
+  });
+
+  it('refuses mount options past the allow-list, naming them', async () => {
+    for (const flag of ['log-file=/etc/cron.d/t12', 'volume-id=other', 'xlator-option=*.x=y', 'user-map-root=0', 'auto_unmount']) {
+      const error = await plugin!.call('Node', 'NodePublishVolume', publish(targetFor('options'), [flag])).catch((e: grpc.ServiceError) => e);
+      expect((error as grpc.ServiceError).code, flag).to.equal(grpc.status.INVALID_ARGUMENT);
+      expect((error as grpc.ServiceError).details, flag).to.contain(flag.split('=')[0]);
+    }
+  });
+
+  it('leaves a filesystem it did not publish mounted: FAILED_PRECONDITION, and stats say NOT_FOUND', async () => {
+    mkdirSync(tmpfsTarget);
+    await execFileAsync('mount', ['-t', 'tmpfs', 'tmpfs', tmpfsTarget]);
+    expect(await code(plugin!.call('Node', 'NodeUnpublishVolume', { volume_id: 'default/t12vol', target_path: tmpfsTarget }))).to.equal('FAILED_PRECONDITION');
+    expect(readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === tmpfsTarget)).to.equal(true);
+    expect(await code(plugin!.call('Node', 'NodeGetVolumeStats', { volume_id: 'default/t12vol', volume_path: tmpfsTarget }))).to.equal('NOT_FOUND');
   });
 });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHealth, Mounter, runDetached } from '../../src/csi/mounter.ts';
-import { PublishStore } from '../../src/csi/state.ts';
+import { Mounter, runDetached } from '../../src/csi/mounter.ts';
+import { PublishStore, type PublishRecord } from '../../src/csi/state.ts';
 
 describe('CSI mounter process handling', () => {
   it('runs commands in their own session, so signals to the plugin\'s group never reach them', async () => {
@@ -39,13 +39,6 @@ describe('CSI mounter process handling', () => {
     ]);
     expect(new Mounter().mountCommand(['mount', 'x', '/t'], '/t')).to.deep.equal(['mount', 'x', '/t']);
   });
-
-  it('reports a healthy filesystem with its sizes and a missing path as missing', async () => {
-    const health = await checkHealth(tmpdir());
-    expect(health.state).to.equal('healthy');
-    if (health.state === 'healthy') expect(health.stats.blocks > 0n).to.equal(true);
-    expect((await checkHealth('/nonexistent/csi/path')).state).to.equal('missing');
-  });
 });
 
 describe('CSI publish records', () => {
@@ -53,21 +46,48 @@ describe('CSI publish records', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'csi-state-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('saves, lists and removes one record per target path; skips unreadable files', async () => {
+  const record: PublishRecord = {
+    version: 2, volumeId: 'ns/v', targetPath: '/t/a', readOnly: false, accessMode: 'MULTI_NODE_MULTI_WRITER', mountFlags: ['acl'],
+    volumeContext: { mountSource: 'h:/v', glusterVolumeName: 'v' },
+  };
+
+  it('saves, lists, gets and removes one record per target path; skips unreadable files', async () => {
     const store = new PublishStore(join(dir, 'published'));
     expect(await store.list()).to.deep.equal([]);
-    const record = { volumeId: 'ns/v', targetPath: '/t/a', mountArgv: ['mount', '-t', 'glusterfs', 'h:/v', '/t/a'], readOnly: false };
     await store.save(record);
     await store.save({ ...record, readOnly: true });
     await store.save({ ...record, targetPath: '/t/b' });
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'published', 'junk.json'), '{"not":"a record"}');
     const skipped: string[] = [];
     const records = await store.list((file) => skipped.push(file));
     expect(records.map((r) => [r.targetPath, r.readOnly]).sort()).to.deep.equal([['/t/a', true], ['/t/b', false]]);
     expect(skipped).to.have.length(1);
+    expect(await store.get('/t/b')).to.deep.equal({ ...record, targetPath: '/t/b' });
+    expect(await store.get('/t/none')).to.equal(undefined);
     await store.remove('/t/a');
     await store.remove('/t/a');
     expect((await store.list()).map((r) => r.targetPath)).to.deep.equal(['/t/b']);
+  });
+
+  it('never saves a command: the argv of an earlier release\'s record is read back as request fields', async () => {
+    const store = new PublishStore(join(dir, 'published'));
+    await store.save(record);
+    const [file] = readdirSync(join(dir, 'published'));
+    expect(JSON.parse(readFileSync(join(dir, 'published', file!), 'utf8'))).to.not.have.property('mountArgv');
+    // What 0.1.0 wrote: the argv as it was run.
+    const legacy = { volumeId: 'ns/v', targetPath: '/t/a', readOnly: true, mountArgv: ['mount', '-t', 'glusterfs', '-o', 'backup-volfile-servers=h2,log-level=WARNING,ro', 'h:/v', '/t/a'] };
+    writeFileSync(join(dir, 'published', file!), JSON.stringify(legacy));
+    expect(await store.get('/t/a')).to.deep.equal({
+      version: 2, volumeId: 'ns/v', targetPath: '/t/a', readOnly: true, accessMode: 'MULTI_NODE_READER_ONLY',
+      mountFlags: ['backup-volfile-servers=h2', 'log-level=WARNING'], volumeContext: { mountSource: 'h:/v', glusterVolumeName: 'v' },
+    });
+  });
+
+  it('does not take a record filed under one path for another path', async () => {
+    const store = new PublishStore(join(dir, 'published'));
+    await store.save(record);
+    const [file] = readdirSync(join(dir, 'published'));
+    writeFileSync(join(dir, 'published', file!), JSON.stringify({ ...record, targetPath: '/t/elsewhere' }));
+    expect(await store.get('/t/a')).to.equal(undefined);
   });
 });

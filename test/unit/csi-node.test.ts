@@ -1,17 +1,21 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
 import { CsiError } from '../../src/csi/errors.ts';
-import type { MountHealth } from '../../src/csi/mounter.ts';
+import { checkHealth, type MountHealth } from '../../src/csi/mount-health.ts';
 import type { MountEntry } from '../../src/csi/mountinfo.ts';
 import { NodeService, type NodeHost } from '../../src/csi/node.ts';
+import { recordOfRequest } from '../../src/csi/publish-plan.ts';
+import { parseRequest, publishRequestSchema } from '../../src/csi/requests.ts';
 import { recoverPublishedMounts } from '../../src/csi/recovery.ts';
 import type { PublishRecord } from '../../src/csi/state.ts';
+import { hangingStatfs } from './csi-mount-health.test.ts';
 
-const logger = winston.createLogger({ silent: true });
+const silentLogger = winston.createLogger({ silent: true });
+const logger = silentLogger;
 
 /** An in-memory host: a mount table, per-path health, and the records; mount/umount edit the table. */
 class FakeHost implements NodeHost {
@@ -46,6 +50,9 @@ class FakeHost implements NodeHost {
     const index = this.mounts.findLastIndex((m) => m.mountPoint === targetPath);
     if (index >= 0) this.mounts.splice(index, 1);
   }
+  async readRecord(targetPath: string) {
+    return this.records.get(targetPath);
+  }
   async saveRecord(record: PublishRecord) {
     this.records.set(record.targetPath, record);
   }
@@ -67,40 +74,67 @@ async function grpcCode(promise: Promise<unknown>): Promise<number> {
   expect.fail('the call succeeded');
 }
 
+/** A kubelet directory in a temporary dir, with the parent kubelet makes for each CSI target. */
+function kubeletLayout(): { kubeletDir: string; targetFor: (pod: string, pv?: string) => string; cleanup: () => void } {
+  const kubeletDir = realpathSync(mkdtempSync(join(tmpdir(), 'csi-kubelet-')));
+  const targetFor = (pod: string, pv = 'pv1') => {
+    const parent = join(kubeletDir, 'pods', pod, 'volumes', 'kubernetes.io~csi', pv);
+    mkdirSync(parent, { recursive: true });
+    return join(parent, 'mount');
+  };
+  return { kubeletDir, targetFor, cleanup: () => rmSync(kubeletDir, { recursive: true, force: true }) };
+}
+
+const publishRequest = (target: string, overrides: Record<string, unknown> = {}) => ({
+  volume_id: 'default/gv1',
+  target_path: target,
+  volume_capability: { mount: { fs_type: '', mount_flags: [] }, access_type: 'mount', access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } },
+  readonly: false,
+  volume_context: { mountSource: '10.0.0.1:default_gv1', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_gv1' },
+  ...overrides,
+});
+
 describe('CSI Node service', () => {
-  let dir: string;
+  let layout: ReturnType<typeof kubeletLayout>;
   let host: FakeHost;
   let service: NodeService;
   let target: string;
-  const publish = (overrides: Record<string, unknown> = {}) => ({
-    volume_id: 'default/gv1',
-    target_path: target,
-    volume_capability: { mount: { fs_type: '', mount_flags: [] }, access_type: 'mount', access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } },
-    readonly: false,
-    volume_context: { mountSource: '10.0.0.1:default_gv1', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_gv1' },
-    ...overrides,
-  });
+  const publish = (overrides: Record<string, unknown> = {}) => publishRequest(target, overrides);
+  const unpublish = (volumeId = 'default/gv1', path = target) => service.nodeUnpublishVolume({ volume_id: volumeId, target_path: path });
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'csi-node-unit-'));
-    target = join(dir, 'pod', 'volumes', 'pv', 'mount');
-    mkdirSync(join(dir, 'pod', 'volumes', 'pv'), { recursive: true });
+    layout = kubeletLayout();
+    target = layout.targetFor('0d7c1f3e-pod');
     host = new FakeHost();
-    service = new NodeService({ nodeId: 'node-a', host, logger });
+    service = new NodeService({ nodeId: 'node-a', kubeletDir: layout.kubeletDir, host, logger });
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => layout.cleanup());
 
   it('reports node id and capabilities without staging', () => {
     expect(service.nodeGetInfo()).to.deep.equal({ node_id: 'node-a' });
     const types = service.nodeGetCapabilities().capabilities.map((c) => c.rpc.type);
-    expect(types).to.include('GET_VOLUME_STATS').and.not.include('STAGE_UNSTAGE_VOLUME');
+    expect(types).to.include('GET_VOLUME_STATS').and.include('VOLUME_CONDITION').and.not.include('STAGE_UNSTAGE_VOLUME');
   });
 
-  it('creates the target, mounts, and records the publish', async () => {
+  it('creates the target, mounts, and records the publish as fields (not an argv)', async () => {
     await service.nodePublishVolume(publish());
     expect(existsSync(target)).to.equal(true);
     expect(host.calls).to.deep.equal([`mount -t glusterfs -o backup-volfile-servers=10.0.0.2 10.0.0.1:/default_gv1 ${target}`]);
-    expect(host.records.get(target)).to.deep.include({ volumeId: 'default/gv1', readOnly: false });
+    expect(host.records.get(target)).to.deep.equal({
+      version: 2, volumeId: 'default/gv1', targetPath: target, readOnly: false, accessMode: 'MULTI_NODE_MULTI_WRITER', mountFlags: [],
+      volumeContext: { mountSource: '10.0.0.1:/default_gv1', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_gv1' },
+    });
+  });
+
+  it('records the publish before mounting, so a mount it made is never one it cannot prove it made', async () => {
+    const recordedAtMount: boolean[] = [];
+    const mount = host.mount.bind(host);
+    host.mount = async (argv, path) => {
+      recordedAtMount.push(host.records.has(path));
+      await mount(argv, path);
+    };
+    await service.nodePublishVolume(publish());
+    expect(recordedAtMount).to.deep.equal([true]);
   });
 
   it('is idempotent: a healthy mount of the same volume (from a backup server) is left alone', async () => {
@@ -135,29 +169,117 @@ describe('CSI Node service', () => {
   });
 
   it('never lazily unmounts a healthy busy mount', async () => {
-    mkdirSync(target);
-    host.add(target, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+    await service.nodePublishVolume(publish());
+    host.calls = [];
     host.failPlainUnmount = true;
-    expect(await grpcCode(service.nodeUnpublishVolume({ volume_id: 'default/gv1', target_path: target }))).to.equal(status.INTERNAL);
+    expect(await grpcCode(unpublish())).to.equal(status.INTERNAL);
     expect(host.calls).to.deep.equal([`umount ${target}`]);
     expect(existsSync(target)).to.equal(true);
   });
 
-  it('unpublishes: unmounts every stacked mount, removes the dir and the record; a second call is OK', async () => {
+  it('unpublishes: unmounts every stacked mount of its volume, removes the dir and the record; a second call is OK', async () => {
     await service.nodePublishVolume(publish());
     host.add(target, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
-    await service.nodeUnpublishVolume({ volume_id: 'default/gv1', target_path: target });
+    await unpublish();
     expect(host.mounts).to.deep.equal([]);
     expect(existsSync(target)).to.equal(false);
     expect(host.records.size).to.equal(0);
-    await service.nodeUnpublishVolume({ volume_id: 'default/gv1', target_path: target });
+    await unpublish();
   });
 
   it('refuses to delete a target that still holds files after unmounting', async () => {
     mkdirSync(target);
     writeFileSync(join(target, 'data'), 'x');
-    expect(await grpcCode(service.nodeUnpublishVolume({ volume_id: 'default/gv1', target_path: target }))).to.equal(status.INTERNAL);
+    expect(await grpcCode(unpublish())).to.equal(status.INTERNAL);
     expect(existsSync(join(target, 'data'))).to.equal(true);
+  });
+
+  it('unpublish leaves a foreign filesystem alone: FAILED_PRECONDITION, no umount, the directory stays', async () => {
+    await service.nodePublishVolume(publish());
+    host.mounts = [];
+    host.add(target, 'tmpfs', 'tmpfs');
+    expect(await grpcCode(unpublish())).to.equal(status.FAILED_PRECONDITION);
+    // Our own glusterfs mount under a foreign one on top: the foreign one stops it before anything is unmounted.
+    host.mounts = [];
+    host.add(target, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+    host.add(target, 'ext4', '/dev/sdb1');
+    expect(await grpcCode(unpublish())).to.equal(status.FAILED_PRECONDITION);
+    expect(host.calls.filter((c) => c.startsWith('umount'))).to.deep.equal([]);
+    expect(existsSync(target)).to.equal(true);
+  });
+
+  it('unpublish leaves a glusterfs mount alone that it has no record of, or recorded for another volume', async () => {
+    mkdirSync(target);
+    host.add(target, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+    const refused = await service.nodeUnpublishVolume({ volume_id: 'default/gv1', target_path: target }).catch((error: CsiError) => error);
+    expect(refused).to.be.instanceOf(CsiError).and.to.have.property('code', status.FAILED_PRECONDITION);
+    expect((refused as CsiError).message).to.contain('no record of publishing');
+    await service.nodePublishVolume(publish());
+    expect(await grpcCode(unpublish('default/other'))).to.equal(status.FAILED_PRECONDITION);
+    // The record says gv1, the mount there is of another volume: not ours either.
+    host.mounts = [];
+    host.add(target, 'fuse.glusterfs', '10.0.0.1:/default_gv2');
+    expect(await grpcCode(unpublish())).to.equal(status.FAILED_PRECONDITION);
+    expect(host.calls.filter((c) => c.startsWith('umount'))).to.deep.equal([]);
+  });
+
+  it('refuses target paths outside <kubelet-dir>/pods/<uid>/volumes/kubernetes.io~csi/<name>/mount, naming the path and the rule', async () => {
+    const hostile = [
+      '/etc',
+      '/var/lib/kubelet/pods/uid/volumes/kubernetes.io~csi/pv/mount',
+      join(layout.kubeletDir, 'plugins', 'x', 'mount'),
+      join(layout.kubeletDir, 'pods', 'uid', 'volumes', 'kubernetes.io~empty-dir', 'pv', 'mount'),
+      join(layout.kubeletDir, 'pods', 'uid', 'volumes', 'kubernetes.io~csi', 'pv', 'mount', 'deeper'),
+      join(layout.kubeletDir, 'pods', 'uid', 'volumes', 'kubernetes.io~csi', 'pv', 'other'),
+      join(layout.kubeletDir, 'pods', 'u.id', 'volumes', 'kubernetes.io~csi', 'pv', 'mount'),
+    ];
+    for (const path of hostile) {
+      const error = await service.nodePublishVolume(publish({ target_path: path })).catch((e: CsiError) => e);
+      expect(error, path).to.be.instanceOf(CsiError).and.to.have.property('code', status.INVALID_ARGUMENT);
+      expect((error as CsiError).message).to.contain(path).and.contain('kubernetes.io~csi/<volume name>/mount');
+      expect(await grpcCode(unpublish('default/gv1', path)), path).to.equal(status.INVALID_ARGUMENT);
+    }
+    expect(host.calls).to.deep.equal([]);
+    expect(existsSync('/etc/mount')).to.equal(false);
+  });
+
+  it('refuses a target whose directories lead out of the kubelet directory through a symlink', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'csi-outside-'));
+    try {
+      const podVolumes = join(layout.kubeletDir, 'pods', 'evil', 'volumes', 'kubernetes.io~csi');
+      mkdirSync(podVolumes, { recursive: true });
+      symlinkSync(outside, join(podVolumes, 'pv1'));
+      const escaping = join(podVolumes, 'pv1', 'mount');
+      expect(await grpcCode(service.nodePublishVolume(publish({ target_path: escaping })))).to.equal(status.INVALID_ARGUMENT);
+      expect(existsSync(join(outside, 'mount'))).to.equal(false);
+      mkdirSync(join(outside, 'mount'));
+      expect(await grpcCode(unpublish('default/gv1', escaping))).to.equal(status.INVALID_ARGUMENT);
+      expect(existsSync(join(outside, 'mount'))).to.equal(true);
+      // The target itself a symlink.
+      symlinkSync(outside, target);
+      expect(await grpcCode(service.nodePublishVolume(publish()))).to.equal(status.INVALID_ARGUMENT);
+      expect(host.calls).to.deep.equal([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to create the pod directories kubelet did not make (FAILED_PRECONDITION)', async () => {
+    const orphan = join(layout.kubeletDir, 'pods', 'gone', 'volumes', 'kubernetes.io~csi', 'pv1', 'mount');
+    expect(await grpcCode(service.nodePublishVolume(publish({ target_path: orphan })))).to.equal(status.FAILED_PRECONDITION);
+    expect(existsSync(join(layout.kubeletDir, 'pods', 'gone'))).to.equal(false);
+  });
+
+  it('refuses hostile mount options and a volume_id that names another volume, before touching the host', async () => {
+    const capability = (flags: string[]) => ({ mount: { fs_type: '', mount_flags: flags }, access_type: 'mount', access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } });
+    for (const flag of ['log-file=/etc/cron.d/x', 'volume-id=other_volume', 'xlator-option=*.auth=off', 'user-map-root=0', 'server-port=1']) {
+      const error = await service.nodePublishVolume(publish({ volume_capability: capability([flag]) })).catch((e: CsiError) => e);
+      expect(error, flag).to.have.property('code', status.INVALID_ARGUMENT);
+      expect((error as CsiError).message).to.contain(flag.split('=')[0]);
+    }
+    expect(await grpcCode(service.nodePublishVolume(publish({ volume_id: 'default/someone-else' })))).to.equal(status.INVALID_ARGUMENT);
+    expect(host.calls).to.deep.equal([]);
+    expect(existsSync(target)).to.equal(false);
   });
 
   it('serializes concurrent publishes of one target into one mount', async () => {
@@ -165,7 +287,7 @@ describe('CSI Node service', () => {
     expect(host.calls.filter((c) => c.startsWith('mount'))).to.have.length(1);
   });
 
-  it('reports bytes and inodes, an abnormal condition for a broken mount, NOT_FOUND otherwise', async () => {
+  it('reports bytes and inodes, and an abnormal condition for a broken mount', async () => {
     await service.nodePublishVolume(publish());
     const stats = await service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: target });
     expect(stats.usage).to.deep.equal([
@@ -177,9 +299,51 @@ describe('CSI Node service', () => {
     const broken = await service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: target });
     expect(broken.volume_condition).to.deep.include({ abnormal: true });
     expect(broken.volume_condition.message).to.contain('not connected');
-    expect(await grpcCode(service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: join(dir, 'missing') }))).to.equal(status.NOT_FOUND);
-    mkdirSync(join(dir, 'plain'));
-    expect(await grpcCode(service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: join(dir, 'plain') }))).to.equal(status.NOT_FOUND);
+  });
+
+  it('answers stats with NOT_FOUND, never INVALID_ARGUMENT, unless the path holds a mount of that volume it published', async () => {
+    const stats = (volumeId: string, path: string) => grpcCode(service.nodeGetVolumeStats({ volume_id: volumeId, volume_path: path }));
+    expect(await stats('default/gv1', target), 'missing').to.equal(status.NOT_FOUND);
+    mkdirSync(target);
+    expect(await stats('default/gv1', target), 'a plain directory').to.equal(status.NOT_FOUND);
+    expect(await stats('default/gv1', join(layout.kubeletDir, 'elsewhere')), 'outside the kubelet layout').to.equal(status.NOT_FOUND);
+    host.add(target, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+    expect(await stats('default/gv1', target), 'a glusterfs mount without a record').to.equal(status.NOT_FOUND);
+    host.mounts = [];
+    await service.nodePublishVolume(publish());
+    expect(await stats('default/other', target), 'published for another volume_id').to.equal(status.NOT_FOUND);
+    host.health.set(target, { state: 'missing' });
+    expect(await stats('default/gv1', target), 'the mount point vanished').to.equal(status.NOT_FOUND);
+    host.mounts = [];
+    host.add(target, 'tmpfs', 'tmpfs');
+    expect(await stats('default/gv1', target), 'a foreign filesystem').to.equal(status.NOT_FOUND);
+  });
+
+  it('a hung mount blocks no other request: publishes complete while more stats calls hang than libuv has threads', async function () {
+    this.timeout(20_000);
+    const hung = ['h1', 'h2', 'h3', 'h4', 'h5'].map((pod) => layout.targetFor(pod));
+    for (const path of hung) await service.nodePublishVolume(publish({ target_path: path }));
+    // statfs of those paths hangs (as on a FUSE mount whose servers are gone); of others it answers.
+    const hang = hangingStatfs(layout.kubeletDir);
+    host.checkHealth = (path) => checkHealth(path, hung.includes(path) ? { timeoutMs: 4_000, command: hang.command } : {});
+    let statsAnswered = 0;
+    const stats = hung.map((path) =>
+      service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: path }).then((answer) => {
+        statsAnswered++;
+        return answer;
+      }),
+    );
+    const started = Date.now();
+    // A new publish (real mkdir, realpath and lstat on libuv's pool) and a stats call of a healthy mount.
+    const other = layout.targetFor('other');
+    await service.nodePublishVolume(publish({ target_path: other }));
+    expect((await service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: other })).volume_condition.abnormal).to.equal(false);
+    expect(Date.now() - started).to.be.lessThan(3_000);
+    expect(statsAnswered, 'the hung stats calls are still waiting').to.equal(0);
+    for (const answer of await Promise.all(stats)) {
+      expect(answer.volume_condition.abnormal).to.equal(true);
+      expect(answer.volume_condition.message).to.contain('did not answer within 4000 ms');
+    }
   });
 
   it('maps invalid requests to INVALID_ARGUMENT before touching the host', async () => {
@@ -190,16 +354,47 @@ describe('CSI Node service', () => {
 });
 
 describe('CSI start-up mount check', () => {
-  it('keeps healthy mounts, remounts broken ones with the recorded argv, forgets unmounted ones', async () => {
+  let layout: ReturnType<typeof kubeletLayout>;
+  beforeEach(() => (layout = kubeletLayout()));
+  afterEach(() => layout.cleanup());
+
+  const recordFor = (target: string, overrides: Record<string, unknown> = {}): PublishRecord =>
+    recordOfRequest(parseRequest(publishRequestSchema, publishRequest(target, overrides)));
+
+  it('keeps healthy mounts, remounts broken ones with an argv rebuilt from the record, forgets unmounted ones', async () => {
     const host = new FakeHost();
-    const argv = (t: string) => ['mount', '-t', 'glusterfs', '10.0.0.1:/v', t];
-    for (const t of ['/ok', '/broken', '/gone']) host.records.set(t, { volumeId: 'ns/v', targetPath: t, mountArgv: argv(t), readOnly: false });
-    host.add('/ok', 'fuse.glusterfs', '10.0.0.1:/v');
-    host.add('/broken', 'fuse.glusterfs', '10.0.0.1:/v');
-    host.health.set('/broken', { state: 'broken', reason: 'ENOTCONN' });
-    const report = await recoverPublishedMounts(host, logger);
-    expect(report).to.deep.equal({ healthy: ['/ok'], repaired: ['/broken'], failed: [], forgotten: ['/gone'] });
-    expect(host.calls).to.deep.equal(['umount /broken', argv('/broken').join(' ')]);
-    expect([...host.records.keys()].sort()).to.deep.equal(['/broken', '/ok']);
+    const [ok, broken, gone] = ['ok', 'broken', 'gone'].map((pod) => layout.targetFor(pod)) as [string, string, string];
+    for (const t of [ok, broken, gone]) host.records.set(t, recordFor(t));
+    host.add(ok, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+    host.add(broken, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+    host.health.set(broken, { state: 'broken', reason: 'ENOTCONN' });
+    const report = await recoverPublishedMounts(host, silentLogger, { kubeletDir: layout.kubeletDir });
+    expect(report).to.deep.equal({ healthy: [ok], repaired: [broken], failed: [], forgotten: [gone], invalid: [] });
+    expect(host.calls).to.deep.equal([`umount ${broken}`, `mount -t glusterfs -o backup-volfile-servers=10.0.0.2 10.0.0.1:/default_gv1 ${broken}`]);
+    expect([...host.records.keys()].sort()).to.deep.equal([broken, ok].sort());
+  });
+
+  it('never mounts from a record a fresh request could not make: hostile options, paths or volume ids are skipped', async () => {
+    const host = new FakeHost();
+    const target = layout.targetFor('tampered');
+    const valid = recordFor(target);
+    const tampered: PublishRecord[] = [
+      { ...valid, mountFlags: ['log-file=/etc/cron.d/evil'] },
+      { ...valid, targetPath: '/etc', volumeId: valid.volumeId },
+      { ...valid, volumeId: 'default/another' },
+      // Valid on its own, but the broken mount there is of another volume: not the plugin's to replace.
+      { ...valid, volumeId: 'default/gv2', volumeContext: { mountSource: '10.0.0.1:default_gv2', glusterVolumeName: 'default_gv2' } },
+    ];
+    for (const record of tampered) {
+      host.records.clear();
+      host.mounts = [];
+      host.calls = [];
+      host.records.set(record.targetPath, record);
+      host.add(record.targetPath, 'fuse.glusterfs', '10.0.0.1:/default_gv1');
+      host.health.set(record.targetPath, { state: 'broken', reason: 'ENOTCONN' });
+      const report = await recoverPublishedMounts(host, silentLogger, { kubeletDir: layout.kubeletDir });
+      expect(report.invalid, JSON.stringify(record)).to.deep.equal([record.targetPath]);
+      expect(host.calls, JSON.stringify(record)).to.deep.equal([]);
+    }
   });
 });

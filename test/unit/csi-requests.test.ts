@@ -87,16 +87,29 @@ describe('CSI request validation', () => {
     expect(parseRequest(publishRequestSchema, publish({ readonly: true })).readOnly).to.equal(true);
   });
 
+  const capability = (mount_flags: string[]) => ({ mount: { fs_type: '', mount_flags }, access_type: 'mount', access_mode: { mode: 'SINGLE_NODE_WRITER' } });
+
   it('splits comma lists in mount flags and refuses options mount.glusterfs would misread', () => {
-    const capability = (mount_flags: string[]) => ({ mount: { fs_type: '', mount_flags }, access_type: 'mount', access_mode: { mode: 'SINGLE_NODE_WRITER' } });
-    expect(parseRequest(publishRequestSchema, publish({ volume_capability: capability(['acl,log-level=WARNING', 'log-file=/var/log/g.log']) })).mountFlags).to.deep.equal([
+    expect(parseRequest(publishRequestSchema, publish({ volume_capability: capability(['acl,log-level=WARNING', 'attribute-timeout=0.5', '_netdev']) })).mountFlags).to.deep.equal([
       'acl',
       'log-level=WARNING',
-      'log-file=/var/log/g.log',
+      'attribute-timeout=0.5',
+      '_netdev',
     ]);
     for (const bad of ['a b', 'x=$(reboot)', 'opt;rm', '-o', 'x=`id`', 'a*']) {
       expect(invalid(publishRequestSchema, publish({ volume_capability: capability([bad]) }))).to.contain('mount_flags');
     }
+  });
+
+  it('refuses mount options outside the allow-list, naming each, and more than 32 of them', () => {
+    const message = invalid(publishRequestSchema, publish({ volume_capability: capability(['acl,log-file=/etc/x', 'volume-id=other']) }));
+    expect(message).to.match(/mount_flags\.1: "log-file=\/etc\/x": mount option log-file is not allowed/).and.match(/mount_flags\.2: "volume-id=other"/);
+    expect(invalid(publishRequestSchema, publish({ volume_capability: capability(Array(33).fill('acl')) }))).to.contain('at most 32 mount options');
+  });
+
+  it('ties volume_id to the volume the context mounts', () => {
+    expect(invalid(publishRequestSchema, publish({ volume_id: 'default/pvc-999' }))).to.match(/volume_id: .*names GlusterVolume default\/pvc-999.*mounts default_pvc-123/);
+    expect(invalid(publishRequestSchema, publish({ volume_id: 'not a handle' }))).to.contain('volume_id');
   });
 
   it('validates unpublish and stats requests', () => {

@@ -1,0 +1,65 @@
+import { invalidArgument } from './errors.ts';
+import { formatSource, glusterMountArgv, type GlusterMountSpec } from './mount-options.ts';
+import { mountSourceSchema, parseRequest, publishRequestSchema, type PublishRequest } from './requests.ts';
+import type { PublishRecord } from './state.ts';
+import { targetPathProblem } from './target-path.ts';
+
+/**
+ * What a publish will do, from a request: every field validated (requests.ts: volume context, mount option
+ * allow-list, volume_id against its context), the target under the kubelet directory, and the argv built
+ * from those fields. The one way to a mount argv: NodePublishVolume and start-up recovery (from a record)
+ * both come here, so a record can never mount what a fresh request could not. Pure; throws INVALID_ARGUMENT.
+ */
+export interface PublishPlan {
+  request: PublishRequest;
+  spec: GlusterMountSpec;
+  argv: string[];
+  record: PublishRecord;
+}
+
+export function planPublish(raw: unknown, kubeletDir: string): PublishPlan {
+  const request = parseRequest(publishRequestSchema, raw);
+  const problem = targetPathProblem(kubeletDir, request.targetPath);
+  if (problem !== undefined) throw invalidArgument(`target_path: ${problem}`);
+  const spec: GlusterMountSpec = {
+    source: request.context.mountSource,
+    backupVolfileServers: request.context.backupVolfileServers,
+    mountFlags: request.mountFlags,
+    readOnly: request.readOnly,
+  };
+  return { request, spec, argv: glusterMountArgv(spec, request.targetPath), record: recordOfRequest(request) };
+}
+
+/** The fields of a validated request, as strings again: what a record keeps. */
+export function recordOfRequest(request: PublishRequest): PublishRecord {
+  const { context } = request;
+  const volumeContext: Record<string, string> = { mountSource: formatSource(context.mountSource), glusterVolumeName: context.glusterVolumeName };
+  if (context.backupVolfileServers.length > 0) volumeContext.backupVolfileServers = context.backupVolfileServers.join(':');
+  if (context.gid !== undefined) volumeContext.gid = String(context.gid);
+  return {
+    version: 2,
+    volumeId: request.volumeId,
+    targetPath: request.targetPath,
+    readOnly: request.readOnly,
+    accessMode: request.accessMode,
+    mountFlags: [...request.mountFlags],
+    volumeContext,
+  };
+}
+
+/** A record as the NodePublishVolumeRequest it came from, for planPublish. */
+export function requestOfRecord(record: PublishRecord): Record<string, unknown> {
+  return {
+    volume_id: record.volumeId,
+    target_path: record.targetPath,
+    readonly: record.readOnly,
+    volume_capability: { access_type: 'mount', mount: { fs_type: 'glusterfs', mount_flags: record.mountFlags }, access_mode: { mode: record.accessMode } },
+    volume_context: record.volumeContext,
+  };
+}
+
+/** The Gluster volume a record says was mounted; undefined when its mountSource does not parse. */
+export function recordedVolume(record: PublishRecord): string | undefined {
+  const source = mountSourceSchema.safeParse(record.volumeContext.mountSource ?? '');
+  return source.success ? source.data.volume : undefined;
+}
