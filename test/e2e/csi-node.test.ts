@@ -11,7 +11,7 @@ import { App, Chart } from 'cdk8s';
 import { addCsiObjects } from '../../cdk8s/csi.ts';
 import { DRIVER_NAME } from '../../src/api/group.ts';
 import { loadCsiPackage } from '../../src/csi/server.ts';
-import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
+import { kubeletTargetPath, startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { kubectl } from '../support/kube.ts';
 import { REPO_ROOT } from '../support/paths.ts';
@@ -34,7 +34,9 @@ describe('CSI node plugin on the test bed', function () {
   const work = mkdtempSync(join(tmpdir(), 't6csi-'));
   const endpoint = `unix://${join(work, 'csi.sock')}`;
   const stateDir = join(work, 'state');
-  const targets = { a: join(work, 'pods', 'a', 'mount'), b: join(work, 'pods', 'b', 'mount'), ro: join(work, 'pods', 'ro', 'mount') };
+  // The plugin takes targets only where kubelet puts them: the work directory stands in for /var/lib/kubelet.
+  const kubeletDir = realpathSync(work);
+  const targets = { a: kubeletTargetPath(kubeletDir, 'a', 'pv'), b: kubeletTargetPath(kubeletDir, 'b', 'pv'), ro: kubeletTargetPath(kubeletDir, 'ro', 'pv') };
   const csi = loadCsiPackage();
   let plugin: ChildProcess | undefined;
   let identity: grpc.Client | undefined;
@@ -89,7 +91,7 @@ describe('CSI node plugin on the test bed', function () {
   async function startPlugin(): Promise<void> {
     const log = createWriteStream(join(work, `plugin-${logIndex++}.log`));
     await new Promise((resolve) => log.once('open', resolve));
-    plugin = spawn(process.execPath, ['src/csi/main.ts', '--endpoint', endpoint, '--node-id', 'testnode', '--state-dir', stateDir], {
+    plugin = spawn(process.execPath, ['src/csi/main.ts', '--endpoint', endpoint, '--node-id', 'testnode', '--state-dir', stateDir, '--kubelet-dir', kubeletDir], {
       cwd: REPO_ROOT,
       stdio: ['ignore', log, log],
       env: { ...process.env, LOG_LEVEL: 'debug' },
@@ -349,14 +351,7 @@ describe('CSI node plugin refuses hostile requests over its socket', function ()
   const code = (promise: Promise<unknown>) => promise.then(() => 'OK', (error: grpc.ServiceError) => grpc.status[error.code]);
 
   before(async () => {
-    const saved = process.env.KUBELET_DIR;
-    process.env.KUBELET_DIR = kubeletDir;
-    try {
-      plugin = await startCsiPlugin('testnode');
-    } finally {
-      if (saved === undefined) delete process.env.KUBELET_DIR;
-      else process.env.KUBELET_DIR = saved;
-    }
+    plugin = await startCsiPlugin('testnode', { kubeletDir });
   });
   after(async () => {
     await plugin?.stop();

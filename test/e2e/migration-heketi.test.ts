@@ -82,6 +82,8 @@ describe('migration from heketi and in-tree PVs: import, migrate pvs (killed at 
   let heketi: HeketiState | undefined;
   let operator: OperatorProcess | undefined;
   let bricksBefore: Map<string, string>;
+  /** `glustervolume.storage.gluster-operator.dev/<name>`: the one the import made. */
+  let adoptedVolume: string;
   const work = mkdtempSync(join(tmpdir(), 'migration-'));
   const mounts: string[] = [];
 
@@ -188,6 +190,7 @@ describe('migration from heketi and in-tree PVs: import, migrate pvs (killed at 
     await kubectl(['apply', '-f', join(work, 'imported.yaml')]);
     operator = await startOperatorProcess('operator-migration', 18990 + Math.floor(Math.random() * 9));
     await kubectl(['-n', namespace.name, 'wait', '--for=condition=Ready', '--timeout=180s', 'glustervolumes', '--all']);
+    adoptedVolume = (await kubectl(['-n', namespace.name, 'get', 'glustervolumes', '-o', 'name'])).stdout.trim();
 
     // The CSI node plugin on the kubelet nodes, from the shipped manifests (the operator runs as a process here).
     await kubectl(['apply', '-f', 'manifests/00-namespace.yaml', '-f', 'manifests/10-rbac.yaml', '-f', 'manifests/30-csi.yaml']);
@@ -349,7 +352,7 @@ describe('migration from heketi and in-tree PVs: import, migrate pvs (killed at 
     expect(await exists(['-n', namespace.name, 'service', endpointsName])).to.equal(true);
     expect(await configMaps()).to.equal('');
     // The Gluster volume and its GlusterVolume are untouched by all of it.
-    await kubectl(['-n', namespace.name, 'wait', '--for=condition=Ready', '--timeout=30s', 'glustervolumes', '--all']);
+    await kubectl(['-n', namespace.name, 'wait', '--for=condition=Ready', '--timeout=30s', adoptedVolume]);
     const after = await brickContents(heketi!.bricks);
     for (const [brick, listing] of bricksBefore) {
       const lines = new Set(after.get(brick)!.split('\n'));

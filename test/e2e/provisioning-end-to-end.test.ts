@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, DRIVER_NAME } from '../../src/api/index.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
-import { startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
+import { kubeletTargetPath, startCsiPlugin, type CsiPluginProcess } from '../support/csi-plugin.ts';
 import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
 import { removeBrickRoot } from '../support/brick-cleanup.ts';
 import { sshCheck } from '../support/ssh.ts';
@@ -83,7 +83,7 @@ describe('provisioning end to end: PVC → Gluster volume → bound PV → CSI m
   it('the CSI node plugin mounts the PV from its own attributes, and data lands on every brick', async () => {
     const pv = await core.readPersistentVolume({ name: (await claim()).spec!.volumeName! });
     plugin = await startCsiPlugin('testnode');
-    target = join(plugin.dir, 'pods', 'p1', 'volumes', 'mount');
+    target = kubeletTargetPath(plugin.dir, 'p1', pv.metadata!.name!);
     await plugin.call('Node', 'NodePublishVolume', {
       volume_id: pv.spec!.csi!.volumeHandle,
       target_path: target,

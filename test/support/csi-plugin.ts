@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -18,12 +18,23 @@ export interface CsiPluginProcess {
   stop(): Promise<void>;
 }
 
-export async function startCsiPlugin(nodeId: string): Promise<CsiPluginProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'csi-plugin-'));
+/**
+ * Where kubelet would ask for a publish: `<kubelet dir>/pods/<pod uid>/volumes/kubernetes.io~csi/<pv>/mount`,
+ * the only shape the plugin takes; kubelet makes the parent directory, so this does too.
+ */
+export function kubeletTargetPath(kubeletDir: string, pod: string, pv: string): string {
+  const parent = join(kubeletDir, 'pods', pod, 'volumes', 'kubernetes.io~csi', pv);
+  mkdirSync(parent, { recursive: true });
+  return join(parent, 'mount');
+}
+
+/** `kubeletDir`: the root the plugin confines targets to (default: its own temporary directory, `dir`). */
+export async function startCsiPlugin(nodeId: string, options: { kubeletDir?: string } = {}): Promise<CsiPluginProcess> {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'csi-plugin-')));
   const endpoint = `unix://${join(dir, 'csi.sock')}`;
   const log = createWriteStream(join(dir, 'plugin.log'));
   await new Promise((resolve) => log.once('open', resolve));
-  const child: ChildProcess = spawn(process.execPath, ['src/csi/main.ts', '--endpoint', endpoint, '--node-id', nodeId, '--state-dir', join(dir, 'state'),
+  const child: ChildProcess = spawn(process.execPath, ['src/csi/main.ts', '--endpoint', endpoint, '--node-id', nodeId, '--state-dir', join(dir, 'state'), '--kubelet-dir', options.kubeletDir ?? dir,
     // A host process, not a container: nothing kills its cgroup, so its FUSE clients stay where the test runs.
     '--fuse-isolation', 'none'], {
     cwd: REPO_ROOT,
