@@ -219,6 +219,20 @@ describe('migration from heketi and in-tree PVs: import, migrate pvs (killed at 
     rmSync(work, { recursive: true, force: true });
   });
 
+  it('heketi import --check finds the database matching the live cluster, and names a difference when it does not', async () => {
+    const via = ['--via', `ssh:${nodes[0]}`, '--ssh-key', env.TESTBED_SSH_KEY, '--known-hosts', process.env.TESTBED_SSH_KNOWN_HOSTS ?? '.testbed/ssh/known_hosts'];
+    const matching = await kubectlGluster(['heketi', 'import', '--db', join(work, 'heketi-db.json'), '--check', ...via]);
+    expect(matching.code, matching.stdout + matching.stderr).to.equal(0);
+    expect(matching.stdout).to.contain('database matches the live cluster: 1 volume');
+    await transcript('kubectl gluster heketi import --check', matching.stdout);
+    // A database that says a brick is somewhere else than Gluster has it.
+    const wrong = heketi!.db.replace(/brick_([0-9a-f]{32})\/brick/, 'brick_$1/elsewhere');
+    writeFileSync(join(work, 'heketi-db-wrong.json'), wrong);
+    const differing = await kubectlGluster(['heketi', 'import', '--db', join(work, 'heketi-db-wrong.json'), '--check', ...via]);
+    expect(differing.code, differing.stdout + differing.stderr).to.equal(1);
+    expect(differing.stdout).to.contain(heketi!.volumeName).and.contain('elsewhere');
+  });
+
   it('prints the plan and changes nothing without --apply', async () => {
     await transcript('before: the in-tree objects and the imported GlusterVolume');
     const plan = await migrate();
