@@ -5,18 +5,32 @@ import { customResourceDefinition, KINDS } from '../src/crd/definitions.ts';
 import { GLUSTERD_IMAGE, OPERATOR_IMAGE } from '../src/deploy/images.ts';
 import { PART_OF } from '../src/deploy/labels.ts';
 import { addCsiDriver, addCsiNodeDaemonSet, addSampleStorageClass } from './csi.ts';
-import { CLUSTER_RULES, NAMESPACE_RULES } from './rbac.ts';
+import { OPERATOR_LABELS as operatorLabels, OPERATOR_NAME, OPERATOR_NAMESPACE } from './identity.ts';
+import { CLUSTER_RULES, namespaceGrants, OPERATOR_NAMESPACE_RULES } from './rbac.ts';
 
-export const OPERATOR_NAMESPACE = 'gluster-operator';
-export const OPERATOR_NAME = 'gluster-operator';
+export { OPERATOR_NAME, OPERATOR_NAMESPACE } from './identity.ts';
 /** Port of /healthz, /readyz and /metrics. */
 export const OPERATOR_HEALTH_PORT = 8081;
 
-const operatorLabels = { 'app.kubernetes.io/name': OPERATOR_NAME, ...PART_OF };
+/**
+ * The namespaces where the operator serves GlusterClusters (its GLUSTER_NAMESPACES setting; each gets
+ * namespaceGrants): its own by default. `npm run synth -- --out DIR --gluster-namespaces a,b` writes others.
+ */
+export const DEFAULT_GLUSTER_NAMESPACES: readonly string[] = [OPERATOR_NAMESPACE];
 
 /**
- * The image references written into the manifests: the only thing `npm run synth -- --out DIR` changes.
- * The glusterd image reaches the operator as GLUSTERD_IMAGE, so it too is set here and nowhere else.
+ * Pod Security Admission labels of the namespaces that run glusterd (and, in the operator's, the CSI node
+ * plugin): both are privileged, hostNetwork pods with host paths, which only the `privileged` level admits.
+ * Set here on the operator's namespace; another namespace listed in GLUSTER_NAMESPACES needs it too, set by
+ * its administrator. Such a namespace must be writable by storage administrators alone: anyone who may create
+ * a Pod (or a GlusterCluster) there is root on the nodes.
+ */
+export const PRIVILEGED_POD_SECURITY = { 'pod-security.kubernetes.io/enforce': 'privileged' } as const;
+
+/**
+ * The image references written into the manifests: with the GlusterCluster namespaces, the only thing
+ * `npm run synth -- --out DIR` changes. The glusterd image reaches the operator as GLUSTERD_IMAGE, so it too
+ * is set here and nowhere else.
  */
 export interface ImageReferences {
   operatorImage: string;
@@ -38,12 +52,14 @@ export class CrdsChart extends Chart {
 
 /** Namespace, identity, RBAC and the operator Deployment. */
 export class OperatorChart extends Chart {
-  constructor(scope: Construct, id: string, images: ImageReferences = DEFAULT_IMAGES) {
+  constructor(scope: Construct, id: string, images: ImageReferences = DEFAULT_IMAGES, glusterNamespaces: readonly string[] = DEFAULT_GLUSTER_NAMESPACES) {
     super(scope, id, { disableResourceNameHashes: true, labels: PART_OF });
+    // Other namespaces listed in glusterNamespaces are the administrator's: they must exist before these
+    // manifests are applied (with the same label), and `kubectl delete -f manifests/` must never delete them.
     new ApiObject(this, 'namespace', {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: OPERATOR_NAMESPACE },
+      metadata: { name: OPERATOR_NAMESPACE, labels: { ...PRIVILEGED_POD_SECURITY } },
     });
     const serviceAccount = new ApiObject(this, 'service-account', {
       apiVersion: 'v1',
@@ -68,7 +84,7 @@ export class OperatorChart extends Chart {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE, labels: operatorLabels },
-      rules: NAMESPACE_RULES,
+      rules: OPERATOR_NAMESPACE_RULES,
     });
     new ApiObject(this, 'role-binding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -77,6 +93,9 @@ export class OperatorChart extends Chart {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
       subjects: [subject],
     });
+    for (const namespace of glusterNamespaces) {
+      for (const grant of namespaceGrants(namespace)) new ApiObject(this, `gluster-namespace-${grant.kind}-${namespace}`, grant);
+    }
 
     const deployment = new kplus.Deployment(this, 'deployment', {
       metadata: { name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE, labels: operatorLabels },
@@ -108,8 +127,11 @@ export class OperatorChart extends Chart {
         POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
         // The default, spelled out: with two replicas, only the Lease holder may reconcile.
         LEADER_ELECTION: kplus.EnvValue.fromValue('true'),
-        // The glusterd image of InCluster GlusterClusters (spec.access.inCluster.image overrides it per cluster).
+        // The glusterd image of InCluster GlusterClusters; one that names another (spec.access.inCluster.image)
+        // is refused unless that image is listed in GLUSTERD_IMAGES, which is unset: none is.
         GLUSTERD_IMAGE: kplus.EnvValue.fromValue(images.glusterdImage),
+        // Where GlusterClusters are served: exactly the namespaces the grants above were made in.
+        GLUSTER_NAMESPACES: kplus.EnvValue.fromValue(glusterNamespaces.join(',')),
       },
       ports: [{ name: 'health', number: OPERATOR_HEALTH_PORT }],
       securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 65532, group: 65532 },

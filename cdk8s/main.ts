@@ -2,16 +2,19 @@
  * `npm run synth`: regenerates crds/ and manifests/ from the zod API and the cdk8s charts. The test
  * "generated files are current" fails when the committed files differ from what this writes.
  *
- * `npm run synth -- --out DIR [--operator-image REF] [--glusterd-image REF]` writes the same files to
- * DIR/crds and DIR/manifests with other image references (a private registry, images loaded into kind);
- * nothing else differs. The repository's own files always carry the release's default images.
+ * `npm run synth -- --out DIR [--operator-image REF] [--glusterd-image REF] [--gluster-namespaces NS,NS]` writes
+ * the same files to DIR/crds and DIR/manifests with other image references (a private registry, images loaded
+ * into kind) or other namespaces where GlusterClusters are served (each gets the operator's namespaceGrants,
+ * and the operator its GLUSTER_NAMESPACES; those namespaces must exist before the manifests are applied);
+ * nothing else differs. The repository's own files always carry the release's defaults.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_IMAGES } from './charts.ts';
+import { glusterNamespacesSetting } from '../src/operator/config.ts';
+import { DEFAULT_GLUSTER_NAMESPACES, DEFAULT_IMAGES } from './charts.ts';
 import { GENERATED_HEADER, synthesizeFiles } from './synthesize.ts';
 
 /** A reference as it goes into `image:`; loose on purpose (registries differ), but never blank or YAML-breaking. */
@@ -21,13 +24,17 @@ const argsSchema = z
     out: z.string().min(1).optional(),
     'operator-image': imageReference.optional(),
     'glusterd-image': imageReference.optional(),
+    'gluster-namespaces': glusterNamespacesSetting.optional(),
   })
-  .refine((a) => a.out !== undefined || (a['operator-image'] === undefined && a['glusterd-image'] === undefined), {
-    message: 'other images need --out DIR: the repository\'s crds/ and manifests/ keep the default images',
+  .refine((a) => a.out !== undefined || (a['operator-image'] === undefined && a['glusterd-image'] === undefined && a['gluster-namespaces'] === undefined), {
+    message: 'other images or namespaces need --out DIR: the repository\'s crds/ and manifests/ keep the defaults',
   });
 
 const parsed = argsSchema.safeParse(
-  parseArgs({ options: { out: { type: 'string' }, 'operator-image': { type: 'string' }, 'glusterd-image': { type: 'string' } }, strict: true }).values,
+  parseArgs({
+    options: { out: { type: 'string' }, 'operator-image': { type: 'string' }, 'glusterd-image': { type: 'string' }, 'gluster-namespaces': { type: 'string' } },
+    strict: true,
+  }).values,
 );
 if (!parsed.success) {
   console.error(`synth: ${z.prettifyError(parsed.error)}`);
@@ -36,10 +43,14 @@ if (!parsed.success) {
 const args = parsed.data;
 
 const root = args.out !== undefined ? resolve(args.out) : join(dirname(fileURLToPath(import.meta.url)), '..');
-const files = synthesizeFiles({
-  operatorImage: args['operator-image'] ?? DEFAULT_IMAGES.operatorImage,
-  glusterdImage: args['glusterd-image'] ?? DEFAULT_IMAGES.glusterdImage,
-});
+const namespaces = args['gluster-namespaces'];
+const files = synthesizeFiles(
+  {
+    operatorImage: args['operator-image'] ?? DEFAULT_IMAGES.operatorImage,
+    glusterdImage: args['glusterd-image'] ?? DEFAULT_IMAGES.glusterdImage,
+  },
+  namespaces !== undefined && namespaces.length > 0 ? namespaces : DEFAULT_GLUSTER_NAMESPACES,
+);
 for (const dir of ['crds', 'manifests']) {
   mkdirSync(join(root, dir), { recursive: true });
   // Files a previous synth wrote but this one does not (a renamed kind) must go; subdirectories such as

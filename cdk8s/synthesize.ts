@@ -1,20 +1,21 @@
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { argoCdHealthPatch } from '../src/deploy/argocd-health.ts';
-import { CrdsChart, CsiChart, DEFAULT_IMAGES, OperatorChart, SampleStorageClassChart, type ImageReferences } from './charts.ts';
+import { CrdsChart, CsiChart, DEFAULT_GLUSTER_NAMESPACES, DEFAULT_IMAGES, OperatorChart, SampleStorageClassChart, type ImageReferences } from './charts.ts';
 
 /**
  * Everything under crds/ and manifests/, as file path -> content. Pure, so the staleness test can compare
- * it with the committed files without writing anything. Other image references change only those references.
+ * it with the committed files without writing anything. Other image references change only those references;
+ * other GlusterCluster namespaces only the RBAC grants and the operator's GLUSTER_NAMESPACES.
  */
-export function synthesizeFiles(images: ImageReferences = DEFAULT_IMAGES): Map<string, string> {
+export function synthesizeFiles(images: ImageReferences = DEFAULT_IMAGES, glusterNamespaces: readonly string[] = DEFAULT_GLUSTER_NAMESPACES): Map<string, string> {
   const app = new App();
   const files = new Map<string, string>();
   const crds = new CrdsChart(app, 'crds');
   for (const object of chartObjects(crds)) {
     files.set(`crds/${object.metadata.name}.yaml`, toYaml([object]));
   }
-  const operator = new OperatorChart(app, 'operator', images);
+  const operator = new OperatorChart(app, 'operator', images, glusterNamespaces);
   const objects = chartObjects(operator);
   // kubectl applies a directory's files in name order: the Namespace must come first.
   files.set('manifests/00-namespace.yaml', toYaml(objects.filter((o) => o.kind === 'Namespace')));

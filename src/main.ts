@@ -5,6 +5,7 @@
  * exits the process (the Deployment restarts it as a standby), so two replicas never act at once.
  */
 import * as k8s from '@kubernetes/client-node';
+import { operatorMetrics } from './metrics/operator-metrics.ts';
 import { loadOperatorConfig } from './operator/config.ts';
 import { startOperator, type RunningOperator } from './operator/operator.ts';
 import { systemClock } from './runtime/clock.ts';
@@ -90,11 +91,17 @@ const health = await startHealthServer(
     },
   ],
   config.healthHost,
+  operatorMetrics,
 );
-logger.info('health endpoints up', { port: config.healthPort });
+operatorMetrics.collectProcessMetrics();
+logger.info('health endpoints up', { port: config.healthPort, paths: ['/healthz', '/readyz', '/metrics'] });
 
 if (elector) elector.start();
-else lead();
+else {
+  // One process without election leads alone; gluster_operator_leader says so, or "no leader" would fire.
+  operatorMetrics.setLeader(true);
+  lead();
+}
 
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;

@@ -3,7 +3,13 @@ import { GROUP_VERSION } from './group.ts';
 import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap, type CelRule } from './common.ts';
 import { DESTROY_DATA_CONFIRMATION, DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE } from './limits.ts';
 
-/** In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did). */
+/**
+ * In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did).
+ * Only where it runs and, from an allow-list the operator holds, its image come from here: the pod's privileges,
+ * host paths and tolerations are the operator's (src/deploy/glusterd-daemonset.ts). The image keeps no pattern
+ * or enum in the schema on purpose: an object stored with an image no longer allowed must still parse (see
+ * apiserverOnly in common.ts), and is refused for that cluster alone (ImageNotAllowed).
+ */
 const inClusterAccess = z
   .object({
     nodeSelector: stringMap
@@ -13,7 +19,11 @@ const inClusterAccess = z
       .string()
       .max(512)
       .optional()
-      .describe('glusterd image. Defaults to the image pinned by this operator release.'),
+      .describe(
+        'glusterd image of the privileged DaemonSet: the operator\'s own (GLUSTERD_IMAGE, the image pinned by its release) when unset. ' +
+          'Another is used only if the operator\'s administrator listed it in the GLUSTERD_IMAGES setting; otherwise the cluster is ' +
+          'Ready=False with reason ImageNotAllowed and nothing is deployed for it.',
+      ),
   })
   .describe('How the glusterd DaemonSet is placed when access.mode is InCluster.');
 

@@ -3,7 +3,7 @@ import type { Clock } from '../runtime/clock.ts';
 import { errorMessage } from '../runtime/error-message.ts';
 import { ResilientInformer, objectKey } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { WorkQueue, type Reconciler } from '../runtime/work-queue.ts';
+import { WorkQueue, type Reconciler, type WorkQueueObserver } from '../runtime/work-queue.ts';
 
 /**
  * Wires informers to work queues, controller-runtime style: one queue and one reconciler per kind; event
@@ -37,11 +37,15 @@ export interface ManagerOptions {
   clock: Clock;
   logger: Logger;
   resyncMs: number;
+  /** Where each controller's queue reports depth, wait and reconcile outcomes (the operator's metrics). */
+  observeQueue?: (controller: string) => WorkQueueObserver;
 }
 
 export class ControllerManager {
   private readonly options: ManagerOptions;
   private readonly informers: ResilientInformer<k8s.KubernetesObject>[] = [];
+  /** The first informer of each watch source name: several controllers may watch one kind. */
+  private readonly informersBySource = new Map<string, ResilientInformer<k8s.KubernetesObject>>();
   private readonly queues: WorkQueue[] = [];
 
   constructor(options: ManagerOptions) {
@@ -52,14 +56,20 @@ export class ControllerManager {
     return this.informers.every((informer) => informer.hasSynced);
   }
 
+  /** What the informer of watch source `name` (e.g. glustervolumes) holds now; [] when nothing watches it. */
+  cachedObjects(name: string): readonly k8s.KubernetesObject[] {
+    return this.informersBySource.get(name)?.list() ?? [];
+  }
+
   async start(controllers: ControllerDefinition[]): Promise<void> {
-    const { logger } = this.options;
+    const { logger, observeQueue } = this.options;
     for (const controller of controllers) {
       const queue = new WorkQueue({
         concurrency: controller.concurrency,
         backoff: { baseMs: 1_000, maxMs: 5 * 60_000 },
         onError: (key, error, retryInMs) =>
           logger.warn('reconcile failed', { controller: controller.name, key, retryInMs, error: errorMessage(error) }),
+        ...(observeQueue ? { observer: observeQueue(controller.name) } : {}),
       });
       this.queues.push(queue);
       const timedReconcile: Reconciler = async (key) => {
@@ -101,6 +111,7 @@ export class ControllerManager {
       clock,
     });
     this.informers.push(informer);
+    if (!this.informersBySource.has(source.name)) this.informersBySource.set(source.name, informer);
     await informer.start();
   }
 }

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DRIVER_NAME } from '../api/group.ts';
+import { CsiMetrics } from '../metrics/csi-metrics.ts';
+import { metricsAddressSchema } from '../metrics/listen-address.ts';
+import { startHealthServer } from '../runtime/health.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { decideFuseIsolation, FUSE_ISOLATION_MODES, observeHost } from './fuse-isolation.ts';
 import { IdentityService } from './identity.ts';
@@ -19,7 +22,8 @@ import { PublishStore } from './state.ts';
  * Runs on every node (DaemonSet, see cdk8s/csi.ts). With --registration-dir it also registers itself with
  * kubelet (registration.ts); without it (host-process tests) something else must tell kubelet, or nothing.
  * --kubelet-dir (default $KUBELET_DIR, else /var/lib/kubelet) is kubelet's root directory: the plugin mounts
- * only under its pods/ (target-path.ts).
+ * only under its pods/ (target-path.ts). --metrics-address HOST:PORT (default off) serves /metrics (and
+ * /healthz, /readyz) over HTTP; the DaemonSet runs with host networking, so the port is the node's.
  */
 /** Unix socket paths are limited to 107 bytes (sun_path). */
 const socketFile = z.string().startsWith('/').max(107);
@@ -36,6 +40,8 @@ const flagsSchema = z.object({
   'statfs-timeout-seconds': z.coerce.number().int().positive().max(300),
   // Where kubelet keeps pods' volumes (its --root-dir): the only place the plugin mounts (target-path.ts).
   'kubelet-dir': directory,
+  // HOST:PORT (HOST may be empty: every address) of /metrics; empty: no metrics server.
+  'metrics-address': metricsAddressSchema,
 });
 
 const { values } = parseArgs({
@@ -51,6 +57,7 @@ const { values } = parseArgs({
     'mount-timeout-seconds': { type: 'string', default: '120' },
     'statfs-timeout-seconds': { type: 'string', default: '10' },
     'kubelet-dir': { type: 'string', default: process.env.KUBELET_DIR ?? '/var/lib/kubelet' },
+    'metrics-address': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -87,10 +94,20 @@ const host: NodeHost = {
 const kubeletDir = flags['kubelet-dir'];
 
 let ready = false;
-const node = new NodeService({ nodeId: flags['node-id'], kubeletDir, host, logger });
+const metrics = new CsiMetrics();
+const node = new NodeService({ nodeId: flags['node-id'], kubeletDir, host, logger, metrics });
 const identity = new IdentityService(() => ready);
-const server = await startCsiServer({ endpoint: flags.endpoint, identity, node, logger });
+const server = await startCsiServer({ endpoint: flags.endpoint, identity, node, logger, metrics });
 logger.info('serving', { endpoint: flags.endpoint, nodeId: flags['node-id'], kubeletDir });
+
+const metricsAddress = flags['metrics-address'];
+const metricsServer = metricsAddress
+  ? await startHealthServer(metricsAddress.port, [{ name: 'mounts checked', ready: () => ready }], metricsAddress.host, metrics)
+  : undefined;
+if (metricsAddress) {
+  metrics.collectProcessMetrics();
+  logger.info('metrics served', { address: `${metricsAddress.host}:${metricsAddress.port}`, path: '/metrics' });
+}
 
 // After the CSI socket serves: registering makes kubelet call NodeGetInfo on it at once.
 let registration: RegistrationServer | undefined;
@@ -109,6 +126,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info('shutting down', { signal });
     setTimeout(() => process.exit(0), 5_000).unref();
+    metricsServer?.close();
     // Registration first: kubelet unregisters the driver when its socket goes, before the CSI socket stops.
     void (registration?.close() ?? Promise.resolve())
       .catch((error: unknown) => logger.warn('registration socket not removed', { error: String(error) }))
@@ -117,5 +135,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 // Serve first (kubelet may call Probe at once), report ready once existing mounts are checked.
-await recoverPublishedMounts({ ...host, listRecords: () => store.list(onInvalidRecord) }, logger, { kubeletDir }).catch((error: unknown) => logger.error('start-up mount check failed', { error: String(error) }));
+await recoverPublishedMounts({ ...host, listRecords: () => store.list(onInvalidRecord) }, logger, { kubeletDir }).then(
+  (report) => {
+    metrics.mountsRepaired('startup', report.repaired.length);
+    metrics.mountRepairsFailed('startup', report.failed.length);
+  },
+  (error: unknown) => logger.error('start-up mount check failed', { error: String(error) }),
+);
 ready = true;

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { lstat, mkdir, rmdir } from 'node:fs/promises';
+import type { CsiMetrics } from '../metrics/csi-metrics.ts';
 import { errorMessage } from '../runtime/error-message.ts';
 import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -31,6 +32,8 @@ export interface NodeServiceOptions {
   host: NodeHost;
   logger: Logger;
   resolveFs?: ResolveFs;
+  /** Counts broken mounts a publish mounted again. */
+  metrics?: CsiMetrics;
 }
 
 /** Stacked mounts on one target are peeled one at a time; more than this means something keeps mounting. */
@@ -63,6 +66,7 @@ export class NodeService {
   private readonly host: NodeHost;
   private readonly logger: Logger;
   private readonly resolveFs: ResolveFs | undefined;
+  private readonly metrics: CsiMetrics | undefined;
   /** Serializes work per key: kubelet may retry a publish while the first attempt still runs. */
   private readonly locks = new KeyedLock();
 
@@ -72,6 +76,7 @@ export class NodeService {
     this.host = options.host;
     this.logger = options.logger;
     this.resolveFs = options.resolveFs;
+    this.metrics = options.metrics;
   }
 
   nodeGetInfo(): { node_id: string } {
@@ -131,6 +136,8 @@ export class NodeService {
       if (!mounted || !isGlusterMount(mounted)) {
         throw new CsiError(status.INTERNAL, `mount reported success but ${target} is not a glusterfs mount`);
       }
+      // Reaching here with a mount found at the start means it was broken, taken away and mounted again.
+      if (existing) this.metrics?.mountsRepaired('publish');
       return {};
     });
   }

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { CsiMetrics } from '../metrics/csi-metrics.ts';
 import { errorMessage } from '../runtime/error-message.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { CsiError } from './errors.ts';
@@ -29,8 +30,11 @@ export function loadCsiPackage(): CsiPackage {
 
 type Handler = (request: unknown) => unknown;
 
-/** Wraps a handler: CsiError → its gRPC code, anything else → INTERNAL; every call and failure is logged. */
-export function unary(logger: Logger, method: string, handler: Handler): grpc.handleUnaryCall<unknown, unknown> {
+/**
+ * Wraps a handler: CsiError → its gRPC code, anything else → INTERNAL; every call and failure is logged, and
+ * counted and timed by method and code when `metrics` is given.
+ */
+export function unary(logger: Logger, method: string, handler: Handler, metrics?: CsiMetrics): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = Date.now();
     Promise.resolve()
@@ -38,6 +42,7 @@ export function unary(logger: Logger, method: string, handler: Handler): grpc.ha
       .then(
         (response) => {
           logger.debug('rpc ok', { method, ms: Date.now() - started });
+          metrics?.observeCall(method, grpc.status.OK, Date.now() - started);
           callback(null, response);
         },
         (error: unknown) => {
@@ -45,6 +50,7 @@ export function unary(logger: Logger, method: string, handler: Handler): grpc.ha
           const message = errorMessage(error);
           // `details`, not `message`: winston folds a `message` meta key into the log line's message.
           logger.warn('rpc failed', { method, code: grpc.status[code], details: message, ms: Date.now() - started });
+          metrics?.observeCall(method, code, Date.now() - started);
           callback({ code, details: message, name: 'CsiError', message });
         },
       );
@@ -57,6 +63,7 @@ export interface CsiServerOptions {
   identity: IdentityService;
   node: NodeService;
   logger: Logger;
+  metrics?: CsiMetrics;
 }
 
 export function socketPath(endpoint: string): string {
@@ -68,18 +75,19 @@ export function socketPath(endpoint: string): string {
 export async function startCsiServer(options: CsiServerOptions): Promise<grpc.Server> {
   const csi = loadCsiPackage();
   const server = new grpc.Server();
-  const { identity, node, logger } = options;
+  const { identity, node, logger, metrics } = options;
+  const rpc = (method: string, handler: Handler) => unary(logger, method, handler, metrics);
   server.addService(csi.Identity.service, {
-    GetPluginInfo: unary(logger, 'GetPluginInfo', () => identity.getPluginInfo()),
-    GetPluginCapabilities: unary(logger, 'GetPluginCapabilities', () => identity.getPluginCapabilities()),
-    Probe: unary(logger, 'Probe', () => identity.probe()),
+    GetPluginInfo: rpc('GetPluginInfo', () => identity.getPluginInfo()),
+    GetPluginCapabilities: rpc('GetPluginCapabilities', () => identity.getPluginCapabilities()),
+    Probe: rpc('Probe', () => identity.probe()),
   });
   server.addService(csi.Node.service, {
-    NodePublishVolume: unary(logger, 'NodePublishVolume', (request) => node.nodePublishVolume(request)),
-    NodeUnpublishVolume: unary(logger, 'NodeUnpublishVolume', (request) => node.nodeUnpublishVolume(request)),
-    NodeGetVolumeStats: unary(logger, 'NodeGetVolumeStats', (request) => node.nodeGetVolumeStats(request)),
-    NodeGetCapabilities: unary(logger, 'NodeGetCapabilities', () => node.nodeGetCapabilities()),
-    NodeGetInfo: unary(logger, 'NodeGetInfo', () => node.nodeGetInfo()),
+    NodePublishVolume: rpc('NodePublishVolume', (request) => node.nodePublishVolume(request)),
+    NodeUnpublishVolume: rpc('NodeUnpublishVolume', (request) => node.nodeUnpublishVolume(request)),
+    NodeGetVolumeStats: rpc('NodeGetVolumeStats', (request) => node.nodeGetVolumeStats(request)),
+    NodeGetCapabilities: rpc('NodeGetCapabilities', () => node.nodeGetCapabilities()),
+    NodeGetInfo: rpc('NodeGetInfo', () => node.nodeGetInfo()),
   });
   await bindUnixSocket(server, socketPath(options.endpoint));
   return server;

@@ -1,6 +1,7 @@
+import { operatorMetrics } from '../metrics/operator-metrics.ts';
 import type { NodeCommand } from './commands/command.ts';
 import { classifyFailure, type FailureReason } from './classify.ts';
-import { NodeCommandError, ParseError } from './errors.ts';
+import { HostKeyMismatchError, NodeCommandError, ParseError, TransportError } from './errors.ts';
 import type { MutationQueue } from './mutation-queue.ts';
 import { parseCliEnvelope } from './parsers/xml.ts';
 import type { NodeTarget, Transport } from './transport.ts';
@@ -27,8 +28,32 @@ export function failureReason(error: unknown): FailureReason | undefined {
   return error instanceof GlusterCommandError ? error.reason : undefined;
 }
 
-/** Runs one command on one node, without queueing. Transport errors (unreachable, timeout) pass through. */
+/** The `reason` label of a failed command's metric: a FailureReason, or what kind of error it was. A fixed set. */
+export function commandFailureLabel(error: unknown): string {
+  if (error instanceof GlusterCommandError) return error.reason;
+  if (error instanceof TransportError) return 'transport';
+  if (error instanceof HostKeyMismatchError) return 'host-key-mismatch';
+  if (error instanceof ParseError) return 'parse';
+  return 'other';
+}
+
+/**
+ * Runs one command on one node, without queueing. Transport errors (unreachable, timeout) pass through.
+ * Every run, failed or not, is timed in the operator's metrics (every command on a node comes through here).
+ */
 export async function runNodeCommand<T>(transport: Transport, node: NodeTarget, cmd: NodeCommand<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  const started = Date.now();
+  try {
+    const output = await runAndParse(transport, node, cmd, options);
+    operatorMetrics.observeNodeCommand(node.name, cmd.argv, Date.now() - started);
+    return output;
+  } catch (error) {
+    operatorMetrics.observeNodeCommand(node.name, cmd.argv, Date.now() - started, commandFailureLabel(error));
+    throw error;
+  }
+}
+
+async function runAndParse<T>(transport: Transport, node: NodeTarget, cmd: NodeCommand<T>, options: { timeoutMs?: number }): Promise<T> {
   const result = await transport.run(node, cmd.argv, { timeoutMs: options.timeoutMs ?? cmd.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   const fail = (message: string): never => {
     const { errorClass, reason } = classifyFailure(message);

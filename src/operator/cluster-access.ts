@@ -10,12 +10,15 @@ import { BRICK_MOUNT_ROOT, objectNameOf, type TopologyNode } from '../topology/m
 import { GlusterNodeStatusHostKeyStore } from '../transport/host-key-store.ts';
 import { DaemonSetPodFinder, KubeExecTransport } from '../transport/kube-exec.ts';
 import { SshTransport } from '../transport/ssh.ts';
+import { clusterRefusal, type ClusterPolicy, type ClusterRefusal } from './reconcilers/cluster-policy.ts';
 
 /**
  * How the operator reaches the nodes of one GlusterCluster: a transport (SSH for External clusters, exec
  * into the glusterd pod for InCluster ones), the cluster's executor (queries direct, mutations through the
  * shared per-cluster queue) and its brick backend. Built lazily and rebuilt when the access spec or the SSH
- * key Secret changes; connections are pooled inside the transport.
+ * key Secret changes; connections are pooled inside the transport. Only for clusters the operator's policy
+ * serves (cluster-policy.ts): every Secret read and every transport is built here, so a refused cluster is
+ * never reached, whichever reconciler asks.
  */
 export interface ClusterAccess {
   executor: ClusterExecutor;
@@ -42,21 +45,44 @@ export class AccessConfigError extends Error {
   }
 }
 
+/** A cluster the operator's settings do not serve (NamespaceNotAllowed, ImageNotAllowed): reported like a missing Secret. */
+export class ClusterRefusedError extends AccessConfigError {
+  readonly reason: ClusterRefusal['reason'];
+  constructor(refusal: ClusterRefusal) {
+    super(refusal.reason === 'ImageNotAllowed' ? 'spec.access.inCluster.image' : 'metadata.namespace', refusal.message);
+    this.name = 'ClusterRefusedError';
+    this.reason = refusal.reason;
+  }
+}
+
 export class ClusterAccessPool {
   private readonly kubeConfig: k8s.KubeConfig;
   private readonly core: k8s.CoreV1Api;
   private readonly queue: MutationQueue;
+  private readonly policy: ClusterPolicy;
   private readonly cache = new Map<string, { fingerprint: string; access: ClusterAccess }>();
 
-  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue }) {
+  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue; policy: ClusterPolicy }) {
     this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.queue = options.queue;
+    this.policy = options.policy;
+  }
+
+  /** Why the operator does not serve a GlusterCluster in `namespace` (with this spec, when it exists), or undefined. */
+  refusal(namespace: string, cluster?: GlusterCluster): ClusterRefusal | undefined {
+    return clusterRefusal(this.policy, namespace, cluster?.spec);
   }
 
   async forCluster(cluster: GlusterCluster): Promise<ClusterAccess> {
     const namespace = cluster.metadata.namespace ?? 'default';
     const key = `${namespace}/${cluster.metadata.name}`;
+    const refused = this.refusal(namespace, cluster);
+    if (refused) {
+      // A cluster served until its spec named a refused image keeps no open connection either.
+      await this.forget(cluster);
+      throw new ClusterRefusedError(refused);
+    }
     const { fingerprint, build } = await this.plan(cluster, namespace);
     const cached = this.cache.get(key);
     if (cached?.fingerprint === fingerprint) return cached.access;

@@ -1,5 +1,21 @@
 import { z } from 'zod';
 import { GLUSTERD_IMAGE } from '../deploy/images.ts';
+import type { ClusterPolicy } from './reconcilers/cluster-policy.ts';
+
+/** A comma-separated setting: blanks around entries, empty entries and repeats are dropped. */
+const commaList = (item: z.ZodString) =>
+  z
+    .string()
+    .transform((value) => [...new Set(value.split(',').map((entry) => entry.trim()).filter(Boolean))])
+    .pipe(z.array(item));
+
+const namespaceName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name (a lowercase RFC 1123 label)');
+
+/** GLUSTER_NAMESPACES as the operator and `npm run synth -- --gluster-namespaces` read it. */
+export const glusterNamespacesSetting = commaList(namespaceName);
 
 /** The operator's settings, from its environment (the Deployment sets them). Parsed once at start. */
 const operatorConfigSchema = z.object({
@@ -18,8 +34,21 @@ const operatorConfigSchema = z.object({
   /**
    * The glusterd image of InCluster GlusterClusters that name none (spec.access.inCluster.image). Set by the
    * Deployment, so image references live in the manifests alone; the release's pinned image when unset.
+   * Always one a GlusterCluster may name.
    */
   GLUSTERD_IMAGE: z.string().trim().min(1).default(GLUSTERD_IMAGE),
+  /**
+   * Other images a GlusterCluster may name in spec.access.inCluster.image (a mirror, a pinned digest); none by
+   * default. The image is the privileged DaemonSet's: whoever may edit a GlusterCluster must not pick it.
+   */
+  GLUSTERD_IMAGES: commaList(z.string().max(512)).default([]),
+  /**
+   * The namespaces where GlusterClusters are served (the operator's own when unset or empty). A GlusterCluster
+   * is a privileged DaemonSet (InCluster) or root on the servers its Secret's key opens (External): elsewhere
+   * it is refused with NamespaceNotAllowed and nothing is done for it. The operator holds pods/exec,
+   * DaemonSets and Secrets only in these namespaces (cdk8s/rbac.ts namespaceGrants): the two lists must agree.
+   */
+  GLUSTER_NAMESPACES: glusterNamespacesSetting.default([]),
   /**
    * Provision claims of StorageClasses whose provisioner is the removed in-tree `kubernetes.io/glusterfs`. On by
    * default: since Kubernetes 1.26 nothing else can serve them and a class's provisioner cannot be changed.
@@ -47,6 +76,11 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv) {
     resyncMs: c.RESYNC_SECONDS * 1000,
     logLevel: c.LOG_LEVEL,
     glusterdImage: c.GLUSTERD_IMAGE,
+    /** What a GlusterCluster may be and name to be served (reconcilers/cluster-policy.ts). */
+    clusterPolicy: {
+      namespaces: c.GLUSTER_NAMESPACES.length > 0 ? c.GLUSTER_NAMESPACES : [c.OPERATOR_NAMESPACE],
+      images: [...new Set([c.GLUSTERD_IMAGE, ...c.GLUSTERD_IMAGES])],
+    } satisfies ClusterPolicy as ClusterPolicy,
     serveInTreeGlusterfsClasses: c.SERVE_IN_TREE_GLUSTERFS_CLASSES === 'true',
   };
 }

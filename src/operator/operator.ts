@@ -18,6 +18,7 @@ import { GlusterNodesByKubeNode, glusterdPodSource } from './glusterd-pods.ts';
 import type { OperatorConfig } from './config.ts';
 import { customResourceClients, type ReconcileContext } from './context.ts';
 import { reconcileCluster } from './reconcilers/cluster.ts';
+import { servedObservation } from './reconcilers/cluster-policy.ts';
 import { reconcileNode } from './reconcilers/node.ts';
 import { reconcileVolume } from './reconcilers/volume.ts';
 
@@ -51,7 +52,7 @@ export async function startOperator(options: {
   const queue = new MutationQueue({
     onRetry: ({ key, attempt, delayMs, error }) => logger.info('glusterd busy; retrying', { cluster: key, attempt, delayMs, error: String(error) }),
   });
-  const access = new ClusterAccessPool({ kubeConfig, queue });
+  const access = new ClusterAccessPool({ kubeConfig, queue, policy: config.clusterPolicy });
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
 
@@ -62,7 +63,8 @@ export async function startOperator(options: {
   };
   const topology = new TopologyStore({
     backup: new SecretBackupStore<TopologyDatabase>({ core, namespace: config.namespace, codec: topologyCodec(), writer: config.identity }),
-    observe: () => observeCluster({ custom, run: runOnNode, ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}) }),
+    observe: async () =>
+      servedObservation(config.clusterPolicy, await observeCluster({ custom, run: runOnNode, ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}) })),
     events: core,
     log: (level, message, fields) => logger.log(level, message, fields),
   });
@@ -107,6 +109,10 @@ export async function startOperator(options: {
       return [...new Set(bricks.map((brick) => brick.node).filter(Boolean))].map((node) => `${object.metadata?.namespace}/${node}`);
     };
     const nodesByKubeNode = new GlusterNodesByKubeNode();
+    // glusterd pods run only where GlusterClusters are served, and pods are readable only there (cdk8s/rbac.ts).
+    const glusterdPodSources = config.clusterPolicy.namespaces
+      .filter((namespace) => config.watchNamespace === undefined || namespace === config.watchNamespace)
+      .map((namespace) => ({ source: { ...glusterdPodSource(core, namespace), name: `glusterd-pods/${namespace}` }, toKeys: (pod: k8s.KubernetesObject) => nodesByKubeNode.keysForPod(pod) }));
     const controllers: ControllerDefinition[] = [
       {
         name: 'glustercluster',
@@ -129,7 +135,7 @@ export async function startOperator(options: {
           { source: source(clients.volumes), toKeys: nodesOfVolume, delayMs: RELATED_VOLUME_DELAY_MS },
           // InCluster nodes follow their glusterd pod (deleted, restarted, Ready again); see glusterd-pods.ts.
           { source: { ...source(clients.nodes), name: 'glusternodes-by-kube-node' }, toKeys: (node) => (nodesByKubeNode.observe(node), []) },
-          { source: glusterdPodSource(core, config.watchNamespace), toKeys: (pod) => nodesByKubeNode.keysForPod(pod) },
+          ...glusterdPodSources,
         ],
       },
       {

@@ -1,4 +1,5 @@
 import { EventOnce } from '../controller/event-once.ts';
+import { operatorMetrics } from '../metrics/operator-metrics.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -111,6 +112,7 @@ export class ClaimReconciler {
           await kube.annotateGlusterVolume(volumeNamespace, objectName, { [ANN_PERSISTENT_VOLUME_UID]: created.metadata.uid });
         }
         if (fresh) {
+          operatorMetrics.observeClaimProvisioned(storageClass.metadata.name, claim.metadata.creationTimestamp, this.deps.clock.now());
           logger.info('claim: provisioned', { key, persistentVolume: created.metadata.name });
           await this.once.record(claimReference(claim), 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${created.metadata.name}`);
         }

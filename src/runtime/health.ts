@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { errorMessage } from './error-message.ts';
 
 /**
  * /healthz answers while the process's event loop runs; /readyz only once every readiness check passes
@@ -33,9 +34,24 @@ export function operatorReady(state: OperatorReadinessState): boolean {
   return state.leaderSeen;
 }
 
-export function startHealthServer(port: number, checks: ReadinessCheck[], host = '0.0.0.0'): Promise<Server> {
+/** What /metrics serves (src/metrics: the exposition of a prom-client registry). */
+export interface MetricsEndpoint {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+/**
+ * /healthz, /readyz and, given `metrics`, /metrics. Prometheus scrapes the health port: one port to open, probe
+ * and document (cdk8s/monitoring.ts). A failing render answers 500 with the reason, so the scrape shows it.
+ */
+export function startHealthServer(port: number, checks: ReadinessCheck[], host = '0.0.0.0', metrics?: MetricsEndpoint): Promise<Server> {
   const server = createServer((request, response) => {
-    if (request.url === '/healthz') {
+    if (metrics && request.url?.split('?')[0] === '/metrics') {
+      metrics.render().then(
+        (body) => response.writeHead(200, { 'content-type': metrics.contentType }).end(body),
+        (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${errorMessage(error)}\n`),
+      );
+    } else if (request.url === '/healthz') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (request.url === '/readyz') {
       const failing = checks.filter((check) => !check.ready()).map((check) => check.name);

@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { operatorMetrics } from '../metrics/operator-metrics.ts';
 import type { Clock } from './clock.ts';
 
 /**
@@ -77,6 +78,7 @@ export class LeaderElector {
         this.lastRenew = clock.now();
         if (!this.leading) {
           this.leading = true;
+          operatorMetrics.setLeader(true);
           this.options.onStartedLeading();
         }
       } else if (this.leading && clock.now() - this.lastRenew > renewDeadlineMs) {
@@ -89,6 +91,7 @@ export class LeaderElector {
   private stopLeading(): void {
     if (!this.leading) return;
     this.leading = false;
+    operatorMetrics.setLeader(false);
     this.options.onStoppedLeading();
   }
 

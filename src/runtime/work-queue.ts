@@ -9,18 +9,37 @@ import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 export type ReconcileResult = { requeueAfterMs?: number } | void;
 export type Reconciler = (key: string) => Promise<ReconcileResult>;
 
+/** How a handler run ended: done, asked to come back later (requeueAfterMs), or threw (retried with backoff). */
+export type ReconcileOutcome = 'success' | 'requeue' | 'error';
+
+/**
+ * What the queue tells its watcher (the operator's metrics, src/metrics/operator-metrics.ts): kept to plain
+ * numbers here, so the runtime knows nothing of Prometheus.
+ */
+export interface WorkQueueObserver {
+  /** Keys waiting for a worker, after every change. */
+  depth(waiting: number): void;
+  /** A key was taken by a worker `ms` after it was queued (a delayed add counts from when it came due). */
+  waited(ms: number): void;
+  /** A handler run ended after `ms`. */
+  processed(outcome: ReconcileOutcome, ms: number): void;
+}
+
 export interface WorkQueueOptions {
   concurrency: number;
   backoff: BackoffPolicy;
   /** Called when a handler throws, with the delay before the retry. */
   onError?: (key: string, error: unknown, retryInMs: number) => void;
   random?: () => number;
+  observer?: WorkQueueObserver;
 }
 
 export class WorkQueue {
   private readonly options: WorkQueueOptions;
   private readonly waiting: string[] = [];
   private readonly queued = new Set<string>();
+  /** When each waiting key was queued, for the observer's wait time. */
+  private readonly queuedAt = new Map<string, number>();
   private readonly inFlight = new Set<string>();
   /** Keys added again while in flight: run once more when the current run ends. */
   private readonly dirty = new Set<string>();
@@ -47,7 +66,9 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.add(key);
+    this.queuedAt.set(key, Date.now());
     this.waiting.push(key);
+    this.options.observer?.depth(this.waiting.length);
     this.pump();
   }
 
@@ -82,6 +103,8 @@ export class WorkQueue {
     this.timers.clear();
     this.waiting.length = 0;
     this.queued.clear();
+    this.queuedAt.clear();
+    this.options.observer?.depth(0);
     await this.idle();
   }
 
@@ -98,16 +121,25 @@ export class WorkQueue {
       const key = this.waiting.shift()!;
       this.queued.delete(key);
       this.inFlight.add(key);
+      const observer = this.options.observer;
+      if (observer) {
+        observer.depth(this.waiting.length);
+        observer.waited(Date.now() - (this.queuedAt.get(key) ?? Date.now()));
+      }
+      this.queuedAt.delete(key);
       void this.process(handler, key);
     }
   }
 
   private async process(handler: Reconciler, key: string): Promise<void> {
+    const started = Date.now();
     try {
       const result = await handler(key);
       this.failures.delete(key);
+      this.options.observer?.processed(result?.requeueAfterMs !== undefined ? 'requeue' : 'success', Date.now() - started);
       if (result?.requeueAfterMs !== undefined) this.addAfterFinish(key, result.requeueAfterMs);
     } catch (error) {
+      this.options.observer?.processed('error', Date.now() - started);
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       const delay = backoffDelay(this.options.backoff, failures, this.options.random);

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_IMAGES } from '../../cdk8s/charts.ts';
+import { synthesizeFiles } from '../../cdk8s/synthesize.ts';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import { glusterdDaemonSetName, glusterdPodLabels } from '../../src/deploy/glusterd-daemonset.ts';
 import { eventually, notYet } from './eventually.ts';
@@ -37,6 +39,24 @@ export async function removeShippedWorkloads(): Promise<void> {
   await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
 }
 
+/**
+ * The shipped operator Deployment as `npm run synth -- --out DIR --gluster-namespaces` writes it for the
+ * operator's namespace and `namespaces`, applied and rolled out: it then serves GlusterClusters there. Only
+ * its GLUSTER_NAMESPACES differs from manifests/; the grants are the ones createTestNamespace made.
+ */
+export async function serveInShippedOperator(namespaces: string[]): Promise<void> {
+  const deployment = synthesizeFiles(DEFAULT_IMAGES, [OPERATOR_NAMESPACE, ...namespaces]).get('manifests/20-operator.yaml');
+  if (!deployment) throw new Error('synth wrote no manifests/20-operator.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'shipped-operator-'));
+  try {
+    writeFileSync(join(dir, '20-operator.yaml'), deployment);
+    await kubectl(['apply', '-f', join(dir, '20-operator.yaml')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await kubectl(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/gluster-operator', '--timeout=180s']);
+}
+
 export interface InClusterGluster {
   storageNamespace: string;
   appNamespace: string;
@@ -48,7 +68,7 @@ export interface InClusterGluster {
 export async function createInClusterGluster(options: { nodes: KubeNode[]; prefix: string }): Promise<InClusterGluster> {
   const { nodes, prefix } = options;
   const storageNs = await createTestNamespace(`${prefix}-storage`);
-  const appNs = await createTestNamespace(`${prefix}-app`);
+  const appNs = await createTestNamespace(`${prefix}-app`, { servesGlusterClusters: false });
   const cluster = 'incluster';
   const storageClass = `gluster-${storageNs.name}`;
 
@@ -67,6 +87,7 @@ export async function createInClusterGluster(options: { nodes: KubeNode[]; prefi
   };
 
   try {
+    await serveInShippedOperator([storageNs.name]);
     await kubectl(['label', '--overwrite', 'nodes', ...nodes.map((n) => n.name), `${STORAGE_NODE_LABEL}=glusterfs`]);
     const objects = [
       {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import { namespaceGrants } from '../../cdk8s/rbac.ts';
 import { REPO_ROOT } from './paths.ts';
 import { clusterEnv } from './testbed-env.ts';
 
@@ -40,7 +41,6 @@ export async function kubectl(args: string[], options: { allowFailure?: boolean 
   }
 }
 
-/** A namespace of its own for one suite; `remove` deletes it and waits, so nothing outlives the suite. */
 /** The object a read returns, or undefined when the apiserver says 404; other errors are thrown. */
 export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
   try {
@@ -51,13 +51,43 @@ export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined
   }
 }
 
-export async function createTestNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+/**
+ * The live test namespaces where the operator is to serve GlusterClusters: startOperatorProcess passes them
+ * as GLUSTER_NAMESPACES, next to the operator's own.
+ */
+const servedNamespaces = new Set<string>();
+
+export function servedTestNamespaces(): string[] {
+  return [...servedNamespaces];
+}
+
+/**
+ * Lets the operator serve GlusterClusters in `namespace` as an install that lists it does: the shipped
+ * Role and RoleBinding (cdk8s/rbac.ts namespaceGrants, nothing more) and, for the operator processes started
+ * after this, GLUSTER_NAMESPACES.
+ */
+export async function serveTestNamespace(namespace: string): Promise<void> {
+  const rbac = kubeConfig().makeApiClient(k8s.RbacAuthorizationV1Api);
+  const [role, binding] = namespaceGrants(namespace);
+  await rbac.createNamespacedRole({ namespace, body: role as k8s.V1Role });
+  await rbac.createNamespacedRoleBinding({ namespace, body: binding as k8s.V1RoleBinding });
+  servedNamespaces.add(namespace);
+}
+
+/**
+ * A namespace of its own for one suite; `remove` deletes it and waits, so nothing outlives the suite. The
+ * operator serves GlusterClusters in it (serveTestNamespace) unless `servesGlusterClusters` is false: every
+ * suite that creates one does so in a namespace of its own, and runs with exactly the shipped RBAC.
+ */
+export async function createTestNamespace(prefix: string, options: { servesGlusterClusters?: boolean } = {}): Promise<{ name: string; remove: () => Promise<void> }> {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'gluster-operator.dev/test': 'true' } } } });
+  if (options.servesGlusterClusters ?? true) await serveTestNamespace(name);
   return {
     name,
     remove: async () => {
+      servedNamespaces.delete(name);
       await kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=true', '--timeout=120s']);
     },
   };

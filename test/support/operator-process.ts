@@ -3,12 +3,13 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeServiceAccountKubeconfig } from '../../hack/lib/service-account-kubeconfig.ts';
-import { kubeConfig } from './kube.ts';
+import { kubeConfig, servedTestNamespaces } from './kube.ts';
 import { REPO_ROOT } from './paths.ts';
 
 /**
  * The operator as a separate process, authenticated with its own ServiceAccount's token, so it has only
- * the RBAC of manifests/ (the suite fails where that RBAC is not enough). Short lease and resync times
+ * the RBAC of manifests/ (the suite fails where that RBAC is not enough) and serving the test namespaces
+ * created so far (createTestNamespace; `env` may say otherwise). Short lease and resync times
  * keep failover and failure detection within a test's patience.
  */
 export interface OperatorProcess {
@@ -53,6 +54,8 @@ export async function startOperatorProcess(identity: string, healthPort: number,
       RENEW_DEADLINE_SECONDS: '3',
       RETRY_PERIOD_SECONDS: '0.5',
       RESYNC_SECONDS: '5',
+      // Where the suites' GlusterClusters are: the test namespaces granted as an install grants its list.
+      GLUSTER_NAMESPACES: ['gluster-operator', ...servedTestNamespaces()].join(','),
       // OPERATOR_LOG_LEVEL=debug shows each reconcile with its duration, for reading after a slow run.
       ...(process.env.OPERATOR_LOG_LEVEL ? { LOG_LEVEL: process.env.OPERATOR_LOG_LEVEL } : {}),
       ...env,

@@ -37,7 +37,8 @@ export async function setUpProvisioningCluster(options: {
 }): Promise<ProvisioningCluster> {
   const { env, nodes, prefix, cluster } = options;
   const storageNs = await createTestNamespace(`${prefix}-storage`);
-  const appNs = await createTestNamespace(`${prefix}-app`);
+  // Claims and pods only: the operator has no grants there, as in an install.
+  const appNs = await createTestNamespace(`${prefix}-app`, { servesGlusterClusters: false });
   const brickRoot = `${env.TESTBED_BRICK_ROOT}/${storageNs.name}`;
   const storageClass = `gluster-${storageNs.name}`;
   const storage = kubeConfig().makeApiClient(k8s.StorageV1Api);

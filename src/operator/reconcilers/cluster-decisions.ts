@@ -1,11 +1,13 @@
 import type { Phase } from '../../controller/conditions.ts';
 import { REQUEUE } from '../context.ts';
+import type { ClusterRefusal } from './cluster-policy.ts';
 
 /**
  * The GlusterCluster reconcile's decisions, as pure functions of what it observed (cluster.ts observes,
- * acts and reports): whether a deletion may go ahead, whether the glusterd DaemonSet is ready, which phase
- * the node counts, peer count and held spec changes add up to, and when the topology generation is recorded.
- * Each case has a unit test (test/unit/operator-cluster-decisions.test.ts).
+ * acts and reports): whether the cluster is served at all, whether a deletion may go ahead, whether the
+ * glusterd DaemonSet is ready, which phase the node counts, peer count and held spec changes add up to, and
+ * when the topology generation is recorded. Each case has a unit test (test/unit/operator-cluster-decisions.test.ts
+ * and, for serving, operator-cluster-policy.test.ts).
  */
 
 /** What the cluster's finalizer does: wait while anything still names the cluster, or let it go. */
@@ -25,6 +27,14 @@ export function decideClusterDeletion(volumes: number, nodes: number): ClusterDe
 /** An External cluster whose access cannot be set up: failed, said in status and a Warning Event. */
 export function accessNotConfigured(message: string): { phase: Phase; requeueAfterMs: number } {
   return { phase: { state: 'failed', reason: 'AccessNotConfigured', message }, requeueAfterMs: REQUEUE.waiting };
+}
+
+/**
+ * A cluster the operator's settings do not serve (cluster-policy.ts): failed, said in status and a Warning
+ * Event, and nothing else. Only a spec change (a watch event) or new settings (a restart) change the answer.
+ */
+export function refusedCluster(refusal: ClusterRefusal): { phase: Phase; requeueAfterMs: number } {
+  return { phase: { state: 'failed', reason: refusal.reason, message: refusal.message }, requeueAfterMs: REQUEUE.steady };
 }
 
 /** What the applied DaemonSet reports, with the nodeSelector it was rendered with. */

@@ -13,14 +13,17 @@ import { splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { brickCountInCluster, describeHeldChange, heldClusterChanges, syncCluster } from '../topology-sync.ts';
-import { accessNotConfigured, clusterPhase, clusterRequeue, daemonSetWait, decideClusterDeletion, heldReason, shouldRecordGeneration } from './cluster-decisions.ts';
+import { accessNotConfigured, clusterPhase, clusterRequeue, daemonSetWait, decideClusterDeletion, heldReason, refusedCluster, shouldRecordGeneration } from './cluster-decisions.ts';
+import { requestedGlusterdImage } from './cluster-policy.ts';
 
 /**
  * GlusterCluster: for InCluster clusters, deploys and updates the glusterd DaemonSet (server-side apply,
  * owned by the cluster so it goes with it) and waits for its pods; for External ones, nodes are checked by
  * their own reconcilers. Either way it summarizes: node counts, pool size, capacity, volumes, and the
  * Ready / Progressing / Degraded conditions. Deleting a cluster that still has volumes is refused (held by
- * the finalizer, said in status and Events) instead of silently doing nothing. Every branch is decided in
+ * the finalizer, said in status and Events) instead of silently doing nothing. A cluster outside the
+ * operator's GLUSTER_NAMESPACES, or naming a glusterd image it does not allow, only gets that said in its
+ * status and an Event (cluster-policy.ts). Every branch is decided in
  * cluster-decisions.ts (pure, unit-tested); this file observes, acts and reports.
  */
 const FIELD_MANAGER = 'gluster-operator';
@@ -32,6 +35,14 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
   const volumes = (await ctx.volumes.list(namespace)).filter((volume) => volume.spec.cluster === name);
   const nodes = (await ctx.nodes.list(namespace)).filter((node) => node.spec.cluster === name);
   if (cluster.metadata.deletionTimestamp) return finalizeCluster(ctx, cluster, volumes.length, nodes.length);
+  // Before anything is done for it (finalizer, topology, DaemonSet, Secret, commands): is it served at all?
+  const refusal = ctx.access.refusal(namespace, cluster);
+  if (refusal) {
+    const refused = refusedCluster(refusal);
+    await writeStatus(ctx, cluster, refused.phase);
+    await ctx.events.warning(cluster, refused.phase.reason, refused.phase.message);
+    return { requeueAfterMs: refused.requeueAfterMs };
+  }
   cluster = await ensureFinalizer(ctx.clusters, cluster);
   const current = cluster;
   ctx.topology.commit((db) => syncCluster(db, current));
@@ -110,7 +121,8 @@ async function applyDaemonSet(ctx: ReconcileContext, cluster: GlusterCluster): P
     clusterName: cluster.metadata.name,
     namespace,
     nodeSelector: cluster.spec.access.inCluster?.nodeSelector ?? { storagenode: 'glusterfs' },
-    image: cluster.spec.access.inCluster?.image || ctx.glusterdImage,
+    // Allowed, or the cluster was refused above: the DaemonSet's privileged pod settings are glusterd-daemonset.ts's own.
+    image: requestedGlusterdImage(cluster.spec) ?? ctx.glusterdImage,
   }) as k8s.V1DaemonSet;
   daemonSet.metadata!.ownerReferences = [
     { apiVersion: GROUP_VERSION, kind: 'GlusterCluster', name: cluster.metadata.name, uid: cluster.metadata.uid!, controller: true, blockOwnerDeletion: true },

@@ -2,14 +2,15 @@ import type { GlusterNode } from '../../api/index.ts';
 import type { Phase } from '../../controller/conditions.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import { REQUEUE } from '../context.ts';
+import type { ClusterRefusal } from './cluster-policy.ts';
 import type { HeldChange } from '../topology-sync.ts';
 import type { EvacuationProgress } from './node-evacuation.ts';
 
 /**
  * The GlusterNode reconcile's decisions, as pure functions of what it observed (node.ts observes, acts and
- * reports): which guard stops the pass, who probes whom into the trusted pool, what a failed device
- * preparation means, the node's phase, how an evacuation is reported, and the steps of a deletion (evacuate,
- * detach from the pool, remove the finalizer). Each case has a unit test (test/unit/operator-node-decisions.test.ts).
+ * reports): whether the node's cluster is served at all, which guard stops the pass, who probes whom into the
+ * trusted pool, what a failed device preparation means, the node's phase, how an evacuation is reported, and
+ * the steps of a deletion (evacuate, detach from the pool, remove the finalizer). Each case has a unit test (test/unit/operator-node-decisions.test.ts).
  */
 type DeviceStatus = NonNullable<NonNullable<GlusterNode['status']>['devices']>[number];
 
@@ -22,6 +23,14 @@ export interface NodeReport {
 }
 
 export type NodeGuard = { kind: 'stop'; report: NodeReport } | { kind: 'proceed' };
+
+/**
+ * The node's cluster is not served (cluster-policy.ts): said in status, and nothing else is done for the node
+ * (no finalizer, no database entry, no command). Its cluster carries the Warning Event.
+ */
+export function refusedNodeReport(clusterName: string, refusal: ClusterRefusal): NodeReport {
+  return { phase: { state: 'failed', reason: refusal.reason, message: `GlusterCluster ${clusterName}: ${refusal.message}` }, fields: {}, warn: false, requeueAfterMs: REQUEUE.steady };
+}
 
 /** Before the topology database is touched: the cluster must exist and its access be configured. */
 export function decideAccessGuard(world: { namespace: string; clusterName: string; clusterExists: boolean; accessError?: string }): NodeGuard {

@@ -31,6 +31,7 @@ import {
   nodePhase,
   preparedStillValid,
   preparesDirectory,
+  refusedNodeReport,
   unreachableReport,
   type JoinWorld,
   type NodeDeletionWorld,
@@ -42,6 +43,7 @@ import {
  * its devices (wiping only with destroyData; a device with data on it is refused and reported, untouched),
  * records them in the topology database and reports per-device size, free space and bricks. Deleting a node
  * (or spec.state Failed) moves its bricks to other nodes first; the finalizer holds the deletion until then.
+ * A node of a cluster the operator does not serve (cluster-policy.ts) only has that said in its status.
  * Every branch is decided in node-decisions.ts (pure, unit-tested); this file observes, acts and reports.
  */
 type DeviceStatus = NonNullable<NonNullable<GlusterNode['status']>['devices']>[number];
@@ -51,9 +53,11 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
   let node = await ctx.nodes.get(namespace, name);
   if (!node) return;
   if (node.metadata.deletionTimestamp) return finalizeNode(ctx, node);
+  const cluster = await ctx.clusters.get(namespace, node.spec.cluster);
+  const refusal = ctx.access.refusal(namespace, cluster);
+  if (refusal) return report(ctx, node, refusedNodeReport(node.spec.cluster, refusal));
   node = await ensureFinalizer(ctx.nodes, node);
 
-  const cluster = await ctx.clusters.get(namespace, node.spec.cluster);
   let access: ClusterAccess | undefined;
   let accessError: string | undefined;
   try {

@@ -1,4 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
+import { operatorMetrics } from '../../metrics/operator-metrics.ts';
 import { BackupCorruptError, BackupTooNewError } from './chunked.ts';
 import {
   ANNOTATION_ORIGINAL,
@@ -21,8 +22,17 @@ import {
   type LoadResult,
   type SaveResult,
   type SecretsApi,
+  type HeadMeta,
   type SecretStoreOptions,
 } from './secret-objects.ts';
+
+/**
+ * What the Secret holds now, for the backup's generation, size and age in /metrics: reported after a read
+ * that verified and after a write (or a save that found the same backup stored), never for a failed one.
+ */
+function reportStored(meta: Pick<HeadMeta, 'generation' | 'compressedBytes' | 'writtenAt'>): void {
+  operatorMetrics.observeTopologyBackup({ generation: meta.generation, bytes: meta.compressedBytes, writtenAt: new Date(meta.writtenAt) });
+}
 
 /**
  * The topology backup in Secrets of the operator's namespace.
@@ -130,6 +140,7 @@ export class SecretBackupStore<T> {
     }
     try {
       const db = this.codec.decode(chunks, meta.data);
+      reportStored(meta.data);
       return { state: 'ok', db, meta: meta.data, resourceVersion: head.metadata?.resourceVersion ?? '' };
     } catch (error) {
       if (error instanceof BackupTooNewError) throw error;
@@ -161,6 +172,7 @@ export class SecretBackupStore<T> {
             if (stored.data.generation === generation) {
               if (stored.data.checksum === encoded.checksum) {
                 committed = true;
+                reportStored(stored.data);
                 return { written: false, generation, chunks: encoded.chunks.length, attempts: attempt - 1, quarantined };
               }
               throw new StaleGenerationError(stored.data.generation, generation, ' with different contents (two writers?)');
@@ -176,6 +188,7 @@ export class SecretBackupStore<T> {
           }
           chunksWritten = true;
         }
+        const writtenAt = this.now();
         const body = headSecretBody({
           name: this.name,
           namespace: this.namespace,
@@ -183,13 +196,14 @@ export class SecretBackupStore<T> {
           encoded,
           chunkNames,
           resourceVersion: head?.metadata?.resourceVersion,
-          writtenAt: this.now(),
+          writtenAt,
           writer: this.writer,
         });
         try {
           if (head) await this.core.replaceNamespacedSecret({ name: this.name, namespace: this.namespace, body });
           else await this.core.createNamespacedSecret({ namespace: this.namespace, body });
           committed = true;
+          reportStored({ ...encoded.meta, writtenAt: writtenAt.toISOString() });
         } catch (error) {
           // 409: changed (replace) or created (create) since we read it. Read again and decide again.
           if (apiStatus(error) === 409) continue;
