@@ -5,6 +5,7 @@ import { KubeEventRecorder } from '../controller/events.ts';
 import { warningsOnce } from '../controller/event-once.ts';
 import type { NodeCommand } from '../gluster/commands/command.ts';
 import { MutationQueue } from '../gluster/mutation-queue.ts';
+import { operatorMetrics } from '../metrics/operator-metrics.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { SecretBackupStore } from '../topology/backup/secret-store.ts';
@@ -158,15 +159,22 @@ export async function startOperator(options: {
       }),
       ...(options.extraControllers?.(context) ?? []),
     ];
-    manager = new ControllerManager({ kubeConfig, clock, logger, resyncMs: config.resyncMs });
+    manager = new ControllerManager({ kubeConfig, clock, logger, resyncMs: config.resyncMs, observeQueue: (name) => operatorMetrics.queueObserver(name) });
     await manager.start(controllers);
     const started = manager;
     logger.info('controllers started', { controllers: controllers.map((c) => c.name) });
+    // Per-volume and per-device gauges come from these caches at scrape time; only the leader has them.
+    operatorMetrics.setClusterState({
+      volumes: () => started.cachedObjects(clients.volumes.plural),
+      nodes: () => started.cachedObjects(clients.nodes.plural),
+      topologyGeneration: () => (topology.started ? topology.db.generation : undefined),
+    });
 
     return {
       context,
       hasSynced: () => started.hasSynced,
       stop: async () => {
+        operatorMetrics.setClusterState(undefined);
         await started.stop();
         await topology.flush().catch((error: unknown) => logger.error('last topology backup failed', { error: String(error) }));
         await topology.stop();
