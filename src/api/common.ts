@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALLOWED_OPTION_KEYS } from '../gluster/volume-option-policy.ts';
 import { CONDITION_MESSAGE_MAX, OPTION_NAME_MAX, OPTION_VALUE_MAX, OPTIONS_MAX_ENTRIES, QUANTITY_PATTERN, type QuantityLimit } from './limits.ts';
 
 /**
@@ -78,14 +79,29 @@ export const objectName = z
 
 export const stringMap = z.record(z.string(), z.string());
 
+/** The allow-list as a CEL list literal (the keys are dotted words: nothing in them needs escaping). */
+const ALLOWED_OPTIONS_CEL = `[${ALLOWED_OPTION_KEYS.map((key) => `'${key}'`).join(', ')}]`;
+
 /**
- * Gluster volume options (`gluster volume set VOLUME NAME VALUE`), bounded as src/api/limits.ts says. The
- * bounds are apiserver-only (see apiserverOnly); the apiserver names the field and, for a long value, its key.
+ * Gluster volume options (`gluster volume set VOLUME NAME VALUE`), bounded as src/api/limits.ts says, and only
+ * the options src/gluster/volume-option-policy.ts allows: the apiserver refuses any other name at `kubectl
+ * apply`, naming it. Values are checked by the operator (the same policy), which reports a bad one as Ready
+ * False, reason InvalidOption. The bounds and the allow-list are apiserver-only (see apiserverOnly): an object
+ * stored before them still parses, and the reconciler refuses its options for that object alone.
  */
 export const volumeOptionsMap = (what: string) =>
   cel(
     apiserverOnly(z.record(z.string(), apiserverOnly(z.string(), { maxLength: OPTION_VALUE_MAX })), { maxProperties: OPTIONS_MAX_ENTRIES }),
     { rule: `self.all(name, size(name) <= ${OPTION_NAME_MAX})`, message: `${what}: option names must be at most ${OPTION_NAME_MAX} characters` },
+    {
+      rule: `self.all(name, name in ${ALLOWED_OPTIONS_CEL})`,
+      message: `${what}: only the allowed Gluster options may be set (performance tuning and a short list; see the README, "Volume options")`,
+      // The first name refused, not all of them: join() over names of unbounded length would cost more than
+      // the apiserver's estimate allows a rule.
+      messageExpression:
+        `'${what}: ' + self.filter(name, !(name in ${ALLOWED_OPTIONS_CEL}))[0] + ` +
+        `' is not an option that may be set: only performance tuning and a short list are (see the README, "Volume options")'`,
+    },
   );
 
 /** metav1.Condition, the shape `kubectl wait --for=condition=Ready` and Argo CD health checks read. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
-import { cel, conditionsField, immutable, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap } from './common.ts';
+import { apiserverOnly, cel, conditionsField, immutable, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap } from './common.ts';
 import { glusterVolumeNameField } from './gluster-volume-name.ts';
-import { MAX_VOLUME_SIZE } from './limits.ts';
+import { MAX_VOLUME_SIZE, OPTION_NAME_MAX, OPTIONS_MAX_ENTRIES } from './limits.ts';
 
 const replicateSchema = cel(
   z
@@ -59,7 +59,10 @@ export const glusterVolumeSpecSchema = cel(
         ),
       options: volumeOptionsMap('options')
         .optional()
-        .describe('Gluster volume options (gluster volume set), e.g. performance.cache-size: 64MB. At most 64.'),
+        .describe(
+          'Gluster volume options (gluster volume set), e.g. performance.cache-size: 64MB; at most 64, and only performance tuning and a short ' +
+            'list (see the README, "Volume options"). An option the operator set and this map no longer names is reset to Gluster\'s default.',
+        ),
       gid: z
         .number()
         .int()
@@ -133,6 +136,12 @@ export const glusterVolumeStatusSchema = z
       .describe('Other servers to fetch the volume layout from when the first is down (mount option backup-volfile-servers).'),
     bricks: z.array(brickStatusSchema).optional().describe('Bricks of the volume.'),
     clients: z.number().int().min(0).optional().describe('FUSE and gfapi clients connected to the volume when last observed (deletion waits while any are).'),
+    appliedOptions: apiserverOnly(z.array(apiserverOnly(z.string(), { maxLength: OPTION_NAME_MAX })), { maxItems: OPTIONS_MAX_ENTRIES })
+      .optional()
+      .describe(
+        'Options the operator has set on the Gluster volume from spec.options or the cluster\'s volumeOptions (recorded before each set), ' +
+          'the only ones it resets when the spec no longer names them; options set by hand or by heketi are never reset.',
+      ),
   })
   .describe('Observed state of the volume, written only by the operator.');
 

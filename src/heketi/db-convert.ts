@@ -1,8 +1,6 @@
 import {
   GROUP_VERSION,
   MAX_VOLUME_SIZE,
-  OPTION_NAME_MAX,
-  OPTION_VALUE_MAX,
   OPTIONS_MAX_ENTRIES,
   glusterVolumeNameProblem,
   glusterVolumeSchema,
@@ -21,6 +19,7 @@ import {
 import { clusterObject, issueTexts, nodeObject, objectMetadata, objectNameFromHost, uniqueName, type ClusterOptions } from './convert.ts';
 import { brickLabel, checkHeketiDb, deviceLabel, nodeLabel, volumeLabel } from './db-check.ts';
 import { BRICK_SUBTYPE_ARBITER, parseHeketiDb, type HeketiBrickEntry, type HeketiDb, type HeketiNodeEntry, type HeketiVolumeEntry } from './db-schema.ts';
+import { volumeOptionProblem } from '../gluster/volume-option-policy.ts';
 import { HeketiImportError } from './problems.ts';
 
 /**
@@ -83,14 +82,28 @@ export function volumeOptionsOf(volume: HeketiVolumeEntry, label: string, report
       continue;
     }
     const [, key, value] = match as unknown as [string, string, string];
-    if (key.length > OPTION_NAME_MAX) report.problems.push(`${label}: option name ${key.slice(0, 40)}... is longer than ${OPTION_NAME_MAX} characters`);
-    if (value.length > OPTION_VALUE_MAX) report.problems.push(`${label}: option ${key} has a value longer than ${OPTION_VALUE_MAX} characters`);
     options[key] = value;
   }
-  if (Object.keys(options).length > OPTIONS_MAX_ENTRIES) {
-    report.problems.push(`${label}: ${Object.keys(options).length} options, more than a GlusterVolume takes (${OPTIONS_MAX_ENTRIES})`);
-  }
   return options;
+}
+
+/**
+ * The options a GlusterVolume's spec takes of heketi's: those the volume option policy allows, with values it
+ * takes. The others (heketi's own user.heketi.*, security or layout settings such as auth.allow or
+ * features.shard) are left out with a warning naming them: they stay on the Gluster volume as they are, since
+ * adoption never changes options and the operator resets only options it set itself.
+ */
+export function specOptionsOf(options: Readonly<Record<string, string>>, label: string, report: Report): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options)) {
+    const problem = volumeOptionProblem(key, value);
+    if (problem === undefined) kept[key] = value;
+    else report.warnings.push(`${label}: option ${problem}; left out of the GlusterVolume, and left as it is on the Gluster volume`);
+  }
+  if (Object.keys(kept).length > OPTIONS_MAX_ENTRIES) {
+    report.problems.push(`${label}: ${Object.keys(kept).length} options, more than a GlusterVolume takes (${OPTIONS_MAX_ENTRIES})`);
+  }
+  return kept;
 }
 
 const isTrue = (value: string | undefined) => value !== undefined && /^(1|t|true|on|yes)$/i.test(value.trim());
@@ -254,6 +267,7 @@ function convertVolume(
   const bricks = volume.Bricks.map((brickId) => db.brickentries[brickId]).filter((brick) => brick !== undefined);
   const volumeOptions = volumeOptionsOf(volume, label, report);
   const durability = durabilityOf(volume, bricks, volumeOptions, label, report);
+  const specOptions = specOptionsOf(volumeOptions, label, report);
   if (!durability || nameProblem) return undefined;
   const object = {
     apiVersion: GROUP_VERSION,
@@ -269,7 +283,7 @@ function convertVolume(
       glusterVolumeName: glusterName,
       adoptExisting: true,
       reclaimPolicy: 'Retain' as const,
-      ...(Object.keys(volumeOptions).length > 0 ? { options: volumeOptions } : {}),
+      ...(Object.keys(specOptions).length > 0 ? { options: specOptions } : {}),
       ...(gid !== 0 ? { gid } : {}),
       ...(snapshot.enable ? { snapshotFactor: snapshot.factor } : {}),
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { objectName, type Durability } from '../api/index.ts';
+import { volumeOptionsProblems } from '../gluster/volume-option-policy.ts';
 
 /**
  * StorageClass `parameters` of the removed in-tree `kubernetes.io/glusterfs` provisioner, parsed so users can
@@ -117,7 +118,10 @@ function parseVolumeType(raw: string, ctx: z.RefinementCtx): Durability | typeof
 
 const OPTION_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** `"performance.cache-size 64MB, client.ssl on"`: comma-separated `key value` pairs, as heketi took them. */
+/**
+ * `"performance.cache-size 64MB, performance.quick-read on"`: comma-separated `key value` pairs, as heketi took
+ * them. Only their syntax here; what may be set is the volume option policy's to say (parseStorageClassParameters).
+ */
 function parseVolumeOptions(raw: string, ctx: z.RefinementCtx): Record<string, string> {
   const options: Record<string, string> = {};
   for (const entry of raw.split(',')) {
@@ -234,6 +238,9 @@ export function parseStorageClassParameters(parameters: Record<string, string> |
     }
   }
   if (droppedOptions.length > 0) warnings.push(`volume options ${droppedOptions.join(', ')} were heketi's own and are ignored`);
+  // The rules a GlusterVolume's spec.options follows, so a class can never ask for what the CRD or the volume
+  // reconciler would refuse: the claim fails at once with a ProvisioningFailed Event naming the option.
+  for (const problem of volumeOptionsProblems(options)) errors.push({ parameter: nameOf('volumeoptions'), message: problem });
 
   if (errors.length > 0) return { success: false, errors };
   return {

@@ -13,6 +13,7 @@ import {
   glusterVolumeSchema,
   type GlusterCluster,
 } from '../../src/api/index.ts';
+import { ALLOWED_OPTION_KEYS } from '../../src/gluster/volume-option-policy.ts';
 import { setCondition, setConditions, standardConditions } from '../../src/controller/conditions.ts';
 import { customResourceDefinition, KINDS } from '../../src/crd/definitions.ts';
 import { clusterRecord, clusterSpecProblems, syncCluster } from '../../src/operator/topology-sync.ts';
@@ -94,8 +95,27 @@ describe('bounds: the CRD refuses what the code cannot honour', () => {
       const map = specOf(kind).properties[field];
       expect(map.maxProperties, `${kind} ${field}`).to.equal(OPTIONS_MAX_ENTRIES);
       expect(map.additionalProperties).to.deep.equal({ type: 'string', maxLength: OPTION_VALUE_MAX });
-      expect(rulesOf(map)).to.deep.equal([{ rule: `self.all(name, size(name) <= ${OPTION_NAME_MAX})`, message: `${field}: option names must be at most 128 characters` }]);
+      expect(rulesOf(map)[0]).to.deep.equal({ rule: `self.all(name, size(name) <= ${OPTION_NAME_MAX})`, message: `${field}: option names must be at most 128 characters` });
     }
+  });
+
+  it('options and volumeOptions: a CEL rule refuses every name outside the policy\'s allow-list, naming the first one', () => {
+    for (const [kind, field] of [['GlusterVolume', 'options'], ['GlusterCluster', 'volumeOptions']] as const) {
+      const rules = rulesOf(specOf(kind).properties[field]) as Array<{ rule: string; message: string; messageExpression?: string }>;
+      const allowList = rules.find((r) => r.rule.startsWith('self.all(name, name in ['));
+      expect(allowList, `${kind} ${field}`).to.not.equal(undefined);
+      // The list in the rule is exactly the policy's: one home for the rules, the CRD generated from it.
+      const listed = /in \[(.*)\]\)$/.exec(allowList!.rule)![1]!.split(', ').map((quoted) => quoted.replace(/^'(.*)'$/, '$1'));
+      expect(listed).to.deep.equal([...ALLOWED_OPTION_KEYS]);
+      expect(allowList!.messageExpression).to.match(new RegExp(`^'${field}: ' \\+ self\\.filter\\(name, !\\(name in \\[.*\\]\\)\\)\\[0\\] \\+ ' is not an option that may be set`));
+      expect(allowList!.message).to.contain(`${field}: only the allowed Gluster options may be set`);
+    }
+  });
+
+  it('status.appliedOptions: the operator\'s record of what it set, bounded as the options maps are', () => {
+    const applied = (customResourceDefinition(KINDS.find((k) => k.kind === 'GlusterVolume')!) as any).spec.versions[0].schema.openAPIV3Schema.properties.status.properties.appliedOptions;
+    expect(applied).to.deep.include({ type: 'array', maxItems: OPTIONS_MAX_ENTRIES });
+    expect(applied.items).to.deep.equal({ type: 'string', maxLength: OPTION_NAME_MAX });
   });
 
   it('condition messages at most 32768 characters, the metav1.Condition limit', () => {
@@ -108,6 +128,12 @@ describe('bounds: the CRD refuses what the code cannot honour', () => {
     const options = Object.fromEntries(Array.from({ length: OPTIONS_MAX_ENTRIES + 1 }, (_, i) => [`user.o${i}`, 'v'.repeat(OPTION_VALUE_MAX + 1)]));
     const old = glusterVolumeSchema.safeParse({ apiVersion: GROUP_VERSION, kind: 'GlusterVolume', metadata: { name: 'old' }, spec: { cluster: 'c', size: '1Ei', options } });
     expect(old.success).to.equal(true);
+    // Options the allow-list refuses, and a status record longer than the CRD allows: parsed, refused by the reconciler for that object alone.
+    const hostile = { 'auth.allow': '*', 'features.shard': 'on', 'server.allow-insecure': 'on' };
+    const appliedOptions = Array.from({ length: OPTIONS_MAX_ENTRIES + 1 }, (_, i) => `x${'y'.repeat(OPTION_NAME_MAX)}${i}`);
+    const stored = glusterVolumeSchema.safeParse({ apiVersion: GROUP_VERSION, kind: 'GlusterVolume', metadata: { name: 'old' }, spec: { cluster: 'c', size: '1Gi', options: hostile }, status: { appliedOptions } });
+    expect(stored.success).to.equal(true);
+    expect(clusterCr('old-options', { volumeOptions: hostile }).spec.volumeOptions).to.deep.equal(hostile);
     expect(clusterCr('old', { maxBrickSize: '1Ei' }).spec.maxBrickSize).to.equal('1Ei');
   });
 });

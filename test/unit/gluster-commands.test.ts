@@ -53,6 +53,13 @@ describe('gluster argv builders', () => {
     ]);
     expect(() => g.volumeSetOptions('v', [['ok', 'x'], ['bad key', 'y']])).to.throw(/invalid volume option/);
     expect(() => g.volumeSetOptions('v', [])).to.throw(/at least one/);
+    expect(g.volumeResetOption('v', 'performance.cache-size').argv).to.deep.equal([...GLUSTER, 'volume', 'reset', 'v', 'performance.cache-size']);
+    expect(g.volumeResetOption('v', 'performance.cache-size').mutatesCluster).to.equal(true);
+    // Never every option at once, nothing that reads as a CLI word or an option of the command.
+    for (const key of ['all', 'force', '-x.y', 'bad key.x', '']) expect(() => g.volumeResetOption('v', key), key).to.throw(/invalid volume option/);
+    // What glusterd 10's CLI prints for a reset in XML mode (cli-rpc-ops.c gf_cli_reset_volume_cbk, through cli_xml_output_str).
+    const reset = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput><opRet>0</opRet><opErrno>0</opErrno><opErrstr/><cliOp>volReset</cliOp><output>reset volume successful</output></cliOutput>';
+    expect(g.volumeResetOption('v', 'performance.cache-size').parse(reset, 0)).to.deep.equal({ opErrno: 0, message: 'reset volume successful' });
     expect(g.volumeInfo().argv).to.deep.equal([...GLUSTER, 'volume', 'info']);
     expect(g.volumeInfo('v').argv).to.deep.equal([...GLUSTER, 'volume', 'info', 'v']);
     expect(g.volumeStatus().argv).to.deep.equal([...GLUSTER, 'volume', 'status', 'all']);

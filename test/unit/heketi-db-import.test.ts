@@ -272,7 +272,8 @@ describe('kubectl gluster heketi import (heketi db export)', () => {
     expect(volume(REPLICA3).spec.durability).to.deep.equal({ type: 'None' });
     expect(volume(REPLICA3).spec).not.to.have.property('options');
     expect(volume(ARBITER).spec.durability).to.deep.equal({ type: 'Replicate', replicate: { replica: 2, arbiter: false } });
-    expect(volume(ARBITER).spec.options).to.deep.equal({ 'user.heketi.arbiter': 'false' });
+    // heketi's own option still decides the arbiter, but a GlusterVolume may not carry user.* options.
+    expect(volume(ARBITER).spec).not.to.have.property('options');
     expect(volume(DISPERSE).spec.durability).to.deep.equal({ type: 'None' });
     expect(result.nodes.find((n) => n.metadata.name === 'kube-node3')!.spec.state).to.equal('Offline');
     expect(result.nodes[0]!.spec.devices.map((d) => d.name)).to.deep.equal(['/dev/sdb']);
@@ -281,6 +282,20 @@ describe('kubectl gluster heketi import (heketi db export)', () => {
       `node ${NODE3} (kube-node3): removed in heketi (state failed); imported Offline, delete the GlusterNode if the server is gone`,
       `volume ${REPLICA3} (vol_${REPLICA3}): replica 1 is plain distribute in Gluster; imported as durability None`,
       `volume ${ARBITER} (vol_${ARBITER}): option "performance.readdir-ahead" has no value; left out`,
+      `volume ${ARBITER} (vol_${ARBITER}): option user.heketi.arbiter is not allowed: user.* options are reserved: the operator's owner mark ` +
+        "(user.gluster-operator.owner) and heketi's records live there; left out of the GlusterVolume, and left as it is on the Gluster volume",
     ]);
+  });
+
+  it('leaves out of the GlusterVolume, with a warning naming each, the options the volume option policy refuses; keeps the rest', () => {
+    const db = fixture();
+    db.volumeentries[REPLICA3].GlusterVolumeOptions = ['performance.cache-size 64MB', 'features.shard on', 'auth.allow 10.0.0.*', 'network.ping-timeout 0', 'user.heketi.average-file-size 64'];
+    const result = imported(db);
+    const replica = result.volumes.find((v) => v.metadata.annotations?.[HEKETI_VOLUME_ID_ANNOTATION] === REPLICA3)!;
+    expect(replica.spec.options).to.deep.equal({ 'performance.cache-size': '64MB' });
+    const label = `volume ${REPLICA3} (vol_${REPLICA3})`;
+    const dropped = result.warnings.filter((warning) => warning.startsWith(`${label}: option `));
+    expect(dropped.map((warning) => warning.slice(`${label}: option `.length).split(/ is not allowed| "/)[0])).to.deep.equal(['features.shard', 'auth.allow', 'network.ping-timeout', 'user.heketi.average-file-size']);
+    for (const warning of dropped) expect(warning).to.match(/; left out of the GlusterVolume, and left as it is on the Gluster volume$/);
   });
 });

@@ -51,7 +51,9 @@ function world(overrides: Partial<VolumeWorld> = {}): VolumeWorld {
     adoptExisting: false,
     durability: REPLICA3,
     requested: 1 * GiB,
-    wantedOptions: {},
+    specOptions: {},
+    clusterOptions: {},
+    appliedOptions: [],
     clusterAddresses: new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']),
     readyNodes: new Set(['n1', 'n2', 'n3']),
     ...overrides,
@@ -103,15 +105,19 @@ describe('GlusterVolume decisions: ownership', () => {
 
   it('placed and present: our own bricks without a mark get the mark; other bricks are left alone', () => {
     expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'markOwner', options: [] });
-    // A volume just created gets its mark and its options in one `volume set`.
-    expect(decideVolume(world({ ...placed, wantedOptions: { 'performance.cache-size': '64MB' }, live: { kind: 'present', info: info() } }))).to.deep.equal({ kind: 'markOwner', options: [['performance.cache-size', '64MB']] });
+    // A volume just created gets its mark and its options in one `volume set` (recorded in status first).
+    const cacheSize = { specOptions: { 'performance.cache-size': '64MB' }, live: { kind: 'present' as const, info: info() } };
+    expect(decideVolume(world({ ...placed, ...cacheSize }))).to.deep.equal({ kind: 'recordOptions', keys: ['performance.cache-size'] });
+    expect(decideVolume(world({ ...placed, ...cacheSize, appliedOptions: ['performance.cache-size'] }))).to.deep.equal({ kind: 'markOwner', options: [['performance.cache-size', '64MB']] });
     const foreign = info({}, ['10.0.0.1:/else/1', '10.0.0.2:/else/2', '10.0.0.3:/else/3']);
     expect(decideVolume(world({ ...placed, live: { kind: 'present', info: foreign } }))).to.include({ kind: 'fail', reason: 'VolumeExists' });
     expect(decideVolume(world({ ...placed, live: { kind: 'present', info: info({ options: { [OWNER_OPTION]: 'x/y' } }) } }))).to.include({ kind: 'fail', reason: 'OwnedByAnother' });
   });
 
   it('spec options may not overwrite the owner mark', () => {
-    expect(decideVolume(world({ wantedOptions: { [OWNER_OPTION]: 'ns/data' } }))).to.include({ kind: 'fail', reason: 'InvalidOption' });
+    const step = decideVolume(world({ specOptions: { [OWNER_OPTION]: 'ns/data' } }));
+    expect(step).to.include({ kind: 'fail', reason: 'InvalidOption' });
+    expect((step as { message: string }).message).to.contain(`spec.options: ${OWNER_OPTION} is not allowed: user.* options are reserved`);
   });
 });
 
@@ -129,7 +135,7 @@ describe('GlusterVolume decisions: convergence', () => {
   it('start, options, growth, record, bricks, then ready', () => {
     const base = { ...placed, record: record({ glusterId: info().id }) };
     expect(decideVolume(world({ ...base, live: marked({ status: 'Created' }) }))).to.deep.equal({ kind: 'start' });
-    expect(decideVolume(world({ ...base, wantedOptions: { 'performance.cache-size': '64MB' }, live: marked() }))).to.deep.equal({ kind: 'setOptions', options: [['performance.cache-size', '64MB']] });
+    expect(decideVolume(world({ ...base, specOptions: { 'performance.cache-size': '64MB' }, appliedOptions: ['performance.cache-size'], live: marked() }))).to.deep.equal({ kind: 'setOptions', options: [['performance.cache-size', '64MB']] });
     expect(decideVolume(world({ ...base, requested: 2 * GiB, live: marked() }))).to.deep.equal({ kind: 'grow', to: 2 * GiB });
     expect(decideVolume(world({ ...placed, live: marked() }))).to.deep.equal({ kind: 'recordLive', glusterId: info().id, size: GiB });
     expect(decideVolume(world({ ...base, live: marked() }))).to.deep.equal({ kind: 'observeBricks' });
@@ -172,6 +178,78 @@ function deletion(overrides: Partial<DeletionWorld> = {}): DeletionWorld {
     ...overrides,
   };
 }
+
+describe('GlusterVolume decisions: options', () => {
+  const base = { ...placed, record: record({ glusterId: info().id }) };
+  const messageOf = (step: ReturnType<typeof decideVolume>) => (step as { message: string }).message;
+
+  it('a bad value is InvalidOption naming the option, the value and the rule, before Gluster is even asked', () => {
+    const step = decideVolume(world({ specOptions: { 'performance.cache-size': '64MB', 'diagnostics.brick-log-level': 'TRACE' } }));
+    expect(step).to.include({ kind: 'fail', reason: 'InvalidOption' });
+    expect(messageOf(step)).to.equal(
+      'spec.options: diagnostics.brick-log-level "TRACE": must be one of INFO, WARNING, ERROR, CRITICAL, NONE (DEBUG and TRACE fill the disks the logs are on). ' +
+        'Nothing was changed on the volume; correct or remove it',
+    );
+  });
+
+  it('a refused key (an object stored before the CRD refused it) is InvalidOption with the reason, for that object alone', () => {
+    const step = decideVolume(world({ ...base, specOptions: { 'auth.allow': '*', 'features.shard': 'on' }, live: marked() }));
+    expect(step).to.include({ kind: 'fail', reason: 'InvalidOption' });
+    expect(messageOf(step)).to.contain('auth.allow is not allowed: who may mount a volume');
+    expect(messageOf(step)).to.contain('features.shard is not allowed: sharding');
+  });
+
+  it("a bad cluster option names the GlusterCluster's volumeOptions, and stops no volume that overrides it", () => {
+    const clusterOptions = { 'network.ping-timeout': '0' };
+    const step = decideVolume(world({ clusterOptions }));
+    expect(step).to.include({ kind: 'fail', reason: 'InvalidOption' });
+    expect(messageOf(step)).to.match(/^the GlusterCluster's spec\.volumeOptions: network\.ping-timeout "0": must be a whole number from 5 to 120/);
+    expect(decideVolume(world({ clusterOptions, specOptions: { 'network.ping-timeout': '30' } }))).to.deep.equal({ kind: 'observeLive' });
+  });
+
+  it('more options than a map may hold is InvalidOption, said first', () => {
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`performance.option-${i}`, 'on']));
+    expect(messageOf(decideVolume(world({ specOptions: many })))).to.match(/^spec\.options: 65 options, more than the 64 a map may hold/);
+  });
+
+  it('options are recorded in status before they are set, the volume overriding its cluster', () => {
+    const options = { clusterOptions: { 'performance.cache-size': '32MB', 'network.ping-timeout': '20' }, specOptions: { 'performance.cache-size': '64MB' } };
+    expect(decideVolume(world({ ...base, ...options, live: marked() }))).to.deep.equal({ kind: 'recordOptions', keys: ['network.ping-timeout', 'performance.cache-size'] });
+    expect(decideVolume(world({ ...base, ...options, appliedOptions: ['network.ping-timeout', 'performance.cache-size'], live: marked() }))).to.deep.equal({
+      kind: 'setOptions',
+      options: [['performance.cache-size', '64MB'], ['network.ping-timeout', '20']],
+    });
+    // Already recorded and already live: nothing to do.
+    const live = marked({ options: { [OWNER_OPTION]: 'ns/data', 'performance.cache-size': '64MB' } });
+    expect(decideVolume(world({ ...base, specOptions: { 'performance.cache-size': '64MB' }, appliedOptions: ['performance.cache-size'], live }))).to.deep.equal({ kind: 'observeBricks' });
+  });
+
+  it('an option this object set and the spec dropped is reset, then forgotten', () => {
+    const live = marked({ options: { [OWNER_OPTION]: 'ns/data', 'performance.cache-size': '64MB', 'network.ping-timeout': '20' } });
+    const applied = ['network.ping-timeout', 'performance.cache-size'];
+    expect(decideVolume(world({ ...base, specOptions: { 'network.ping-timeout': '20' }, appliedOptions: applied, live }))).to.deep.equal({ kind: 'resetOptions', keys: ['performance.cache-size'] });
+    // Gluster no longer lists it (reset, or reset by hand): only the record changes.
+    const after = marked({ options: { [OWNER_OPTION]: 'ns/data', 'network.ping-timeout': '20' } });
+    expect(decideVolume(world({ ...base, specOptions: { 'network.ping-timeout': '20' }, appliedOptions: applied, live: after }))).to.deep.equal({ kind: 'recordOptions', keys: ['network.ping-timeout'] });
+  });
+
+  it('never resets an option this object did not set: one heketi or an administrator set on an adopted volume', () => {
+    const adopted = marked({ options: { [OWNER_OPTION]: 'ns/data', 'performance.cache-size': '64MB', 'features.shard': 'on', 'auth.allow': '10.0.0.*' } });
+    expect(decideVolume(world({ ...base, live: adopted }))).to.deep.equal({ kind: 'observeBricks' });
+    // Named by the spec with the value it already has: not set, so not recorded, so not reset once the spec drops it.
+    expect(decideVolume(world({ ...base, specOptions: { 'performance.cache-size': '64MB' }, live: adopted }))).to.deep.equal({ kind: 'observeBricks' });
+  });
+
+  it('never resets the owner mark or a refused option, whatever status.appliedOptions says: such keys are only forgotten', () => {
+    const live = marked({ options: { [OWNER_OPTION]: 'ns/data', 'auth.allow': '10.0.0.*' } });
+    expect(decideVolume(world({ ...base, appliedOptions: [OWNER_OPTION, 'auth.allow'], live }))).to.deep.equal({ kind: 'recordOptions', keys: [] });
+    // And they are not carried into the record written before a set.
+    expect(decideVolume(world({ ...base, specOptions: { 'performance.io-thread-count': '32' }, appliedOptions: ['auth.allow'], live }))).to.deep.equal({
+      kind: 'recordOptions',
+      keys: ['performance.io-thread-count'],
+    });
+  });
+});
 
 describe('GlusterVolume deletion decisions', () => {
   it('deletes an unused volume of its own with reclaimPolicy Delete', () => {

@@ -149,7 +149,7 @@ describe('provisioner: GlusterVolume builder', () => {
     const volume = buildGlusterVolume({
       claim: sampleClaim(),
       storageClass: sampleClass({ reclaimPolicy: 'Retain' }),
-      parameters: parameters({ clusterid: 'prod', volumetype: 'disperse:4:2', volumeoptions: 'features.shard on', snapfactor: '5' }),
+      parameters: parameters({ clusterid: 'prod', volumetype: 'disperse:4:2', volumeoptions: 'performance.cache-size 64MB', snapfactor: '5' }),
       cluster: 'prod',
       size: '5Gi',
       gid: 2001,
@@ -174,7 +174,7 @@ describe('provisioner: GlusterVolume builder', () => {
       glusterVolumeName: `pvc-${UID}`,
       snapshotFactor: 5,
       reclaimPolicy: 'Retain',
-      options: { 'features.shard': 'on' },
+      options: { 'performance.cache-size': '64MB' },
       gid: 2001,
     });
   });

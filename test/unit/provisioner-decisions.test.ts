@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { GlusterVolume } from '../../src/api/index.ts';
 import {
   decideClaim,
+  FAILED_REQUEUE_MS,
   decidePersistentVolume,
   decideResize,
   isOrphanedVolume,
@@ -87,6 +88,20 @@ describe('provisioner: claim decisions', () => {
     expect(decision).to.deep.include({ action: 'fail', reason: 'ProvisioningFailed' });
     if (decision.action !== 'fail') throw new Error('unreachable');
     expect(decision.message).to.contain('volumetype');
+  });
+
+  it('fails with a ProvisioningFailed Event naming a volume option the policy refuses, never a silent Pending claim', () => {
+    for (const [volumeoptions, named] of [
+      ['auth.allow 10.0.0.*', 'volumeoptions: auth.allow is not allowed'],
+      ['performance.cache-size 64MB, features.shard on', 'volumeoptions: features.shard is not allowed'],
+      ['diagnostics.brick-log-level TRACE', 'volumeoptions: diagnostics.brick-log-level "TRACE": must be one of'],
+    ] as const) {
+      const decision = decideClaim(world({ storageClass: sampleClass({ parameters: { clusterid: 'prod', volumeoptions } }) }));
+      expect(decision, volumeoptions).to.deep.include({ action: 'fail', reason: 'ProvisioningFailed', requeueAfterMs: FAILED_REQUEUE_MS });
+      if (decision.action === 'fail') expect(decision.message).to.contain(`invalid StorageClass parameter ${named}`);
+    }
+    // An allowed option provisions.
+    expect(decideClaim(world({ storageClass: sampleClass({ parameters: { clusterid: 'prod', volumeoptions: 'performance.cache-size 64MB' } }) })).action).to.equal('createVolume');
   });
 
   for (const [what, mutate, message] of [

@@ -36,7 +36,7 @@ describe('provisioner: StorageClass parameters', () => {
         gidMin: '40000',
         gidMax: '50000',
         volumetype: 'replicate:3',
-        volumeoptions: 'client.ssl on, server.ssl on',
+        volumeoptions: 'performance.cache-size 64MB, performance.quick-read on',
         volumenameprefix: 'dept-dev',
         snapfactor: '10',
         customepnameprefix: 'custom',
@@ -47,7 +47,7 @@ describe('provisioner: StorageClass parameters', () => {
       durability: { type: 'Replicate', replicate: { replica: 3, arbiter: false } },
       gidMin: 40000,
       gidMax: 50000,
-      options: { 'client.ssl': 'on', 'server.ssl': 'on' },
+      options: { 'performance.cache-size': '64MB', 'performance.quick-read': 'on' },
       volumeNamePrefix: 'dept-dev',
       snapshotFactor: 10,
     });
@@ -134,19 +134,35 @@ describe('provisioner: StorageClass parameters', () => {
   describe('volumeoptions', () => {
     it('splits "key value" pairs on commas, keeping spaces inside values and skipping empty entries', () => {
       const { parameters } = ok(
-        parseStorageClassParameters({ clusterid: 'c', volumeoptions: 'performance.cache-size 64MB,  features.shard on ,, diagnostics.brick-log-level  WARNING' }),
+        parseStorageClassParameters({ clusterid: 'c', volumeoptions: 'performance.cache-size 64MB,  performance.quick-read on ,, diagnostics.brick-log-level  WARNING' }),
       );
-      expect(parameters.options).to.deep.equal({ 'performance.cache-size': '64MB', 'features.shard': 'on', 'diagnostics.brick-log-level': 'WARNING' });
+      expect(parameters.options).to.deep.equal({ 'performance.cache-size': '64MB', 'performance.quick-read': 'on', 'diagnostics.brick-log-level': 'WARNING' });
     });
     it('maps heketi\'s user.heketi.arbiter to an arbiter replica 3 and drops other user.heketi options with a warning', () => {
-      const result = ok(parseStorageClassParameters({ clusterid: 'c', volumeoptions: 'user.heketi.arbiter true, user.heketi.average-file-size 64, user.foo bar' }));
+      const result = ok(parseStorageClassParameters({ clusterid: 'c', volumeoptions: 'user.heketi.arbiter true, user.heketi.average-file-size 64, performance.quick-read on' }));
       expect(result.parameters.durability).to.deep.equal({ type: 'Replicate', replicate: { replica: 3, arbiter: true } });
-      expect(result.parameters.options).to.deep.equal({ 'user.foo': 'bar' });
+      expect(result.parameters.options).to.deep.equal({ 'performance.quick-read': 'on' });
       expect(result.warnings.join()).to.contain('user.heketi.average-file-size');
     });
     it('refuses an arbiter on anything but replicate:3', () => {
       const errors = failure(parseStorageClassParameters({ clusterid: 'c', volumetype: 'replicate:2', volumeoptions: 'user.heketi.arbiter true' }));
       expect(errors[0]).to.deep.include({ parameter: 'volumeoptions' });
+    });
+    it('goes through the volume option policy: each refused option or value is an error naming it', () => {
+      const errors = failure(
+        parseStorageClassParameters({
+          clusterid: 'c',
+          volumeoptions: 'client.ssl on, auth.allow 10.0.0.*, features.shard on, user.foo bar, diagnostics.brick-log-level TRACE, performance.quick-read on',
+        }),
+      );
+      expect(errors.map((error) => error.parameter)).to.deep.equal(Array(5).fill('volumeoptions'));
+      expect(errors.map((error) => error.message.split(/ is not allowed| "/)[0])).to.deep.equal(['client.ssl', 'auth.allow', 'features.shard', 'user.foo', 'diagnostics.brick-log-level']);
+      expect(errors[4]!.message).to.equal('diagnostics.brick-log-level "TRACE": must be one of INFO, WARNING, ERROR, CRITICAL, NONE (DEBUG and TRACE fill the disks the logs are on)');
+      expect(formatParameterErrors(errors)).to.contain('invalid StorageClass parameter volumeoptions: features.shard is not allowed: sharding');
+    });
+    it('is bounded as spec.options is', () => {
+      const many = Array.from({ length: 65 }, (_, i) => `performance.quick-read${i} on`).join(', ');
+      expect(failure(parseStorageClassParameters({ clusterid: 'c', volumeoptions: many }))[0]!.message).to.equal('65 options, more than the 64 a map may hold');
     });
     for (const value of ['performance.cache-size', 'a b, c', '-bad on', 'x on, x off', 'we$ird on']) {
       it(`refuses ${JSON.stringify(value)}`, () => {

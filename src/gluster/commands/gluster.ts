@@ -149,6 +149,17 @@ export function volumeSetOptions(name: string, options: ReadonlyArray<readonly [
   return mutation(['volume', 'set', name, ...options.flat()], parseCliOkXml);
 }
 
+/**
+ * `volume reset VOL KEY`: the option back to Gluster's default (it leaves "Options Reconfigured"). One key per
+ * command, as glusterd takes it; never `all` (that would drop the owner mark's neighbours, heketi's and the
+ * administrator's options too) and never `force`. glusterd 10.3 refuses `user.*` keys ("does not exist").
+ */
+export function volumeResetOption(name: string, key: string): NodeCommand<GlusterCliOk> {
+  assertName('volume name', name);
+  if (!/^[a-z0-9][a-z0-9._-]*\.[a-z0-9._-]+$/i.test(key)) throw new Error(`invalid volume option "${key}" (want a dotted name such as performance.cache-size)`);
+  return mutation(['volume', 'reset', name, key], parseCliOkXml);
+}
+
 // --- queries -------------------------------------------------------------------------------------------
 
 /** All volumes when name is omitted: the topology rebuild reads the whole cluster in one call. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
 import type { ConditionUpdate } from '../../controller/conditions.ts';
-import { volumeAddBrick, volumeCreate, volumeInfo, volumeRebalanceStart, volumeRebalanceStatus, volumeStart, volumeStatus } from '../../gluster/commands/gluster.ts';
+import { volumeAddBrick, volumeCreate, volumeInfo, volumeRebalanceStart, volumeRebalanceStatus, volumeResetOption, volumeStart, volumeStatus } from '../../gluster/commands/gluster.ts';
 import { isRetryable } from '../../gluster/errors.ts';
 import { failureReason } from '../../gluster/executor.ts';
 import { rebalanceOutcome } from '../../gluster/parsers/rebalance-status.ts';
@@ -238,6 +238,35 @@ export async function readBrickOnline(access: ClusterAccess, node: NodeTarget, g
     if (isRetryable(error)) return new Map();
     throw error;
   }
+}
+
+/**
+ * status.appliedOptions, alone (a merge patch leaves conditions and the rest as they are): written before the
+ * options are set, so that a crash between the two never leaves an option set that the record does not name.
+ */
+export async function recordAppliedOptions(ctx: ReconcileContext, volume: GlusterVolume, keys: string[]): Promise<void> {
+  await ctx.volumes.patchStatus(volume.metadata.namespace ?? 'default', volume.metadata.name, { appliedOptions: keys });
+}
+
+/**
+ * `volume reset` of each key, one after another (glusterd takes one key per reset); `onReset` tells the world
+ * as each goes, so a failure part-way leaves the world true to what Gluster has. The decision chose keys this
+ * object set and Gluster lists; the record forgets them on the next step.
+ */
+export async function resetOptions(
+  ctx: ReconcileContext,
+  volume: GlusterVolume,
+  access: ClusterAccess,
+  node: NodeTarget,
+  gluster: string,
+  keys: readonly string[],
+  onReset: (key: string) => void,
+): Promise<void> {
+  for (const key of keys) {
+    await access.executor.run(node, volumeResetOption(gluster, key));
+    onReset(key);
+  }
+  await ctx.events.normal(volume, 'OptionsReset', `option(s) ${keys.join(', ')} no longer in the spec: reset to Gluster's defaults`);
 }
 
 /** Down brick processes on Ready nodes: `volume start force` starts exactly those (brick-restart.ts decides). */

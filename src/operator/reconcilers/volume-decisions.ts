@@ -1,4 +1,5 @@
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
+import { isAllowedOption, volumeOptionsProblems } from '../../gluster/volume-option-policy.ts';
 import { volumeCapacity, type TopologyDurability, type TopologyVolume } from '../../topology/model.ts';
 import { REQUEUE } from '../context.ts';
 import { bricksToRestart } from './brick-restart.ts';
@@ -13,7 +14,9 @@ import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.
  *   - a Gluster volume belongs to one GlusterVolume (volume-ownership.ts); another object's, or one nobody
  *     owns, is refused unless spec.adoptExisting asks for it and Gluster shows what the spec describes;
  *   - a volume that existed and vanished behind the operator's back is reported, never re-created empty;
- *   - bricks the operator did not make (adopted ones) are never created, formatted or mounted by it.
+ *   - bricks the operator did not make (adopted ones) are never created, formatted or mounted by it;
+ *   - only allowed options with valid values are set, and only options this object set are ever reset
+ *     (optionsProblem, optionSteps).
  */
 
 /** What Gluster says of the volume: not asked yet (undefined), absent, or its `volume info`. */
@@ -28,8 +31,12 @@ export interface VolumeWorld {
   durability: TopologyDurability;
   /** spec.size in bytes, or why it cannot be read. */
   requested: number | { error: string };
-  /** Cluster options overlaid with the volume's, as Gluster should have them. */
-  wantedOptions: Record<string, string>;
+  /** spec.options. */
+  specOptions: Readonly<Record<string, string>>;
+  /** The GlusterCluster's spec.volumeOptions, which spec.options overrides key by key. */
+  clusterOptions: Readonly<Record<string, string>>;
+  /** status.appliedOptions: the options this object has set on the volume (optionSteps says why it is recorded). */
+  appliedOptions: readonly string[];
   /** Storage addresses of the cluster's GlusterNodes; undefined when the GlusterCluster does not exist. */
   clusterAddresses: ReadonlySet<string> | undefined;
   accessError?: string;
@@ -62,6 +69,10 @@ export type VolumeStep =
   | { kind: 'markOwner'; options: Array<[string, string]> }
   | { kind: 'start' }
   | { kind: 'setOptions'; options: Array<[string, string]> }
+  /** status.appliedOptions becomes `keys`: before options are set (they are added), after they are reset (removed). */
+  | { kind: 'recordOptions'; keys: string[] }
+  /** Options this object set and the spec no longer names, back to Gluster's defaults (`volume reset`, one each). */
+  | { kind: 'resetOptions'; keys: string[] }
   | { kind: 'grow'; to: number }
   /** Whole sets the database holds and Gluster does not: a growth whose add-brick never ran (a crash, a failure). */
   | { kind: 'addBricks'; sets: number[] }
@@ -71,9 +82,6 @@ export type VolumeStep =
   | { kind: 'observeRebalance' }
   | { kind: 'ready' };
 
-/** Options a spec may not set: the owner mark is the operator's alone. */
-export const RESERVED_OPTION_PREFIX = 'user.gluster-operator.';
-
 const fail = (reason: string, message: string, requeueAfterMs: number = REQUEUE.waiting): VolumeStep => ({ kind: 'fail', reason, message, requeueAfterMs });
 
 export function decideVolume(world: VolumeWorld): VolumeStep {
@@ -81,8 +89,8 @@ export function decideVolume(world: VolumeWorld): VolumeStep {
   if (world.clusterAddresses === undefined) return fail('ClusterNotFound', 'spec.cluster: the GlusterCluster does not exist');
   if (world.accessError !== undefined) return fail('AccessNotConfigured', world.accessError);
   if (typeof world.requested !== 'number') return fail('InvalidSize', `spec.size: ${world.requested.error}`, REQUEUE.unreachable);
-  const reserved = Object.keys(world.wantedOptions).find((key) => key.startsWith(RESERVED_OPTION_PREFIX));
-  if (reserved) return fail('InvalidOption', `options: ${reserved} is reserved for the operator's owner mark; remove it from spec.options (or the cluster's volumeOptions)`, REQUEUE.unreachable);
+  const invalidOptions = optionsProblem(world);
+  if (invalidOptions) return fail('InvalidOption', invalidOptions, REQUEUE.unreachable);
   if (world.readyNodes.size === 0) return { kind: 'wait', reason: 'WaitingForNodes', message: 'no GlusterNode of the cluster is Ready yet', requeueAfterMs: REQUEUE.waiting };
   if (record && record.gluster !== gluster) return fail('NameConflict', `topology volume ${record.name} is Gluster volume ${record.gluster}, not ${gluster}`, REQUEUE.unreachable);
   if (world.holder && (world.holder.objectExists || !world.adoptExisting)) {
@@ -145,10 +153,13 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
   if (ownership.kind === 'unowned') {
     return fail('VolumeExists', `Gluster volume ${gluster} exists with other bricks than the ones placed for this object, and no owner mark; it is left alone`, REQUEUE.unreachable);
   }
-  const options = Object.entries(world.wantedOptions).filter(([key, value]) => info.options[key] !== value);
-  if (ownership.kind === 'oursUnmarked') return { kind: 'markOwner', options };
+  const options = optionSteps(world, info);
+  if (options.record) return options.record;
+  if (ownership.kind === 'oursUnmarked') return { kind: 'markOwner', options: options.set };
   if (info.status !== 'Started') return { kind: 'start' };
-  if (options.length > 0) return { kind: 'setOptions', options };
+  if (options.set.length > 0) return { kind: 'setOptions', options: options.set };
+  if (options.reset) return options.reset;
+  if (options.forget) return options.forget;
   if (requested > volumeCapacity(record)) return { kind: 'grow', to: requested };
   const unadded = setsNotInGluster(record, world.placedBricks ?? [], info);
   if (unadded.length > 0) return { kind: 'addBricks', sets: unadded };
@@ -178,4 +189,55 @@ export function setsNotInGluster(record: TopologyVolume, placedBricks: ReadonlyA
     bySet.set(brick.set, (bySet.get(brick.set) ?? true) && absent);
   });
   return [...bySet].filter(([, absent]) => absent).map(([set]) => set);
+}
+
+/**
+ * Why the options cannot be applied, naming where each bad one comes from, or undefined. The policy
+ * (src/gluster/volume-option-policy.ts) is the CRD's too; this catches values, which the CRD does not check,
+ * and objects stored before the policy existed, refused here for this object alone.
+ */
+export function optionsProblem(world: Pick<VolumeWorld, 'specOptions' | 'clusterOptions'>): string | undefined {
+  const sources: Array<[string, Readonly<Record<string, string>>]> = [
+    ['spec.options', world.specOptions],
+    // A cluster option this volume overrides is not applied here, so it does not stop this volume.
+    ["the GlusterCluster's spec.volumeOptions", Object.fromEntries(Object.entries(world.clusterOptions).filter(([key]) => !(key in world.specOptions)))],
+  ];
+  for (const [where, options] of sources) {
+    const problems = volumeOptionsProblems(options);
+    if (problems.length > 0) return `${where}: ${problems.join('; ')}. Nothing was changed on the volume; correct or remove ${problems.length === 1 ? 'it' : 'them'}`;
+  }
+  return undefined;
+}
+
+export interface OptionSteps {
+  /** Options whose live value differs from the wanted one, for markOwner or setOptions. */
+  set: Array<[string, string]>;
+  /** status.appliedOptions with the keys about to be set, when some are not recorded yet: written first. */
+  record?: VolumeStep;
+  reset?: VolumeStep;
+  /** status.appliedOptions without the keys the spec dropped and Gluster no longer lists. */
+  forget?: VolumeStep;
+}
+
+/**
+ * The option steps, from the wanted options (cluster's, overridden by the volume's), the live ones and the
+ * record in status. Which options to reset cannot be read from Gluster: "Options Reconfigured" also holds
+ * options heketi or an administrator set (an adopted volume keeps them, and adoption never changes them), so
+ * only keys this object recorded before setting them are reset, and only allowed ones: status is writable by
+ * whoever may patch it, and a key written there must not let that reset auth.allow or the owner mark. Recording
+ * before the set means a crash in between leaves a key recorded that may not be set, which at worst resets an
+ * option to its default: never one set but forgotten. A key the spec names whose live value already matches
+ * (an adopted volume's) is not set, so not recorded, so never reset.
+ */
+export function optionSteps(world: Pick<VolumeWorld, 'specOptions' | 'clusterOptions' | 'appliedOptions'>, info: GlusterVolumeInfo): OptionSteps {
+  const wanted: Record<string, string> = { ...world.clusterOptions, ...world.specOptions };
+  const applied = world.appliedOptions.filter(isAllowedOption);
+  const set = Object.entries(wanted).filter(([key, value]) => info.options[key] !== value);
+  const unrecorded = set.map(([key]) => key).filter((key) => !applied.includes(key));
+  if (unrecorded.length > 0) return { set, record: { kind: 'recordOptions', keys: [...new Set([...applied, ...unrecorded])].sort() } };
+  const dropped = world.appliedOptions.filter((key) => !(key in wanted));
+  const reset = dropped.filter((key) => isAllowedOption(key) && key in info.options);
+  if (reset.length > 0) return { set, reset: { kind: 'resetOptions', keys: reset } };
+  if (dropped.length > 0) return { set, forget: { kind: 'recordOptions', keys: [...new Set(applied.filter((key) => key in wanted))].sort() } };
+  return { set };
 }

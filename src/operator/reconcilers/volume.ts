@@ -13,7 +13,21 @@ import { ensureFinalizer } from '../finalizers.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { syncCluster } from '../topology-sync.ts';
 import { anyBrickDown } from './brick-restart.ts';
-import { addMissingSets, adoptVolume, brickInfoOf, createBricks, createVolume, growVolume, observeLive, placeNewVolume, readBrickOnline, readRebalance, restartBricks } from './volume-actions.ts';
+import {
+  addMissingSets,
+  adoptVolume,
+  brickInfoOf,
+  createBricks,
+  createVolume,
+  growVolume,
+  observeLive,
+  placeNewVolume,
+  readBrickOnline,
+  readRebalance,
+  recordAppliedOptions,
+  resetOptions,
+  restartBricks,
+} from './volume-actions.ts';
 import { decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { finalizeVolume } from './volume-deletion.ts';
 import { StepRefused } from './volume-errors.ts';
@@ -92,7 +106,9 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
     adoptExisting: volume.spec.adoptExisting === true,
     durability: modelDurability(volume.spec.durability),
     requested: requestedBytes(volume.spec.size),
-    wantedOptions: { ...(cluster?.spec.volumeOptions ?? {}), ...(volume.spec.options ?? {}) },
+    specOptions: volume.spec.options ?? {},
+    clusterOptions: cluster?.spec.volumeOptions ?? {},
+    appliedOptions: volume.status?.appliedOptions ?? [],
     clusterAddresses: undefined,
     readyNodes: new Set(),
   };
@@ -186,6 +202,17 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       await access.executor.run(worker, volumeSetOptions(world.gluster, step.options));
       present().options = { ...present().options, ...Object.fromEntries(step.options) };
       return;
+    case 'recordOptions':
+      await recordAppliedOptions(ctx, volume, step.keys);
+      world.appliedOptions = step.keys;
+      return;
+    case 'resetOptions': {
+      const info = present();
+      await resetOptions(ctx, volume, access, worker, world.gluster, step.keys, (key) => {
+        info.options = Object.fromEntries(Object.entries(info.options).filter(([name]) => name !== key));
+      });
+      return;
+    }
     case 'grow': {
       const grown = await growVolume(ctx, access, volume, cluster!, world.record!, step.to, worker);
       if (!grown.ok) throw new StepRefused('ExpansionFailed', grown.message, 60_000);
