@@ -16,6 +16,11 @@ export const CSI_NODE_NAME = 'gluster-csi-node';
 export const SAMPLE_STORAGE_CLASS = 'glusterfs-replicate-3';
 /** Where the operator image keeps the sources (hack/images/operator.Dockerfile's WORKDIR). */
 export const IMAGE_WORKDIR = '/opt/gluster-operator';
+/**
+ * The node plugin's /metrics (--metrics-address). Host network: the port is taken on every node, so one
+ * that node agents rarely use (9808 is the CSI livenessprobe's habit).
+ */
+export const CSI_METRICS_PORT = 9809;
 
 const KUBELET_DIR = '/var/lib/kubelet';
 const PLUGIN_DIR = `${KUBELET_DIR}/plugins/${DRIVER_NAME}`;
@@ -109,7 +114,12 @@ export function addCsiNodeDaemonSet(chart: Chart, namespace: string, image: stri
                 '--fuse-isolation=auto',
                 `--host-cgroup-root=${HOST_CGROUP_IN_POD}`,
               ],
-              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              ports: [{ name: 'metrics', containerPort: CSI_METRICS_PORT, protocol: 'TCP' }],
+              env: [
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                // --metrics-address: every address of the node (a pod IP here would need brackets on IPv6 nodes).
+                { name: 'METRICS_ADDRESS', value: `:${CSI_METRICS_PORT}` },
+              ],
               // Mounting needs CAP_SYS_ADMIN and /dev/fuse; mounts must propagate to the host (Bidirectional);
               // joining the host's cgroups needs a writable cgroupfs.
               securityContext: { privileged: true, allowPrivilegeEscalation: true, runAsUser: 0, runAsNonRoot: false },

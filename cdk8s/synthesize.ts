@@ -1,7 +1,9 @@
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { argoCdHealthPatch } from '../src/deploy/argocd-health.ts';
+import { ALERT_RULES } from '../src/metrics/alert-rules.ts';
 import { CrdsChart, CsiChart, DEFAULT_GLUSTER_NAMESPACES, DEFAULT_IMAGES, OperatorChart, SampleStorageClassChart, type ImageReferences } from './charts.ts';
+import { dashboardJson, MONITORING_FILES, MonitoringChart } from './monitoring.ts';
 
 /**
  * Everything under crds/ and manifests/, as file path -> content. Pure, so the staleness test can compare
@@ -30,6 +32,15 @@ export function synthesizeFiles(images: ImageReferences = DEFAULT_IMAGES, gluste
       GENERATED_HEADER +
       stringify(argoCdHealthPatch(), { lineWidth: 0 }),
   );
+  // Apart from manifests/: without the Prometheus Operator's CRDs, applying a ServiceMonitor fails.
+  files.set(
+    MONITORING_FILES.manifests,
+    '# Monitoring with the Prometheus Operator (its CRDs must exist): kubectl apply -f manifests/monitoring/\n' +
+      '# Without it: the rules in manifests/monitoring/rules/, the dashboard in manifests/monitoring/grafana/.\n' +
+      toYaml(chartObjects(new MonitoringChart(app, 'monitoring'))),
+  );
+  files.set(MONITORING_FILES.rules, '# Prometheus rule_files: the alerts of the PrometheusRule in ../prometheus-operator.yaml.\n' + GENERATED_HEADER + stringify({ groups: ALERT_RULES }, { lineWidth: 0 }));
+  files.set(MONITORING_FILES.dashboard, dashboardJson());
   return files;
 }
 

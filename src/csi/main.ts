@@ -22,8 +22,8 @@ import { PublishStore } from './state.ts';
  * Runs on every node (DaemonSet, see cdk8s/csi.ts). With --registration-dir it also registers itself with
  * kubelet (registration.ts); without it (host-process tests) something else must tell kubelet, or nothing.
  * --kubelet-dir (default $KUBELET_DIR, else /var/lib/kubelet) is kubelet's root directory: the plugin mounts
- * only under its pods/ (target-path.ts). --metrics-address HOST:PORT (default off) serves /metrics (and
- * /healthz, /readyz) over HTTP; the DaemonSet runs with host networking, so the port is the node's.
+ * only under its pods/ (target-path.ts). --metrics-address HOST:PORT (default $METRICS_ADDRESS, else off) serves
+ * /metrics (and /healthz, /readyz) over HTTP; the DaemonSet runs with host networking, so the port is the node's.
  */
 /** Unix socket paths are limited to 107 bytes (sun_path). */
 const socketFile = z.string().startsWith('/').max(107);
@@ -57,7 +57,7 @@ const { values } = parseArgs({
     'mount-timeout-seconds': { type: 'string', default: '120' },
     'statfs-timeout-seconds': { type: 'string', default: '10' },
     'kubelet-dir': { type: 'string', default: process.env.KUBELET_DIR ?? '/var/lib/kubelet' },
-    'metrics-address': { type: 'string', default: '' },
+    'metrics-address': { type: 'string', default: process.env.METRICS_ADDRESS ?? '' },
   },
   strict: true,
 });
