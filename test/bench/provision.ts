@@ -19,7 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { eventually, notYet } from '../support/eventually.ts';
-import { kubeConfig, kubectl } from '../support/kube.ts';
+import { kubeConfig, kubectl, serveTestNamespace } from '../support/kube.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from '../support/operator-process.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { nodeDir } from '../support/testbed-nodes.ts';
@@ -96,6 +96,8 @@ async function setUp(): Promise<void> {
   await kubectl(['apply', '-f', 'crds/', '-f', 'manifests/']);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'crds/']);
   await kubectl(['create', 'namespace', namespace]);
+  // The operator serves GlusterClusters only where it is granted and told (GLUSTER_NAMESPACES).
+  await serveTestNamespace(namespace);
   await kubectl(['-n', namespace, 'create', 'secret', 'generic', 'gluster-ssh', `--from-file=ssh-privatekey=${env.TESTBED_SSH_KEY}`]);
   const dir = mkdtempSync(join(tmpdir(), 'bench-provision-'));
   writeFileSync(

@@ -117,10 +117,10 @@ describe('data safety: GlusterVolumes never destroy what they do not own or what
     writeFileSync(join(target, 'keep.txt'), 'first volume data\n');
     await unmount(target);
 
-    await createVolume('second', { reclaimPolicy: 'Delete', glusterVolumeName: gv, options: { 'auth.allow': '10.99.99.99' } });
+    await createVolume('second', { reclaimPolicy: 'Delete', glusterVolumeName: gv, options: { 'performance.cache-size': '48MB' } });
     const refused = await readyReason('second', 'OwnedByAnother');
     expect(condition(refused, 'Ready')?.message).to.contain(`${namespace.name}/first`);
-    expect(await option(gv, 'auth.allow'), 'the second object’s options were not applied').to.not.equal('10.99.99.99');
+    expect(await option(gv, 'performance.cache-size'), 'the second object’s options were not applied').to.not.equal('48MB');
 
     await kubectl(['-n', namespace.name, 'delete', 'glustervolume', 'second', '--wait=true', '--timeout=60s']);
     expect(await glusterVolumes()).to.include(gv);
