@@ -283,6 +283,16 @@ describe('GlusterVolume deletion decisions', () => {
     expect(decideDeletion(deletion({ namespaceTerminating: true, persistentVolumes: released }))).to.deep.equal({ kind: 'deleteVolume' });
   });
 
+  it('Gluster unreachable: never destroys; in a namespace being deleted the object goes and the data stays, marked; elsewhere deletion waits', () => {
+    const gone = 'Secret ns/gluster-ssh named by spec.access.external.sshSecretRef does not exist';
+    const kept = decideDeletion(deletion({ unreachable: gone, namespaceTerminating: true, cleanupConfirmed: true, live: undefined }));
+    expect(kept).to.include({ kind: 'keep', reason: 'NamespaceDeletionRetained', warning: true, unmark: false });
+    expect((kept as { message: string }).message).to.contain(gone).and.contain('user.gluster-operator.owner released');
+    expect(decideDeletion(deletion({ unreachable: gone, live: undefined }))).to.include({ kind: 'wait', reason: 'AccessNotConfigured' });
+    // Even with everything observed that would allow deleting it, an unreachable Gluster deletes nothing.
+    expect(decideDeletion(deletion({ unreachable: gone, namespaceTerminating: true, cleanupConfirmed: true }))).to.include({ kind: 'keep' });
+  });
+
   it('never deletes a Gluster volume that is not provably its own', () => {
     const other = { kind: 'present' as const, info: info({ options: { [OWNER_OPTION]: 'ns/first' } }) };
     expect(decideDeletion(deletion({ live: other }))).to.include({ kind: 'keep', reason: 'VolumeNotOurs' });

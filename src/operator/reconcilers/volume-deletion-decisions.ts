@@ -37,6 +37,11 @@ export interface DeletionWorld {
   clients?: number;
   /** The Gluster volume is gone (it was absent, or this pass deleted it). */
   volumeDeleted?: boolean;
+  /**
+   * Why Gluster cannot be reached, when it cannot (the cluster's SSH Secret or glusterd pods are gone, as
+   * when the whole namespace is being deleted); undefined when it can, or has not been tried.
+   */
+  unreachable?: string;
 }
 
 export type DeletionStep =
@@ -65,6 +70,22 @@ export function decideDeletion(world: DeletionWorld): DeletionStep {
     return { kind: 'keep', reason: 'NothingPlaced', message: 'no Gluster volume was placed for this object; nothing to delete', warning: false, unmark: false };
   }
   const gluster = world.gluster;
+  if (world.unreachable !== undefined) {
+    // Nothing about the volume can be proven without Gluster: never destroy. In a namespace being deleted
+    // (its Secret and pods go first) the object goes and the data stays, or the namespace would never go.
+    if (world.namespaceTerminating) {
+      return {
+        kind: 'keep',
+        reason: 'NamespaceDeletionRetained',
+        message:
+          `the namespace is being deleted and Gluster cannot be reached (${world.unreachable}): Gluster volume ${gluster} and its bricks are kept, ` +
+          `still marked as owned by ${world.me}; to take it over later, release the mark on a Gluster node: gluster volume set ${gluster} user.gluster-operator.owner released`,
+        warning: true,
+        unmark: false,
+      };
+    }
+    return { kind: 'wait', reason: 'AccessNotConfigured', message: `deletion waits: ${world.unreachable}`, requeueAfterMs: REQUEUE.waiting };
+  }
   if (world.live === undefined) return { kind: 'observeLive' };
   const live = world.live;
   const ownership = live.kind === 'present' ? ownershipOf(live.info, world.me, world.placedBricks) : undefined;

@@ -3,6 +3,7 @@ import { DESTROY_DATA_CONFIRMATION, DRIVER_NAME, type GlusterVolume } from '../.
 import { volumeClientList, volumeDelete, volumeSet, volumeStop } from '../../gluster/commands/gluster.ts';
 import { userClients } from '../../gluster/parsers/client-list.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 import { brickGlusterName, brickNode, findVolume, objectNameOf, removeVolume, topologyName } from '../../topology/model.ts';
 import { parseVolumeHandle } from '../../provisioner/pv-builder.ts';
 import { AccessConfigError, topologyNodeTarget } from '../cluster-access.ts';
@@ -43,8 +44,8 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
   try {
     access = record && cluster ? await ctx.access.forCluster(cluster) : undefined;
   } catch (error) {
-    if (error instanceof AccessConfigError) return failDeletion(ctx, volume, 'AccessNotConfigured', error.message, REQUEUE.waiting);
-    throw error;
+    if (!(error instanceof AccessConfigError)) throw error;
+    world.unreachable = error.message;
   }
   // Commands run on a node that holds a brick of the volume: it knows the volume as long as anyone does.
   const worker = record ? topologyNodeTarget(brickNode(ctx.topology.db, record.bricks[0]!)) : undefined;
@@ -54,7 +55,14 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
     ctx.logger.debug('volume deletion step', { volume: dbName, step: step.kind });
     switch (step.kind) {
       case 'observeLive':
-        world.live = await observeLive(access!, worker!, world.gluster!);
+        try {
+          world.live = await observeLive(access!, worker!, world.gluster!);
+        } catch (error) {
+          // Glusterd pods deleted with their namespace (InCluster) answer nothing: decided as unreachable there;
+          // elsewhere a failure is retried as any other.
+          if (!world.namespaceTerminating) throw error;
+          world.unreachable = errorMessage(error);
+        }
         break;
       case 'observePersistentVolumes':
         world.persistentVolumes = await persistentVolumesOf(ctx, namespace, volume.metadata.name);
