@@ -30,7 +30,13 @@ describe('data safety: deleting a namespace keeps its Gluster volumes unless cle
   const created: { namespace: Awaited<ReturnType<typeof createTestNamespace>>; brickRoot: string }[] = [];
   const kept: string[] = [];
 
+  // Created before the operator starts: it serves the namespaces it is told of at start (GLUSTER_NAMESPACES).
+  const namespaces: Record<'keep' | 'destroy', Awaited<ReturnType<typeof createTestNamespace>>> = {} as never;
   before(async () => {
+    for (const [key, prefix] of [['keep', 'nskeep'], ['destroy', 'nsdestroy']] as const) {
+      namespaces[key] = await createTestNamespace(prefix);
+      created.push({ namespace: namespaces[key], brickRoot: `${env.TESTBED_BRICK_ROOT}/${namespaces[key].name}` });
+    }
     operator = await startOperatorProcess('operator-namespace', 18880 + Math.floor(Math.random() * 9));
   });
 
@@ -55,10 +61,9 @@ describe('data safety: deleting a namespace keeps its Gluster volumes unless cle
   });
 
   /** A namespace with the test bed's cluster and one Ready replica-3 volume (reclaimPolicy Delete) holding a file. */
-  async function namespaceWithVolume(prefix: string, confirm: boolean): Promise<{ name: string; gv: string; brick: string }> {
-    const namespace = await createTestNamespace(prefix);
+  async function namespaceWithVolume(which: 'keep' | 'destroy', confirm: boolean): Promise<{ name: string; gv: string; brick: string }> {
+    const namespace = namespaces[which];
     const brickRoot = `${env.TESTBED_BRICK_ROOT}/${namespace.name}`;
-    created.push({ namespace, brickRoot });
     await applyTestbedTopology(namespace.name, nodes, { cluster: 'ns', backend: 'Directory', directoryRoot: brickRoot, sshKey: env.TESTBED_SSH_KEY });
     if (confirm) {
       await kubectl(['-n', namespace.name, 'patch', 'glustercluster', 'ns', '--type=merge', '-p', JSON.stringify({ spec: { cleanupPolicy: { confirmation: DESTROY_DATA_CONFIRMATION } } })]);
@@ -95,7 +100,7 @@ describe('data safety: deleting a namespace keeps its Gluster volumes unless cle
   }
 
   it('without cleanupPolicy confirmation, the namespace goes and the Gluster volume, its data and its bricks stay, the owner mark released', async () => {
-    const { name, gv, brick } = await namespaceWithVolume('nskeep', false);
+    const { name, gv, brick } = await namespaceWithVolume('keep', false);
     kept.push(gv);
     await deleteNamespace(name);
     expect(await glusterVolumes()).to.include(gv);
@@ -105,7 +110,7 @@ describe('data safety: deleting a namespace keeps its Gluster volumes unless cle
   });
 
   it('with cleanupPolicy.confirmation, deleting the namespace destroys its volumes (reclaimPolicy Delete)', async () => {
-    const { name, gv } = await namespaceWithVolume('nsdestroy', true);
+    const { name, gv } = await namespaceWithVolume('destroy', true);
     await deleteNamespace(name);
     expect(await glusterVolumes()).to.not.include(gv);
   });
