@@ -1,6 +1,57 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
-import { conditionsField, hostAddress, immutable, objectMetaSchema, objectName, observedGenerationField, stringMap, type CelRule } from './common.ts';
+import { cel, conditionsField, hostAddress, immutable, objectMetaSchema, objectName, observedGenerationField, stringMap, type CelRule } from './common.ts';
+
+/**
+ * spec.sshHostKey: the host key an External node must show, as an OpenSSH public key line or a SHA256
+ * fingerprint. Key types in the order SshTransport asks a server for them (src/transport/ssh.ts); a public
+ * key line also makes it ask for that type alone, so an RSA key can be expected of a server that has ed25519.
+ */
+export const SSH_HOST_KEY_TYPES = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa'] as const;
+export type SshHostKeyType = (typeof SSH_HOST_KEY_TYPES)[number];
+export const SSH_HOST_KEY_MAX = 4096; // an RSA 16384 key line with a comment fits
+
+/** For the CRD (CEL) and for zod: no backslash, so it reads the same in a CEL string literal. */
+const SSH_HOST_KEY_PATTERN = `^(SHA256:[A-Za-z0-9+/]{43}|(${SSH_HOST_KEY_TYPES.join('|')}) AAAA[A-Za-z0-9+/]+={0,2}( [^ ].*)?)$`;
+const HOW_TO_GET_IT =
+  'ssh-keyscan -t ed25519 HOST prints "HOST ssh-ed25519 AAAA..." (take all but the host name, and compare it out of band); on the ' +
+  'server, ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub prints the fingerprint (the SHA256:... field)';
+export const SSH_HOST_KEY_FORMAT_MESSAGE =
+  `spec.sshHostKey must be an OpenSSH public key line (${SSH_HOST_KEY_TYPES.join(', ')}: "ssh-ed25519 AAAA... [comment]") or a ` +
+  `SHA256 fingerprint ("SHA256:" and 43 base64 characters); ${HOW_TO_GET_IT}`;
+
+export type SshHostKeySpec = { kind: 'fingerprint'; fingerprint: string } | { kind: 'publicKey'; keyType: SshHostKeyType; blob: Buffer };
+
+/**
+ * spec.sshHostKey read: a fingerprint as given, or a key line's type and decoded blob (whose own type field
+ * must agree with the line's). Pure; the transport turns a blob into its fingerprint.
+ */
+export function parseSshHostKeySpec(value: string): SshHostKeySpec | { problem: string } {
+  if (!new RegExp(SSH_HOST_KEY_PATTERN).test(value)) return { problem: SSH_HOST_KEY_FORMAT_MESSAGE };
+  if (value.startsWith('SHA256:')) return { kind: 'fingerprint', fingerprint: value };
+  const [keyType, encoded] = value.split(' ') as [SshHostKeyType, string];
+  const blob = Buffer.from(encoded, 'base64');
+  // The wire format starts with the key type as a length-prefixed string: what a pasted line was cut from.
+  const typeLength = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+  const embedded = typeLength > 0 && 4 + typeLength < blob.length ? blob.subarray(4, 4 + typeLength).toString('latin1') : undefined;
+  if (blob.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '') || embedded === undefined) {
+    return { problem: `spec.sshHostKey: the key after "${keyType}" is not a whole OpenSSH public key (cut short or altered?); ${HOW_TO_GET_IT}` };
+  }
+  if (embedded !== keyType) return { problem: `spec.sshHostKey says ${keyType} but its key is of type ${embedded}: copy the line whole` };
+  return { kind: 'publicKey', keyType, blob };
+}
+
+const sshHostKeyField = cel(
+  z
+    .string()
+    .min(1)
+    .max(SSH_HOST_KEY_MAX)
+    .superRefine((value, ctx) => {
+      const parsed = parseSshHostKeySpec(value);
+      if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+    }),
+  { rule: `self.matches('${SSH_HOST_KEY_PATTERN}')`, message: SSH_HOST_KEY_FORMAT_MESSAGE },
+);
 
 const deviceSchema = z
   .object({
@@ -45,6 +96,15 @@ export const glusterNodeSpecSchema = z
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
       .describe('Devices to use for bricks. A device listed twice is refused.'),
     tags: stringMap.optional().describe('Free-form labels of the node (heketi: node tags).'),
+    sshHostKey: sshHostKeyField
+      .optional()
+      .describe(
+        'External clusters: the SSH host key this server must show, as an OpenSSH public key line ("ssh-ed25519 AAAA...", also ' +
+          'ecdsa-sha2-nistp256/384/521 and ssh-rsa) or a SHA256 fingerprint ("SHA256:..."). When set, only this key is accepted and ' +
+          'nothing is trusted on first use; a server showing another is refused (Ready False, reason HostKeyRefused, naming both ' +
+          `fingerprints). Unset, the first key seen is pinned in a Secret only the operator writes. Get it from the server: ${HOW_TO_GET_IT}. ` +
+          'Ignored for InCluster clusters.',
+      ),
     state: z
       .enum(['Online', 'Offline', 'Failed'])
       .default('Online')
@@ -83,8 +143,10 @@ export const glusterNodeStatusSchema = z
       .max(1024)
       .optional()
       .describe(
-        'SSH host key fingerprint pinned at first contact (External clusters). A server offering another key is refused; ' +
-          'clear this field to accept a reinstalled server.',
+        'Deprecated: where versions before spec.sshHostKey pinned the host key. No longer written and never trusted (anyone ' +
+          'who may patch glusternodes/status could set it): pins now live in the Secret gluster-operator-ssh-host-keys of the ' +
+          "operator's namespace. Until a node's first connection after the upgrade a value here can only refuse a server showing " +
+          'another key; set spec.sshHostKey (or clear this field) to accept a reinstalled server.',
       ),
     devices: z
       .array(deviceStatusSchema)

@@ -7,9 +7,11 @@ import { ClusterExecutor } from '../gluster/executor.ts';
 import type { MutationQueue } from '../gluster/mutation-queue.ts';
 import type { NodeTarget, Transport } from '../gluster/transport.ts';
 import { BRICK_MOUNT_ROOT, objectNameOf, type TopologyNode } from '../topology/model.ts';
-import { GlusterNodeStatusHostKeyStore } from '../transport/host-key-store.ts';
+import { glusterNodeHostKeyExpectations } from '../transport/host-key-expectations.ts';
+import { SecretHostKeyStore } from '../transport/host-key-secret-store.ts';
 import { DaemonSetPodFinder, KubeExecTransport } from '../transport/kube-exec.ts';
 import { SshTransport } from '../transport/ssh.ts';
+import { loadOperatorConfig } from './config.ts';
 import { clusterRefusal, type ClusterPolicy, type ClusterRefusal } from './reconcilers/cluster-policy.ts';
 
 /**
@@ -58,15 +60,23 @@ export class ClusterRefusedError extends AccessConfigError {
 export class ClusterAccessPool {
   private readonly kubeConfig: k8s.KubeConfig;
   private readonly core: k8s.CoreV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
   private readonly queue: MutationQueue;
   private readonly policy: ClusterPolicy;
+  private readonly hostKeyNamespace: string;
   private readonly cache = new Map<string, { fingerprint: string; access: ClusterAccess }>();
 
-  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue; policy: ClusterPolicy }) {
+  /**
+   * `hostKeyNamespace`: where the SSH host key pins live, the operator's own namespace (its namespaced Role
+   * covers Secrets there); OPERATOR_NAMESPACE as the operator's configuration reads it when not given.
+   */
+  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue; policy: ClusterPolicy; hostKeyNamespace?: string }) {
     this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.queue = options.queue;
     this.policy = options.policy;
+    this.hostKeyNamespace = options.hostKeyNamespace ?? loadOperatorConfig(process.env).namespace;
   }
 
   /** Why the operator does not serve a GlusterCluster in `namespace` (with this spec, when it exists), or undefined. */
@@ -155,7 +165,9 @@ export class ClusterAccessPool {
             sudo: external.sudo,
             connectTimeoutSeconds: external.connectTimeoutSeconds,
           },
-          hostKeys: GlusterNodeStatusHostKeyStore.fromKubeConfig(this.kubeConfig, namespace),
+          // Pinned keys only where the operator alone writes; each node's spec.sshHostKey, when set, instead.
+          hostKeys: new SecretHostKeyStore({ core: this.core, namespace: this.hostKeyNamespace, nodeNamespace: namespace }),
+          hostKeyExpectations: glusterNodeHostKeyExpectations(this.custom, namespace),
         }),
     };
   }

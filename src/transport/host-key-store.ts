@@ -4,14 +4,26 @@ import { z } from 'zod';
 import { API_GROUP, API_VERSION } from '../api/group.ts';
 
 /**
- * Where SSH host keys are pinned (trust on first use). The first key a node offers is pinned; later
- * connections must offer the same key. Production pins into GlusterNode status (`status.sshHostKey`), so a
- * pin survives operator restarts and a human can clear it after a deliberate reinstall.
+ * Where SSH host keys are pinned (trust on first use, when the node's spec names no key: see
+ * host-key-trust.ts). The first key a node offers is pinned; later connections must offer the same key. The
+ * operator pins into a Secret of its own namespace (host-key-secret-store.ts), which only it writes.
+ * `node` is the NodeTarget name; `at` where it was reached, so a node moved to another server starts afresh
+ * in stores that key by it.
  */
+export interface HostKeyPlace {
+  address: string;
+  port: number;
+}
+
+/** Why a key was pinned: first contact, or first contact matching what an earlier version pinned in status. */
+export type PinReason = 'first-use' | 'carried-over-from-status';
+
 export interface HostKeyStore {
-  get(node: string): Promise<string | undefined>;
-  /** Pins a fingerprint. Rejects if the node is already pinned to another one (a racing writer). */
-  pin(node: string, fingerprint: string): Promise<void>;
+  get(node: string, at: HostKeyPlace): Promise<string | undefined>;
+  /** Pins a fingerprint. Rejects with HostKeyConflictError if the node is already pinned to another one (a racing writer). */
+  pin(node: string, fingerprint: string, at: HostKeyPlace, reason?: PinReason): Promise<void>;
+  /** Where a human finds (and may remove) this node's pin, for refusal messages. */
+  describe?(node: string, at: HostKeyPlace): string;
 }
 
 /** OpenSSH's fingerprint format: "SHA256:" + unpadded base64 of the SHA-256 of the key blob. */
@@ -33,11 +45,12 @@ export class MemoryHostKeyStore implements HostKeyStore {
     this.#keys = new Map(Object.entries(initial));
   }
 
-  async get(node: string): Promise<string | undefined> {
+  /** Keyed by node name alone: for tests, benchmarks and one-shot tools. */
+  async get(node: string, _at?: HostKeyPlace): Promise<string | undefined> {
     return this.#keys.get(node);
   }
 
-  async pin(node: string, fingerprint: string): Promise<void> {
+  async pin(node: string, fingerprint: string, _at?: HostKeyPlace): Promise<void> {
     const pinned = this.#keys.get(node);
     if (pinned !== undefined && pinned !== fingerprint) throw new HostKeyConflictError(node, pinned, fingerprint);
     this.#keys.set(node, fingerprint);
@@ -58,6 +71,11 @@ const pinnedSchema = z.object({
 });
 
 /**
+ * @deprecated What versions before spec.sshHostKey pinned into: anyone who may patch glusternodes/status can
+ * rewrite it, so the operator no longer reads it as trust nor writes it (see host-key-trust.ts for what an old
+ * value still does). Kept only for test/e2e/transport-ssh.test.ts, which should move to SecretHostKeyStore;
+ * delete it then.
+ *
  * Pins in the GlusterNode's `/status` subresource. `node` is the GlusterNode name (NodeTarget.name). A pin
  * is a merge patch carrying the resourceVersion it read, so two writers cannot both pin different keys: the
  * second gets 409 Conflict, re-reads and sees the first one's key.

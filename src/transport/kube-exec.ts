@@ -6,6 +6,7 @@ import { TransportError } from '../gluster/errors.ts';
 import type { NodeTarget, RunOptions, RunResult, Transport } from '../gluster/transport.ts';
 import { errorMessage } from '../runtime/error-message.ts';
 import { Semaphore } from './limiter.ts';
+import { COMMAND_OUTPUT_MAX_BYTES, OutputCollector, OutputLimitError } from './output-cap.ts';
 
 /**
  * heketi's "kubernetes" executor: commands run in the glusterd pod of the node through the exec API, argv as
@@ -64,12 +65,15 @@ export interface KubeExecTransportOptions {
   remoteKillGraceMs?: number;
   /** Concurrent execs per node; each is a process in the glusterd container and a stream through kubelet. */
   maxConcurrentPerNode?: number;
+  /** stdout and stderr bytes one command may print before its stream is closed (output-cap.ts). */
+  maxOutputBytes?: number;
 }
 
 const optionsSchema = z.object({
   defaultTimeoutMs: z.number().int().min(1).default(300_000),
   remoteKillGraceMs: z.number().int().min(0).default(2_000),
   maxConcurrentPerNode: z.number().int().min(1).max(64).default(8),
+  maxOutputBytes: z.number().int().min(1).default(COMMAND_OUTPUT_MAX_BYTES),
 });
 
 /** The metav1.Status kubelet sends on channel 3 when the command ends. */
@@ -115,6 +119,7 @@ export class KubeExecTransport implements Transport {
       defaultTimeoutMs: options.defaultTimeoutMs,
       remoteKillGraceMs: options.remoteKillGraceMs,
       maxConcurrentPerNode: options.maxConcurrentPerNode,
+      maxOutputBytes: options.maxOutputBytes,
     });
   }
 
@@ -164,12 +169,13 @@ export class KubeExecTransport implements Transport {
   }
 
   async #run(node: NodeTarget, pod: PodRef, argv: readonly string[], stdin: string | Buffer | undefined, timeoutMs: number): Promise<RunResult> {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const sink = (chunks: Buffer[]) =>
+    const output = new OutputCollector(this.#options.maxOutputBytes);
+    // Set once the socket is open: output past the cap closes it and fails the run.
+    let overflow: (() => void) | undefined;
+    const sink = (stream: 'stdout' | 'stderr') =>
       new Writable({
         write(chunk: Buffer, _encoding, callback) {
-          chunks.push(Buffer.from(chunk));
+          if (!output.add(stream, chunk)) overflow?.();
           callback();
         },
       });
@@ -181,7 +187,7 @@ export class KubeExecTransport implements Transport {
 
     let socket: Awaited<ReturnType<k8s.Exec['exec']>>;
     try {
-      socket = await this.#exec.exec(pod.namespace, pod.name, pod.container, this.containerArgv(argv, timeoutMs), sink(stdout), sink(stderr), input, false, (raw) => {
+      socket = await this.#exec.exec(pod.namespace, pod.name, pod.container, this.containerArgv(argv, timeoutMs), sink('stdout'), sink('stderr'), input, false, (raw) => {
         const parsed = execStatusSchema.safeParse(raw);
         if (parsed.success) status = parsed.data;
         else statusError = parsed.error;
@@ -196,16 +202,28 @@ export class KubeExecTransport implements Transport {
     const handle = { close: () => socket.close() };
     this.#open.add(handle);
     return await new Promise<RunResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Closing the stream does not stop the process in the container; the `timeout` wrapper does.
+      let settled = false;
+      // Closing the stream does not stop the process in the container; the `timeout` wrapper does.
+      const abandon = (error: TransportError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         this.#open.delete(handle);
         socket.close();
-        reject(new TransportError({ node: node.name, argv, message: `timed out after ${timeoutMs} ms in ${where}; the command is killed in the container by its own deadline` }));
-      }, timeoutMs);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => abandon(new TransportError({ node: node.name, argv, message: `timed out after ${timeoutMs} ms in ${where}; the command is killed in the container by its own deadline` })),
+        timeoutMs,
+      );
+      overflow = () => abandon(new OutputLimitError({ node: node.name, argv, collector: output, ended: `the exec stream of ${where} was closed; the command is killed in the container by its own deadline` }));
+      if (output.exceeded) overflow();
       socket.on('close', () => {
         clearTimeout(timer);
         this.#open.delete(handle);
-        const out = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+        if (settled) return;
+        settled = true;
+        const out = output.text();
         if (statusError !== undefined) {
           return reject(new TransportError({ node: node.name, argv, message: `unreadable exec status from ${where}: ${errorMessage(statusError)}` }));
         }

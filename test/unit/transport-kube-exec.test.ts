@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { TransportError } from '../../src/gluster/errors.ts';
 import { DaemonSetPodFinder, exitCodeFromStatus, KubeExecTransport, kubeExecTransport } from '../../src/transport/kube-exec.ts';
+import { OutputLimitError } from '../../src/transport/output-cap.ts';
 import { ExecServer, selfSignedCertificate, type FakePod, type TlsIdentity } from '../support/exec-server.ts';
 import { HOSTILE_ARGS } from '../support/transport-hostile-args.ts';
 
@@ -102,6 +103,30 @@ describe('transport: Kubernetes exec (against a fake kubelet exec endpoint)', fu
   it('runs many commands at once', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => transport.run(worker1, ['echo', String(i)])));
     expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `${i}\n`));
+  });
+
+  it('caps output: past maxOutputBytes (stdout and stderr together) the stream is closed and the run rejects, holding at most the cap', async () => {
+    const capped = kubeExecTransport({ kubeConfig: kubeConfigFor(server), namespace: NAMESPACE, cluster: 'main', remoteKillGraceMs: 500, maxOutputBytes: 64 * 1024 });
+    try {
+      const exact = await capped.run(worker1, ['sh', '-c', 'head -c 40000 /dev/zero; head -c 25536 /dev/zero >&2']);
+      expect(exact.stdout.length + exact.stderr.length).to.equal(64 * 1024);
+      const marker = `flood-${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
+      const started = Date.now();
+      const error = await capped.run(worker1, ['yes', marker], { timeoutMs: 1_500 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(OutputLimitError).and.to.be.instanceOf(TransportError);
+      expect((error as Error).message).to.match(/^node-a: yes flood-\d+: output exceeded 65536 bytes \(stdout and stderr together\); the exec stream of pod gluster-system\/glusterd-main-aaaaa \(container glusterd\) was closed/);
+      expect((error as OutputLimitError).collectedBytes).to.be.at.most(64 * 1024);
+      expect(Date.now() - started, 'not held until the timeout').to.be.lessThan(1_500);
+      // As with a timeout, the flood itself ends by the command's own deadline in the container.
+      const deadline = Date.now() + 5000;
+      while (running(`[y]es ${marker}`) !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(running(`[y]es ${marker}`), 'running after the remote deadline').to.equal('');
+    } finally {
+      await capped.close();
+    }
   });
 
   it('times out with a retryable TransportError naming the node, and the command is gone afterwards', async () => {

@@ -58,6 +58,15 @@ export function unreachableReport(message: string): NodeReport {
   return { phase: { state: 'failed', reason: 'Unreachable', message }, fields: {}, warn: true, requeueAfterMs: REQUEUE.unreachable };
 }
 
+/**
+ * The node's SSH host key was refused (not spec.sshHostKey's, or not the pinned one): nothing runs on it until
+ * a human acts. The message names both fingerprints and what to do; checked again at the unreachable pace,
+ * since removing a pin (a Secret edit) does not trigger a reconcile.
+ */
+export function hostKeyRefusedReport(message: string): NodeReport {
+  return { phase: { state: 'failed', reason: 'HostKeyRefused', message }, fields: {}, warn: true, requeueAfterMs: REQUEUE.unreachable };
+}
+
 /** The pool entry of the peer with this address, as its hostname or any of its other names. */
 export function peerAt(pool: readonly GlusterPeer[], address: string): GlusterPeer | undefined {
   return pool.find((peer) => peer.hostname === address || peer.hostnames.includes(address));

@@ -1,7 +1,7 @@
 import type { GlusterCluster, GlusterNode } from '../../api/index.ts';
 import type { ConditionUpdate, Phase } from '../../controller/conditions.ts';
 import { errorMessage } from '../../controller/manager.ts';
-import { NodeCommandError, isRetryable } from '../../gluster/errors.ts';
+import { HostKeyMismatchError, NodeCommandError, isRetryable } from '../../gluster/errors.ts';
 import { failureReason } from '../../gluster/executor.ts';
 import { peerDetach, peerProbe, poolList } from '../../gluster/commands/gluster.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
@@ -26,6 +26,7 @@ import {
   detachAddress,
   detachFailedMessage,
   failedNodeReport,
+  hostKeyRefusedReport,
   joiningReport,
   marksFailedOnDeletion,
   nodePhase,
@@ -81,6 +82,7 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
   try {
     pool = await clusterAccess.executor.run(target, poolList());
   } catch (error) {
+    if (error instanceof HostKeyMismatchError) return report(ctx, node, hostKeyRefusedReport(error.message));
     if (!isRetryable(error)) throw error;
     return report(ctx, node, unreachableReport(errorMessage(error)));
   }
@@ -126,7 +128,8 @@ async function joinPool(
       try {
         world.otherPool = await access.executor.run(nodeTarget(other), poolList());
       } catch (error) {
-        if (isRetryable(error)) continue; // that member is down; try the next one
+        // That member is down, or its host key is refused (its own status says so): try the next one.
+        if (isRetryable(error) || error instanceof HostKeyMismatchError) continue;
         throw error;
       }
       step = decideJoin(world);
@@ -285,7 +288,7 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
     try {
       pool = await access.executor.run(nodeTarget(member), poolList());
     } catch (error) {
-      if (isRetryable(error)) continue;
+      if (isRetryable(error) || error instanceof HostKeyMismatchError) continue;
       throw error;
     }
     const step = decideDetach(pool, address, node.spec.forceRemoval);
