@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { ClusterOptions } from '../heketi/convert.ts';
 import { errorMessage } from '../runtime/error-message.ts';
+import type { Clock } from '../runtime/clock.ts';
 import type { CommandOutput } from './output.ts';
 
 /** What every kubectl-gluster command is, and the pieces several commands share. */
@@ -17,6 +18,10 @@ export interface CommandIo {
   loadKubeConfig?(): KubeConfig;
   /** Progress lines of long commands, as they happen (stderr); absent: not shown. */
   progress?(line: string): void;
+  /** Width of the terminal stdout is (undefined when it is a pipe or a file): long lines are cut to fit. */
+  columns?: number;
+  /** What "now" is, for ages ("written 3m ago"); absent: the system clock. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export function kubeConfigOf(io: CommandIo): KubeConfig {
@@ -31,7 +36,9 @@ export type OptionValues = Record<string, string | boolean | undefined>;
 export interface Command {
   usage: string;
   options: ParseArgsOptionsConfig;
-  run(values: OptionValues, io: CommandIo): CommandOutput | Promise<CommandOutput>;
+  /** How many words after the command's name it takes (`volume describe NAME`: 1); absent: none. */
+  maxArguments?: number;
+  run(values: OptionValues, io: CommandIo, args?: string[]): CommandOutput | Promise<CommandOutput>;
 }
 
 /** The options both imports take: how the clusters are reached and where new bricks go. */

@@ -11,11 +11,19 @@ import { usageError, type Command, type CommandIo, type OptionValues } from './c
 import { heketiImportCommand } from './heketi-import.ts';
 import { migratePvsCommand } from './migrate-pvs.ts';
 import type { CommandOutput } from './output.ts';
+import { statusCommand } from './status.ts';
 import { topologyImportCommand } from './topology-import.ts';
+import { volumeDescribeCommand } from './volume-describe.ts';
 
 const USAGE = `Usage: kubectl gluster COMMAND
 
 Commands:
+  status [-n NS | -A]           what is wrong first (GlusterClusters, GlusterNodes, GlusterVolumes not Ready or
+                                Degraded), then counts per kind and the topology backup's age; exit code 1 when
+                                something is wrong
+  volume describe NAME | pvc:NS/NAME
+                                one GlusterVolume (or the one a claim is bound to): conditions, bricks, heal,
+                                mount source, and the PVs, claims and pods using it
   topology import --json FILE   convert a heketi topology file into GlusterCluster and GlusterNode objects
   heketi import --db FILE       convert heketi's database (heketi db export) into GlusterCluster, GlusterNode
                                 and GlusterVolume objects that adopt heketi's volumes in place
@@ -25,41 +33,57 @@ Commands:
 Run 'kubectl gluster COMMAND --help' for a command's options.
 `;
 
-/** Every command, by its two words; each lives in a file of its own. */
+/** Every command, by its words (one or two); each lives in a file of its own. */
 const COMMANDS: Record<string, Command> = {
+  status: statusCommand,
+  'volume describe': volumeDescribeCommand,
   'topology import': topologyImportCommand,
   'heketi import': heketiImportCommand,
   'migrate pvs': migratePvsCommand,
 };
 
+/** The command the leading words name (two words first: `volume describe`, then one: `status`), and the argv after its name. */
+function findCommand(words: string[], argv: string[]): { command: Command; rest: string[] } | undefined {
+  for (const length of [2, 1]) {
+    const name = words.slice(0, length).join(' ');
+    if (words.length >= length && Object.hasOwn(COMMANDS, name)) return { command: COMMANDS[name]!, rest: argv.slice(length) };
+  }
+  return undefined;
+}
+
 export async function run(argv: string[], io: CommandIo): Promise<CommandOutput> {
   const firstOption = argv.findIndex((arg) => arg.startsWith('-'));
   const words = firstOption === -1 ? argv : argv.slice(0, firstOption);
-  const name = words.slice(0, 2).join(' ');
-  const command = COMMANDS[name];
-  if (!command) {
+  const found = findCommand(words, argv);
+  if (!found) {
     if (words.length === 0) return { stdout: USAGE, stderr: '', code: argv.includes('--help') || argv.includes('-h') ? 0 : 2 };
     return usageError(`unknown command: ${words.join(' ')}`, USAGE);
   }
+  const { command, rest } = found;
+  const maxArguments = command.maxArguments ?? 0;
   let values: OptionValues;
+  let args: string[];
   try {
     const parsed = parseArgs({
-      args: argv.slice(2),
-      allowPositionals: false,
+      args: rest,
+      allowPositionals: maxArguments > 0,
       strict: true,
       options: { ...command.options, help: { type: 'boolean', short: 'h', default: false } },
     });
     values = parsed.values as OptionValues;
+    args = parsed.positionals;
   } catch (error) {
     return usageError(errorMessage(error), command.usage);
   }
   if (values.help) return { stdout: command.usage, stderr: '', code: 0 };
-  return command.run(values, io);
+  if (args.length > maxArguments) return usageError(`unexpected argument${args.length - maxArguments === 1 ? '' : 's'}: ${args.slice(maxArguments).join(' ')}`, command.usage);
+  return command.run(values, io, args);
 }
 
 const output = await run(process.argv.slice(2), {
   readText: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
   progress: (line) => process.stderr.write(`${line}\n`),
+  columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 });
 process.stdout.write(output.stdout);
 process.stderr.write(output.stderr);
