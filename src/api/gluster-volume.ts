@@ -121,6 +121,48 @@ export const brickStatusSchema = z.object({
   online: z.boolean().optional().describe('Brick process running, as gluster volume status reports.'),
 });
 
+/** Self-heal backlog as `gluster volume heal VOL info summary` reports it (replicated and dispersed volumes only). */
+export const volumeHealStatusSchema = z
+  .object({
+    pendingEntries: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        'Entries (files, directories) waiting for self-heal or being healed: per replica or disperse set the most any of its bricks ' +
+          'lists, summed over the sets. A brick that could not be asked is not counted (the Healing condition names it).',
+      ),
+    splitBrainEntries: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Entries in split-brain, which self-heal cannot resolve alone (counted as pendingEntries is). The Degraded condition says how to resolve them.'),
+    checkedAt: z.string().describe('When heal info was last read (RFC 3339). It is read at most once a minute, and after every change the operator makes.'),
+  })
+  .describe('Self-heal backlog of a replicated or dispersed volume; absent for distribute volumes.');
+
+export const volumeQuorumStatusSchema = z
+  .object({
+    type: z
+      .enum(['auto', 'fixed', 'none'])
+      .describe(
+        'Client quorum: auto (replicate: more than half of each set, or exactly half including its first brick; disperse: the data bricks ' +
+          'of each set), fixed (cluster.quorum-count or disperse.quorum-count bricks of each set) or none (any brick).',
+      ),
+    met: z.boolean().describe('Every set has the bricks online its quorum needs; when false, writes to the files of a set without quorum fail.'),
+  })
+  .describe('Whether writes are possible with the bricks online now (replicated and dispersed volumes).');
+
+export const volumeRebalanceStatusSchema = z
+  .object({
+    state: z.enum(['not-started', 'in-progress', 'stopped', 'completed', 'failed']).describe('Of the whole task, read from every node.'),
+    filesScanned: z.number().int().min(0).describe('Files looked up so far, summed over the nodes.'),
+    filesRebalanced: z.number().int().min(0).describe('Files moved to other bricks so far.'),
+    failures: z.number().int().min(0).describe('Files that failed to move.'),
+    checkedAt: z.string().describe('When rebalance status was read (RFC 3339).'),
+  })
+  .describe('Progress of the last rebalance (started after bricks were added), for volumes with several sets.');
+
 export const glusterVolumeStatusSchema = z
   .object({
     observedGeneration: observedGenerationField.optional(),
@@ -135,6 +177,15 @@ export const glusterVolumeStatusSchema = z
       .optional()
       .describe('Other servers to fetch the volume layout from when the first is down (mount option backup-volfile-servers).'),
     bricks: z.array(brickStatusSchema).optional().describe('Bricks of the volume.'),
+    bricksOnline: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Bricks gluster volume status reports running, of the bricks gluster lists; absent while not known. Each brick says which in bricks[].online.'),
+    heal: volumeHealStatusSchema.optional(),
+    quorum: volumeQuorumStatusSchema.optional(),
+    rebalance: volumeRebalanceStatusSchema.optional(),
     clients: z.number().int().min(0).optional().describe('FUSE and gfapi clients connected to the volume when last observed (deletion waits while any are).'),
     appliedOptions: apiserverOnly(z.array(apiserverOnly(z.string(), { maxLength: OPTION_NAME_MAX })), { maxItems: OPTIONS_MAX_ENTRIES })
       .optional()

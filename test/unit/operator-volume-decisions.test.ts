@@ -2,13 +2,15 @@ import { expect } from 'chai';
 import type { GlusterVolumeInfo } from '../../src/gluster/parsers/volume-info.ts';
 import type { TopologyVolume } from '../../src/topology/model.ts';
 import { GiB } from '../../src/topology/sizing.ts';
-import { decideVolume, type VolumeWorld } from '../../src/operator/reconcilers/volume-decisions.ts';
+import { changedGlusterBy, decideVolume, GLUSTER_CHANGING_STEPS, type VolumeWorld } from '../../src/operator/reconcilers/volume-decisions.ts';
+import { HEAL_REFRESH_MS } from '../../src/operator/reconcilers/volume-health.ts';
 import { decideDeletion, holdsVolume, type DeletionWorld } from '../../src/operator/reconcilers/volume-deletion-decisions.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf, RELEASED_MARK } from '../../src/operator/reconcilers/volume-ownership.ts';
 import { parseClientList, userClients } from '../../src/gluster/parsers/client-list.ts';
 
 const BRICKS = ['10.0.0.1:/b/brick_aa/brick', '10.0.0.2:/b/brick_bb/brick', '10.0.0.3:/b/brick_cc/brick'];
 const REPLICA3 = { type: 'Replicate', replica: 3, arbiter: false } as const;
+const NOW = Date.parse('2026-12-01T12:00:00Z');
 
 function info(overrides: Partial<GlusterVolumeInfo> = {}, bricks: string[] = BRICKS): GlusterVolumeInfo {
   return {
@@ -56,6 +58,7 @@ function world(overrides: Partial<VolumeWorld> = {}): VolumeWorld {
     appliedOptions: [],
     clusterAddresses: new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']),
     readyNodes: new Set(['n1', 'n2', 'n3']),
+    now: NOW,
     ...overrides,
   };
 }
@@ -141,8 +144,34 @@ describe('GlusterVolume decisions: convergence', () => {
     expect(decideVolume(world({ ...base, live: marked() }))).to.deep.equal({ kind: 'observeBricks' });
     const down = new Map([[BRICKS[1]!, false]]);
     expect(decideVolume(world({ ...base, live: marked(), online: down }))).to.deep.equal({ kind: 'restartBricks', bricks: [BRICKS[1]] });
-    expect(decideVolume(world({ ...base, live: marked(), online: down, restartedBricks: true }))).to.deep.equal({ kind: 'ready' });
-    expect(decideVolume(world({ ...base, live: marked(), online: new Map() }))).to.deep.equal({ kind: 'ready' });
+    expect(decideVolume(world({ ...base, live: marked(), online: down, restartedBricks: true }))).to.deep.equal({ kind: 'observeHeal' });
+    const heal = { kind: 'read' as const, bricks: [], at: new Date(NOW).toISOString() };
+    expect(decideVolume(world({ ...base, live: marked(), online: down, restartedBricks: true, heal }))).to.deep.equal({ kind: 'ready' });
+    expect(decideVolume(world({ ...base, live: marked(), online: new Map(), heal }))).to.deep.equal({ kind: 'ready' });
+  });
+
+  it('heal info is read last: at most every HEAL_REFRESH_MS, again after a change, never on a distribute volume', () => {
+    const settled = { ...placed, record: record({ glusterId: info().id }), live: marked(), online: new Map([[BRICKS[0]!, true]]) };
+    const checkedAt = (ago: number) => new Date(NOW - ago).toISOString();
+    expect(decideVolume(world(settled))).to.deep.equal({ kind: 'observeHeal' });
+    expect(decideVolume(world({ ...settled, healCheckedAt: checkedAt(HEAL_REFRESH_MS - 1) }))).to.deep.equal({ kind: 'ready' });
+    expect(decideVolume(world({ ...settled, healCheckedAt: checkedAt(HEAL_REFRESH_MS) }))).to.deep.equal({ kind: 'observeHeal' });
+    expect(decideVolume(world({ ...settled, healCheckedAt: checkedAt(1_000), changedGluster: true }))).to.deep.equal({ kind: 'observeHeal' });
+    // A checkedAt far in the future does not postpone the read.
+    expect(decideVolume(world({ ...settled, healCheckedAt: checkedAt(-HEAL_REFRESH_MS) }))).to.deep.equal({ kind: 'observeHeal' });
+    const distribute = marked({ type: 'Distribute', durability: 'distribute', replicaCount: 1, distCount: 3 });
+    const dist = { ...settled, record: record({ glusterId: info().id, durability: { type: 'None' } }), live: distribute, rebalanceObserved: true };
+    expect(decideVolume(world({ ...dist, durability: { type: 'None' }, changedGluster: true }))).to.deep.equal({ kind: 'ready' });
+  });
+
+  it('the steps that change the Gluster volume are the ones after which heal is read again; a restart only if a brick came back', () => {
+    expect([...GLUSTER_CHANGING_STEPS].sort()).to.deep.equal(['addBricks', 'create', 'grow', 'markOwner', 'resetOptions', 'setOptions', 'start']);
+    expect(changedGlusterBy({ kind: 'setOptions', options: [] }, undefined)).to.equal(true);
+    expect(changedGlusterBy({ kind: 'ensureBricks' }, undefined)).to.equal(false);
+    expect(changedGlusterBy({ kind: 'observeBricks' }, undefined)).to.equal(false);
+    const restart = { kind: 'restartBricks' as const, bricks: [BRICKS[1]!] };
+    expect(changedGlusterBy(restart, new Map([[BRICKS[1]!, true]]))).to.equal(true);
+    expect(changedGlusterBy(restart, new Map([[BRICKS[1]!, false]]))).to.equal(false);
   });
 
   it('sets the database holds and Gluster lacks (an expansion whose add-brick never ran) are added; an evacuation’s replacement is not', () => {

@@ -2,6 +2,7 @@ import { parseCliOkXml, parseTaskIdXml, parseVolumeRefXml, type GlusterCliOk } f
 import { parseClientList, type ClientList } from '../parsers/client-list.ts';
 import { parseHealInfoXml, type GlusterHealBrick } from '../parsers/heal-info.ts';
 import { parseHealStatistics, type BrickCrawlStatistics } from '../parsers/heal-statistics.ts';
+import { parseHealSummaryXml, type GlusterHealSummaryBrick } from '../parsers/heal-summary.ts';
 import { parsePeerStatusXml, type GlusterPeer } from '../parsers/peer-status.ts';
 import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, type RebalanceStatus } from '../parsers/rebalance-status.ts';
 import { parseVolumeInfoXml, type GlusterVolumeInfo } from '../parsers/volume-info.ts';
@@ -185,6 +186,16 @@ export function volumeClientList(name: string): NodeCommand<ClientList> {
 export function volumeHealInfo(name: string): NodeCommand<GlusterHealBrick[]> {
   assertName('volume name', name);
   return query(['volume', 'heal', name, 'info'], parseHealInfoXml, 120_000);
+}
+
+/**
+ * Per-brick counts of entries pending heal, in split-brain and possibly healing, without listing them: what
+ * volume health needs, one call for the whole volume. glfsheal crawls every brick's index, so it gets the same
+ * long timeout as `heal info`. Fails on a distribute or stopped volume (nothing to heal there).
+ */
+export function volumeHealSummary(name: string): NodeCommand<GlusterHealSummaryBrick[]> {
+  assertName('volume name', name);
+  return query(['volume', 'heal', name, 'info', 'summary'], parseHealSummaryXml, 120_000);
 }
 
 /**

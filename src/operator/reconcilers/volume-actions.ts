@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
 import type { ConditionUpdate } from '../../controller/conditions.ts';
-import { volumeAddBrick, volumeCreate, volumeInfo, volumeRebalanceStart, volumeRebalanceStatus, volumeResetOption, volumeStart, volumeStatus } from '../../gluster/commands/gluster.ts';
-import { isRetryable } from '../../gluster/errors.ts';
+import { volumeAddBrick, volumeCreate, volumeHealSummary, volumeInfo, volumeRebalanceStart, volumeRebalanceStatus, volumeResetOption, volumeStart, volumeStatus } from '../../gluster/commands/gluster.ts';
+import { isRetryable, NodeCommandError, ParseError } from '../../gluster/errors.ts';
 import { failureReason } from '../../gluster/executor.ts';
 import { rebalanceOutcome } from '../../gluster/parsers/rebalance-status.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
@@ -12,11 +12,14 @@ import { placeVolume } from '../../topology/placement/index.ts';
 import { seededRandom } from '../../topology/random.ts';
 import { rebuildVolume, type Finding } from '../../topology/rebuild/rebuild.ts';
 import { formatBytes } from '../../topology/sizing.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 import { topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import type { ReconcileContext } from '../context.ts';
 import { backendBrickRequest, brickRecordOf, bricksInSetOrder, glusterLayout, glusterVolumeNameOf, modelDurability } from './volume-layout.ts';
 import type { LiveVolume } from './volume-decisions.ts';
 import { StepRefused } from './volume-errors.ts';
+import type { HealObservation } from './volume-health.ts';
+import { rebalanceProgress, type RebalanceProgress } from './volume-report.ts';
 
 /**
  * The volume reconcile's steps that change something (volume.ts decides which, one at a time). Each is
@@ -269,32 +272,72 @@ export async function resetOptions(
   await ctx.events.normal(volume, 'OptionsReset', `option(s) ${keys.join(', ')} no longer in the spec: reset to Gluster's defaults`);
 }
 
-/** Down brick processes on Ready nodes: `volume start force` starts exactly those (brick-restart.ts decides). */
-export async function restartBricks(ctx: ReconcileContext, volume: GlusterVolume, access: ClusterAccess, node: NodeTarget, gluster: string, bricks: string[]): Promise<void> {
-  await access.executor.run(node, volumeStart(gluster, { force: true }));
-  await ctx.events.normal(volume, 'BricksRestarted', `brick process(es) ${bricks.join(', ')} were down on Ready nodes; started them (volume start force)`);
+/**
+ * Down brick processes on Ready nodes: `volume start force` starts exactly those (brick-restart.ts decides),
+ * then `volume status` says which came back (those get the BricksRestarted Event). Returns that answer and, for
+ * bricks still down, why: glusterd's refusal, or that it left them down. A brick that cannot start (its
+ * filesystem gone, its binary broken) is then reported offline with the reason instead of failing the pass.
+ */
+export async function restartBricks(
+  ctx: ReconcileContext,
+  volume: GlusterVolume,
+  access: ClusterAccess,
+  node: NodeTarget,
+  gluster: string,
+  bricks: string[],
+): Promise<{ online: Map<string, boolean>; failure?: string }> {
+  let failure: string | undefined;
+  try {
+    await access.executor.run(node, volumeStart(gluster, { force: true }));
+  } catch (error) {
+    if (!(error instanceof NodeCommandError)) throw error;
+    failure = errorMessage(error);
+  }
+  const online = await readBrickOnline(access, node, gluster);
+  const back = bricks.filter((brick) => online.get(brick) === true);
+  const still = bricks.filter((brick) => online.get(brick) === false);
+  if (back.length > 0) await ctx.events.normal(volume, 'BricksRestarted', `brick process(es) ${back.join(', ')} were down on Ready nodes; started them (volume start force)`);
+  if (failure === undefined && still.length > 0) failure = `it left ${still.join(', ')} down (the brick's log on its node says why)`;
+  return failure === undefined ? { online } : { online, failure };
 }
 
-export async function readRebalance(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<ConditionUpdate> {
+/** glfsheal's refusal on a volume that is not replicated or dispersed (test/fixtures/gluster/heal-info-dist-error.xml). */
+const NOTHING_TO_HEAL = /is not of type replicate\/disperse|supported for only volumes of replicate\/disperse type/i;
+
+/**
+ * `heal info summary`, once for the whole volume. Nothing to heal (a distribute or stopped volume) is not an
+ * error, and neither is a read that fails (a brick crawl timing out on a big volume, a busy glusterd): health
+ * then says heal is not known, and the rest of the status is still written.
+ */
+export async function readHealSummary(access: ClusterAccess, node: NodeTarget, gluster: string, at: string): Promise<HealObservation> {
+  try {
+    return { kind: 'read', bricks: await access.executor.run(node, volumeHealSummary(gluster)), at };
+  } catch (error) {
+    if (failureReason(error) === 'not-started' || NOTHING_TO_HEAL.test(errorMessage(error))) return { kind: 'notApplicable' };
+    if (error instanceof NodeCommandError || error instanceof ParseError) return { kind: 'failed', message: errorMessage(error) };
+    throw error;
+  }
+}
+
+/** The Rebalanced condition and, when a rebalance has run, its progress for status.rebalance. */
+export async function readRebalance(access: ClusterAccess, node: NodeTarget, gluster: string, at: string): Promise<{ condition: ConditionUpdate; progress?: RebalanceProgress }> {
   try {
     const status = await access.executor.run(node, volumeRebalanceStatus(gluster));
     const { failures, files } = status.aggregate;
     // Not the aggregate alone: glusterd reports a node that failed beside others still running as "in progress".
     const outcome = rebalanceOutcome(status);
+    const progress = rebalanceProgress(status, at);
     if (outcome === 'failed' || failures > 0) {
       const failed = status.nodes.filter((n) => n.state === 'failed').map((n) => n.nodeName);
-      return {
-        type: 'Rebalanced',
-        status: 'False',
-        reason: 'RebalanceFailed',
-        message: `rebalance failed${failed.length ? ` on ${failed.join(', ')}` : ''}: ${failures} failure(s), ${files} file(s) moved`,
-      };
+      const message = `rebalance failed${failed.length ? ` on ${failed.join(', ')}` : ''}: ${failures} failure(s), ${files} file(s) moved`;
+      return { condition: { type: 'Rebalanced', status: 'False', reason: 'RebalanceFailed', message }, progress };
     }
-    if (outcome === 'completed') return { type: 'Rebalanced', status: 'True', reason: 'RebalanceCompleted', message: `${files} file(s) moved` };
-    return { type: 'Rebalanced', status: 'Unknown', reason: 'RebalanceInProgress', message: `rebalance ${status.aggregate.statusStr}` };
+    if (outcome === 'completed') return { condition: { type: 'Rebalanced', status: 'True', reason: 'RebalanceCompleted', message: `${files} file(s) moved` }, progress };
+    const message = `rebalance ${status.aggregate.statusStr}: ${progress.filesScanned} file(s) scanned, ${files} moved`;
+    return { condition: { type: 'Rebalanced', status: 'Unknown', reason: 'RebalanceInProgress', message }, progress };
   } catch (error) {
     if (failureReason(error) === 'not-started' || failureReason(error) === 'not-found') {
-      return { type: 'Rebalanced', status: 'True', reason: 'NoRebalanceNeeded', message: 'no rebalance has run on this volume' };
+      return { condition: { type: 'Rebalanced', status: 'True', reason: 'NoRebalanceNeeded', message: 'no rebalance has run on this volume' } };
     }
     throw error;
   }

@@ -3,6 +3,7 @@ import { isAllowedOption, volumeOptionsProblems } from '../../gluster/volume-opt
 import { volumeCapacity, type TopologyDurability, type TopologyVolume } from '../../topology/model.ts';
 import { REQUEUE } from '../context.ts';
 import { bricksToRestart } from './brick-restart.ts';
+import { healRefreshDue, type HealObservation } from './volume-health.ts';
 import { bricksInSetOrder } from './volume-layout.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.ts';
 
@@ -55,6 +56,24 @@ export interface VolumeWorld {
   restartedBricks?: boolean;
   /** Rebalance status was read (volumes with several sets), or none is needed. */
   rebalanceObserved?: boolean;
+  /** Clock time, ms, and when heal info was last read (status.heal.checkedAt): heal is read at most so often. */
+  now: number;
+  healCheckedAt?: string;
+  /** This pass changed the Gluster volume (GLUSTER_CHANGING_STEPS, or a restart that brought a brick back): heal is read again. */
+  changedGluster?: boolean;
+  /** Heal info as read this pass (volume-health.ts). */
+  heal?: HealObservation;
+  /** Why restarting down bricks failed this pass: they are reported offline with it. */
+  restartFailure?: string;
+}
+
+/** Steps that change the Gluster volume, after which its health is read afresh. */
+export const GLUSTER_CHANGING_STEPS: ReadonlySet<VolumeStep['kind']> = new Set(['create', 'markOwner', 'start', 'setOptions', 'resetOptions', 'grow', 'addBricks']);
+
+/** Did this step, done, change the Gluster volume? A restart does only if a brick it started is online after it. */
+export function changedGlusterBy(step: VolumeStep, online: ReadonlyMap<string, boolean> | undefined): boolean {
+  if (step.kind === 'restartBricks') return step.bricks.some((brick) => online?.get(brick) === true);
+  return GLUSTER_CHANGING_STEPS.has(step.kind);
 }
 
 export type VolumeStep =
@@ -80,6 +99,7 @@ export type VolumeStep =
   | { kind: 'observeBricks' }
   | { kind: 'restartBricks'; bricks: string[] }
   | { kind: 'observeRebalance' }
+  | { kind: 'observeHeal' }
   | { kind: 'ready' };
 
 const fail = (reason: string, message: string, requeueAfterMs: number = REQUEUE.waiting): VolumeStep => ({ kind: 'fail', reason, message, requeueAfterMs });
@@ -170,6 +190,7 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
     if (restart.length > 0) return { kind: 'restartBricks', bricks: restart };
   }
   if (!world.rebalanceObserved && (record.sets > 1 || info.distCount !== record.sets)) return { kind: 'observeRebalance' };
+  if (world.heal === undefined && healRefreshDue({ info, checkedAt: world.healCheckedAt, now: world.now, changed: world.changedGluster === true })) return { kind: 'observeHeal' };
   return { kind: 'ready' };
 }
 

@@ -1,4 +1,5 @@
 import type { GlusterVolume } from '../../api/index.ts';
+import { rebalanceOutcome, type RebalanceStatus } from '../../gluster/parsers/rebalance-status.ts';
 import { brickGlusterName, brickNode, objectNameOf, volumeCapacity, type TopologyDatabase, type TopologyVolume } from '../../topology/model.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { bricksInSetOrder, describeLayout } from './volume-layout.ts';
@@ -29,4 +30,12 @@ export function volumeStatusFields(db: TopologyDatabase, record: TopologyVolume,
       };
     }),
   };
+}
+
+export type RebalanceProgress = NonNullable<NonNullable<GlusterVolume['status']>['rebalance']>;
+
+/** status.rebalance from `rebalance status`: the whole task's state (every node's, rebalanceOutcome) and its counters. */
+export function rebalanceProgress(status: RebalanceStatus, at: string): RebalanceProgress {
+  const { lookups, files, failures } = status.aggregate;
+  return { state: rebalanceOutcome(status), filesScanned: lookups, filesRebalanced: files, failures, checkedAt: at };
 }

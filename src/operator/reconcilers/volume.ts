@@ -8,11 +8,10 @@ import type { ReconcileResult } from '../../runtime/work-queue.ts';
 import { brickGlusterName, brickNode, findVolume, objectNameOf, replaceVolume, topologyName, type TopologyVolume } from '../../topology/model.ts';
 import { parseQuantity } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
-import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
+import { splitKey, type ReconcileContext } from '../context.ts';
 import { ensureFinalizer } from '../finalizers.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { syncCluster } from '../topology-sync.ts';
-import { anyBrickDown } from './brick-restart.ts';
 import {
   addMissingSets,
   adoptVolume,
@@ -23,17 +22,19 @@ import {
   observeLive,
   placeNewVolume,
   readBrickOnline,
+  readHealSummary,
   readRebalance,
   recordAppliedOptions,
   resetOptions,
   restartBricks,
 } from './volume-actions.ts';
-import { decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
+import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { finalizeVolume } from './volume-deletion.ts';
 import { StepRefused } from './volume-errors.ts';
 import { bricksInSetOrder, describeLayout, glusterVolumeNameOf, modelDurability } from './volume-layout.ts';
 import { ownerMark, OWNER_OPTION } from './volume-ownership.ts';
-import { volumeStatusFields } from './volume-report.ts';
+import { healthEvents, healthPhase, healthRequeueMs, volumeHealth } from './volume-health.ts';
+import { volumeStatusFields, type RebalanceProgress } from './volume-report.ts';
 
 export { createBrick, observeLive } from './volume-actions.ts';
 
@@ -54,6 +55,8 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
   const observed = await observeVolume(ctx, volume);
   const { world } = observed;
   const extra: ConditionUpdate[] = [];
+  let rebalance: RebalanceProgress | undefined;
+  const now = () => new Date(ctx.clock.now()).toISOString();
   // Each step either finishes the pass or changes what the next decision sees; a bound guards a bug.
   for (let steps = 0; steps < 32; steps++) {
     const step = decideVolume(world);
@@ -67,14 +70,21 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
         await writeStatus(ctx, volume, { state: 'progressing', reason: step.reason, message: step.message });
         return { requeueAfterMs: step.requeueAfterMs };
       case 'ready':
-        return report(ctx, volume, world, extra);
-      case 'observeRebalance':
-        extra.push(await readRebalance(observed.access!, observed.worker!, world.gluster));
+        return report(ctx, volume, world, extra, rebalance);
+      case 'observeRebalance': {
+        const read = await readRebalance(observed.access!, observed.worker!, world.gluster, now());
+        extra.push(read.condition);
+        rebalance = read.progress;
         world.rebalanceObserved = true;
+        break;
+      }
+      case 'observeHeal':
+        world.heal = await readHealSummary(observed.access!, observed.worker!, world.gluster, now());
         break;
       default:
         try {
           await act(ctx, volume, observed, step);
+          if (changedGlusterBy(step, world.online)) world.changedGluster = true;
         } catch (error) {
           if (!(error instanceof StepRefused)) throw error;
           await writeStatus(ctx, volume, { state: 'failed', reason: error.reason, message: error.message });
@@ -111,6 +121,8 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
     appliedOptions: volume.status?.appliedOptions ?? [],
     clusterAddresses: undefined,
     readyNodes: new Set(),
+    now: ctx.clock.now(),
+    ...(volume.status?.heal ? { healCheckedAt: volume.status.heal.checkedAt } : {}),
   };
   if (!cluster) return { world, dbName };
   let access: ClusterAccess | undefined;
@@ -153,7 +165,7 @@ function setRecord(ctx: ReconcileContext, world: VolumeWorld, record: TopologyVo
 }
 
 /** One step. What it changed is written into the world, so the next decision sees it without asking Gluster again. */
-async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: ObservedVolume, step: Exclude<VolumeStep, { kind: 'fail' | 'wait' | 'ready' | 'observeRebalance' }>): Promise<void> {
+async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: ObservedVolume, step: Exclude<VolumeStep, { kind: 'fail' | 'wait' | 'ready' | 'observeRebalance' | 'observeHeal' }>): Promise<void> {
   const { world, cluster } = observed;
   const access = observed.access!;
   const worker = observed.worker!;
@@ -240,11 +252,13 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
     case 'observeBricks':
       world.online = await readBrickOnline(access, worker, world.gluster);
       return;
-    case 'restartBricks':
-      await restartBricks(ctx, volume, access, worker, world.gluster, step.bricks);
-      world.online = await readBrickOnline(access, worker, world.gluster);
+    case 'restartBricks': {
+      const restarted = await restartBricks(ctx, volume, access, worker, world.gluster, step.bricks);
+      world.online = restarted.online;
+      if (restarted.failure !== undefined) world.restartFailure = restarted.failure;
       world.restartedBricks = true;
       return;
+    }
   }
 }
 
@@ -255,29 +269,49 @@ export async function findLiveVolume(access: ClusterAccess, node: NodeTarget, gl
 }
 
 
-/** Ready, from what was observed after acting, once the backup holds the placement it describes. */
-async function report(ctx: ReconcileContext, volume: GlusterVolume, world: VolumeWorld, extra: ConditionUpdate[]): Promise<ReconcileResult> {
+/**
+ * Ready, or Degraded with what is wrong (volume-health.ts), from what was observed after acting, once the
+ * backup holds the placement it describes. A change of health is an Event, once.
+ */
+async function report(ctx: ReconcileContext, volume: GlusterVolume, world: VolumeWorld, extra: ConditionUpdate[], rebalance: RebalanceProgress | undefined): Promise<ReconcileResult> {
   const record = world.record!;
   const info = (world.live as { kind: 'present'; info: GlusterVolumeInfo }).info;
+  const health = volumeHealth({
+    info,
+    online: world.online ?? new Map(),
+    heal: world.heal,
+    previousHeal: volume.status?.heal,
+    brickNodes: new Map((world.placedBricks ?? []).map((brick) => [brick.glusterName, brick.node])),
+    readyNodes: world.readyNodes,
+    ...(world.restartFailure !== undefined ? { restartFailure: world.restartFailure } : {}),
+  });
+  const phase = healthPhase(health, { state: 'ready', reason: 'VolumeStarted', message: `Gluster volume ${world.gluster} is started (${describeLayout(record.durability, record.sets)})` });
   await ctx.topology.flush();
   await writeStatus(
     ctx,
     volume,
-    { state: 'ready', reason: 'VolumeStarted', message: `Gluster volume ${world.gluster} is started (${describeLayout(record.durability, record.sets)})` },
-    volumeStatusFields(ctx.topology.db, record, info.id, world.online ?? new Map()),
-    extra,
+    phase,
+    { ...volumeStatusFields(ctx.topology.db, record, info.id, health.brickOnline), ...health.fields, ...(rebalance ? { rebalance } : {}) },
+    [...extra, ...health.conditions],
   );
-  const online = world.online ?? new Map<string, boolean>();
-  return { requeueAfterMs: anyBrickDown(online) ? REQUEUE.waiting : REQUEUE.steady };
+  for (const event of healthEvents(volume.status?.conditions, health, phase)) {
+    if (event.type === 'Warning') await ctx.events.warning(volume, event.reason, event.message);
+    else await ctx.events.normal(volume, event.reason, event.message);
+  }
+  return { requeueAfterMs: healthRequeueMs(health) };
 }
+
+/** A status patch: null removes a field (JSON merge patch), for what no longer applies or is no longer known. */
+type StatusPatch = { [K in keyof NonNullable<GlusterVolume['status']>]?: NonNullable<GlusterVolume['status']>[K] | null };
 
 /** This kind's status write: the shared one (status.ts) with this kind's client. */
 export function writeStatus(
   ctx: ReconcileContext,
   object: GlusterVolume,
   phase: Phase,
-  fields: Partial<NonNullable<GlusterVolume['status']>> = {},
+  fields: StatusPatch = {},
   conditions: ConditionUpdate[] = [],
 ): Promise<void> {
-  return writeObjectStatus(ctx.volumes, ctx.clock, object, phase, fields, conditions);
+  // The shared writer's type has no nulls; the merge patch it sends takes them as removals.
+  return writeObjectStatus(ctx.volumes, ctx.clock, object, phase, fields as Partial<NonNullable<GlusterVolume['status']>>, conditions);
 }
