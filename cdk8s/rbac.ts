@@ -66,9 +66,8 @@ export const GLUSTER_NAMESPACE_RULES: PolicyRule[] = [
   // The exec stream is a WebSocket upgrade, a GET: the apiserver checks `get` on pods/exec, and `create` too
   // (AuthorizePodWebsocketUpgradeCreatePermission); SPDY clients need `create` alone.
   { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
-  // The SSH key Secret an External GlusterCluster names: read, and held by a finalizer while the cluster
-  // exists (patch), so a namespace deletion cannot take the key before the volumes in it are dealt with.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'patch'] },
+  // The SSH key Secret an External GlusterCluster names. Read only.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
 ];
 
 /** Name of the Role and RoleBinding namespaceGrants makes in each namespace the operator serves. */

@@ -15,9 +15,6 @@ import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { brickCountInCluster, describeHeldChange, heldClusterChanges, syncCluster } from '../topology-sync.ts';
 import { accessNotConfigured, clusterPhase, clusterRequeue, daemonSetWait, decideClusterDeletion, heldReason, refusedCluster, shouldRecordGeneration } from './cluster-decisions.ts';
 import { requestedGlusterdImage } from './cluster-policy.ts';
-import { holdSshSecret, releaseSshSecret } from '../ssh-secret-hold.ts';
-
-const core = (ctx: ReconcileContext) => ctx.kubeConfig.makeApiClient(k8s.CoreV1Api);
 
 /**
  * GlusterCluster: for InCluster clusters, deploys and updates the glusterd DaemonSet (server-side apply,
@@ -59,7 +56,6 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
   } else {
     try {
       await ctx.access.forCluster(cluster);
-      await holdSshSecret(core(ctx), namespace, cluster.spec.access.external!.sshSecretRef.name);
     } catch (error) {
       if (error instanceof AccessConfigError) {
         const refused = accessNotConfigured(error.message);
@@ -177,8 +173,6 @@ async function finalizeCluster(ctx: ReconcileContext, cluster: GlusterCluster, v
   });
   await ctx.topology.flush();
   await ctx.access.forget(cluster);
-  const secret = cluster.spec.access.external?.sshSecretRef.name;
-  if (secret) await releaseSshSecret(core(ctx), cluster.metadata.namespace ?? 'default', secret);
   await removeFinalizer(ctx.clusters, cluster);
   return;
 }

@@ -9,6 +9,7 @@ import type { ReconcileResult } from '../../runtime/work-queue.ts';
 import { deviceBrickCount, deviceFree, deviceId, findCluster, findDevice, findNode, removeDevice, removeNode, setNodeState, topologyName, type TopologyDatabase } from '../../topology/model.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
+import { namespaceTerminating } from '../namespace-state.ts';
 import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
@@ -239,13 +240,25 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
   if (marksFailedOnDeletion(known)) ctx.topology.commit((db) => setNodeState(db, dbName, 'Failed'));
   const holdsBricks = volumesOnNode(ctx.topology.db, dbName).length > 0;
   const cluster = await ctx.clusters.get(node.metadata.namespace ?? 'default', node.spec.cluster);
+  // In a namespace being deleted, the Secret, the glusterd pods and the operator's grants there go first: what
+  // fails then is decided as no access (the bricks stay on the disks; the pool is going with the namespace).
+  const terminating = await namespaceTerminating(ctx, node.metadata.namespace ?? 'default');
   let access: ClusterAccess | undefined;
   try {
     access = cluster ? await ctx.access.forCluster(cluster) : undefined;
   } catch (error) {
-    if (!(error instanceof AccessConfigError)) throw error;
+    if (!(error instanceof AccessConfigError) && !terminating) throw error;
   }
   const world: NodeDeletionWorld = { clusterName: node.spec.cluster, clusterExists: cluster !== undefined, hasAccess: access !== undefined, holdsBricks };
+  const orNoAccess = async <T>(act: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await act();
+    } catch (error) {
+      if (!terminating) throw error;
+      world.hasAccess = false;
+      return undefined;
+    }
+  };
   // Each step changes what the next decision sees: at most evacuate, detach, then remove or report.
   for (;;) {
     const step = decideNodeDeletion(world);
@@ -253,10 +266,10 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
       case 'report':
         return report(ctx, node, step.report);
       case 'evacuate':
-        world.evacuation = await evacuateNode(ctx, access!, node);
+        world.evacuation = await orNoAccess(() => evacuateNode(ctx, access!, node));
         break;
       case 'detach':
-        world.detached = await leavePool(ctx, access!, node, detachAddress(known, node.spec.storageAddress));
+        world.detached = await orNoAccess(() => leavePool(ctx, access!, node, detachAddress(known, node.spec.storageAddress)));
         break;
       case 'remove':
         return removeNodeRecord(ctx, node, dbName);

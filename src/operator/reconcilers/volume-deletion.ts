@@ -9,6 +9,7 @@ import { parseVolumeHandle } from '../../provisioner/pv-builder.ts';
 import { AccessConfigError, topologyNodeTarget } from '../cluster-access.ts';
 import { REQUEUE, type ReconcileContext } from '../context.ts';
 import { removeFinalizer } from '../finalizers.ts';
+import { namespaceTerminating } from '../namespace-state.ts';
 import { observeLive } from './volume-actions.ts';
 import { decideDeletion, type DeletionWorld, type PersistentVolumeUse } from './volume-deletion-decisions.ts';
 import { brickRecordOf, bricksInSetOrder } from './volume-layout.ts';
@@ -44,8 +45,10 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
   try {
     access = record && cluster ? await ctx.access.forCluster(cluster) : undefined;
   } catch (error) {
-    if (!(error instanceof AccessConfigError)) throw error;
-    world.unreachable = error.message;
+    // In a namespace being deleted, the operator's own grants there (Role, RoleBinding) go with the rest:
+    // a 403 then means the same as a missing Secret. Elsewhere only a configuration problem is decided on.
+    if (!(error instanceof AccessConfigError) && !world.namespaceTerminating) throw error;
+    world.unreachable = errorMessage(error);
   }
   // Commands run on a node that holds a brick of the volume: it knows the volume as long as anyone does.
   const worker = record ? topologyNodeTarget(brickNode(ctx.topology.db, record.bricks[0]!)) : undefined;
@@ -120,17 +123,6 @@ async function failDeletion(ctx: ReconcileContext, volume: GlusterVolume, reason
   return { requeueAfterMs };
 }
 
-async function namespaceTerminating(ctx: ReconcileContext, namespace: string): Promise<boolean> {
-  const core = ctx.kubeConfig.makeApiClient(k8s.CoreV1Api);
-  try {
-    const found = await core.readNamespace({ name: namespace });
-    return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === 'Terminating';
-  } catch (error) {
-    // Gone already: the namespace is being deleted as far as this object is concerned.
-    if ((error as { code?: number }).code === 404) return true;
-    throw error;
-  }
-}
 
 /** PVs of our CSI driver whose volumeHandle names this GlusterVolume (the provisioner's, or made by hand). */
 async function persistentVolumesOf(ctx: ReconcileContext, namespace: string, name: string): Promise<PersistentVolumeUse[]> {
