@@ -126,11 +126,21 @@ export const glusterNodeSpecSchema = z
 
 export const deviceStatusSchema = z.object({
   name: z.string().describe('Device path.'),
-  state: z.enum(['Ready', 'Refused', 'Missing', 'Pending']).describe('Ready: usable; Refused: not empty and destroyData is false; Missing: not found.'),
+  state: z.enum(['Ready', 'Refused', 'Missing', 'Pending']).describe('Ready: usable; Refused: not empty and destroyData is false, wiped once already, or another disk than recorded; Missing: not found.'),
   size: z.string().optional().describe('Device size.'),
   free: z.string().optional().describe('Space not used by bricks.'),
   bricks: z.number().int().min(0).optional().describe('Bricks on this device.'),
   message: z.string().max(4096).optional().describe('What was found, when Refused or Missing.'),
+  identity: z
+    .string()
+    .max(512)
+    .optional()
+    .describe('The disk this entry was first prepared on (wwn:, serial:, by-id: or kname:); a path that later names another disk is refused (IdentityChanged).'),
+  wipedIdentity: z
+    .string()
+    .max(512)
+    .optional()
+    .describe('The disk destroyData wiped, recorded right after the wipe: an entry wipes once (AlreadyWiped); remove the device from the spec and add it back to wipe again.'),
 });
 
 export const glusterNodeStatusSchema = z

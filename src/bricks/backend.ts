@@ -22,6 +22,19 @@ export interface DeviceRequest {
   id: string;
   /** Only then are existing signatures erased (`wipefs --all`); otherwise a non-blank device is refused. */
   destroyData?: boolean;
+  /** LVM: what earlier passes recorded for this spec entry (GlusterNode status): a disk it no longer is, or wiped already, is refused. */
+  recorded?: DeviceRecord;
+  /**
+   * LVM: told the disk's identity once known, and `wipedIdentity` right after a wipe succeeds; awaited, so the
+   * record is kept (status) before anything else happens to the disk.
+   */
+  record?: (update: DeviceRecord) => Promise<void>;
+}
+
+/** Per spec entry: the identity of the disk it names (WWN, serial, by-id link) and the one destroyData wiped. */
+export interface DeviceRecord {
+  identity?: string;
+  wipedIdentity?: string;
 }
 
 export interface PreparedDevice {
@@ -31,6 +44,8 @@ export interface PreparedDevice {
   sizeBytes: number | null;
   freeBytes: number | null;
   extentSizeBytes: number | null;
+  /** LVM: the identity of the disk prepared (see DeviceRecord). */
+  identity?: string;
 }
 
 export interface BrickRequest {

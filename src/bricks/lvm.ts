@@ -3,6 +3,7 @@ import * as lvm from '../gluster/commands/lvm.ts';
 import { NodeCommandError } from '../gluster/errors.ts';
 import type { NodeTarget } from '../gluster/transport.ts';
 import { assertBrickId, joinPath, type BrickBackend, type BrickRecord, type BrickRequest, type DeviceRequest, type NodeRunner, type PreparedDevice } from './backend.ts';
+import { decideDevice, deviceIdentity, type DeviceWorld } from '../operator/reconcilers/device-decisions.ts';
 import { thinPoolSizing } from './sizing.ts';
 import { brickMountRecord, ensureBrickDirectory, ensureMount, ensureUnmounted, ensureXfs, removeDirectoryIfPresent } from './xfs-mount.ts';
 
@@ -30,28 +31,38 @@ export class LvmBrickBackend implements BrickBackend {
     fs.assertAbsolutePath(options.mountRoot);
   }
 
+  /**
+   * The spec path is resolved to the disk behind it and that disk's identity first; every decision
+   * (device-decisions.ts) and every command then uses the resolved kernel name, so a by-id link matches the
+   * PV pvs lists under /dev/sdX, and a renamed disk is refused before anything touches it.
+   */
   async prepareDevice(node: NodeTarget, device: DeviceRequest): Promise<PreparedDevice> {
     assertBrickId(device.id);
     const vg = vgNameFor(device.id);
-    const pv = (await this.#runner.run(node, lvm.pvs())).find((candidate) => candidate.name === device.path);
-    if (pv && pv.vgName !== null && pv.vgName !== vg) {
-      throw this.#refuse(node, ['pvs', device.path], `${device.path} already belongs to volume group ${pv.vgName}`);
+    const resolved = await this.#runner.run(node, lvm.resolveDevice(device.path));
+    const identity = deviceIdentity(device.path, resolved, await this.#runner.run(node, lvm.blockDevice(resolved)));
+    const world: DeviceWorld = { specPath: device.path, identity, recorded: device.recorded ?? {}, destroyData: device.destroyData === true, ownVg: vg };
+    const pv = (await this.#runner.run(node, lvm.pvs())).find((candidate) => candidate.name === resolved || candidate.name === device.path);
+    if (pv) world.pv = { vgName: pv.vgName };
+    let step = decideDevice(world);
+    if (step.kind === 'observeSignatures') {
+      world.signatures = await this.#runner.run(node, fs.wipefsList(resolved));
+      step = decideDevice(world);
     }
-    if (!pv) {
-      const signatures = await this.#runner.run(node, fs.wipefsList(device.path));
-      if (signatures.length > 0) {
-        if (!device.destroyData) throw this.#refuse(node, ['wipefs', device.path], `${device.path} is not blank (${signatures.join(', ')}); set destroyData to erase it`);
-        await this.#runner.run(node, fs.wipefs(device.path, { all: true }));
-      }
-      await this.#runner.run(node, lvm.pvcreate(device.path));
+    if (step.kind === 'refuse') throw this.#refuse(node, ['lsblk', resolved], step.message);
+    if (world.recorded.identity === undefined) await device.record?.({ identity });
+    if (step.kind === 'wipe') {
+      await this.#runner.run(node, fs.wipefs(resolved, { all: true }));
+      await device.record?.({ identity, wipedIdentity: identity });
     }
+    if (step.kind === 'wipe' || step.kind === 'create') await this.#runner.run(node, lvm.pvcreate(resolved));
     let [group] = (await this.#runner.run(node, lvm.vgs())).filter((candidate) => candidate.name === vg);
     if (!group) {
-      await this.#runner.run(node, lvm.vgcreate(vg, [device.path]));
+      await this.#runner.run(node, lvm.vgcreate(vg, [resolved]));
       [group] = await this.#runner.run(node, lvm.vgs(vg));
     }
     if (!group) throw this.#refuse(node, ['vgs', vg], `volume group ${vg} missing right after vgcreate`);
-    return { location: vg, sizeBytes: group.sizeBytes, freeBytes: group.freeBytes, extentSizeBytes: group.extentSizeBytes };
+    return { location: vg, sizeBytes: group.sizeBytes, freeBytes: group.freeBytes, extentSizeBytes: group.extentSizeBytes, identity };
   }
 
   async createBrick(node: NodeTarget, request: BrickRequest): Promise<BrickRecord> {

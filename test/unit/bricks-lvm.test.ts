@@ -23,6 +23,13 @@ const pvsDev1 = fixture('lvm/pvs.json').replaceAll('vg_t3a_fixture', 'vg_dev1');
 const blank = '{\n   "signatures": [\n\n   ]\n}\n';
 const xfsSignature = JSON.stringify({ signatures: [{ device: 'vg_dev1-brick_b1', offset: '0x0', type: 'xfs', uuid: 'x', label: null }] });
 
+const loopIdentity = 'kname:/dev/loop0:4294967296';
+/** readlink -f and lsblk of a disk: what every prepareDevice asks first. */
+function withDisk(transport: FakeTransport, resolved = '/dev/loop0', lsblk = fixture('lvm/lsblk-loop.json')): FakeTransport {
+  return transport.reply(has('readlink'), ok(`${resolved}\n`)).reply(has('lsblk'), ok(lsblk));
+}
+const destructive = (transport: FakeTransport) => transport.argvs().filter((a) => ['wipefs', 'pvcreate', 'vgcreate'].includes(a[0]!) && !a.includes('--json'));
+
 /** A node on which a brick is created from scratch: empty VG, no file system, not mounted. */
 export function newBrickTransport(): FakeTransport {
   return new FakeTransport()
@@ -58,7 +65,7 @@ describe('bricks: heketi thin pool sizing', () => {
 describe('bricks: LVM backend, exact command sequences against captured outputs', () => {
   it('prepareDevice on a blank device: observe, pvcreate, vgcreate (no wipefs --all without destroyData)', async () => {
     let pvCreated = false;
-    const transport = new FakeTransport()
+    const transport = withDisk(new FakeTransport())
       .reply(has('pvs'), () => ok(pvCreated ? fixture('lvm/pvs.json').replaceAll('vg_t3a_fixture', '') : fixture('lvm/pvs-empty.json')))
       .reply(has('wipefs', '--json'), ok(blank))
       .reply(has('pvcreate'), () => ((pvCreated = true), ok(fixture('lvm/pvcreate.stdout.txt'))))
@@ -66,33 +73,68 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
       .reply(has('vgcreate'), ok(fixture('lvm/vgcreate.stdout.txt')))
       .reply(has('vgs'), ok(vgsDev1));
     const prepared = await backend(transport).prepareDevice(node1, { path: '/dev/loop0', id: 'dev1' });
-    expect(prepared).to.deep.equal({ location: 'vg_dev1', sizeBytes: 4156555264, freeBytes: 4156555264, extentSizeBytes: EXTENT });
-    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['pvs', 'wipefs', 'pvcreate', 'vgs', 'vgcreate', 'vgs']);
-    expect(transport.argvs()[2]).to.deep.equal(['pvcreate', '--metadatasize=128M', '--dataalignment=256K', '/dev/loop0']);
-    expect(transport.argvs()[4]).to.deep.equal(['vgcreate', '--autobackup=n', '--physicalextentsize=4M', 'vg_dev1', '/dev/loop0']);
+    expect(prepared).to.deep.equal({ location: 'vg_dev1', sizeBytes: 4156555264, freeBytes: 4156555264, extentSizeBytes: EXTENT, identity: loopIdentity });
+    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['readlink', 'lsblk', 'pvs', 'wipefs', 'pvcreate', 'vgs', 'vgcreate', 'vgs']);
+    expect(transport.argvs().slice(0, 2)).to.deep.equal([['readlink', '-f', '/dev/loop0'], ['lsblk', '--json', '--bytes', '--nodeps', '-o', 'NAME,WWN,SERIAL,KNAME,SIZE', '/dev/loop0']]);
+    expect(transport.argvs()[4]).to.deep.equal(['pvcreate', '--metadatasize=128M', '--dataalignment=256K', '/dev/loop0']);
+    expect(transport.argvs()[6]).to.deep.equal(['vgcreate', '--autobackup=n', '--physicalextentsize=4M', 'vg_dev1', '/dev/loop0']);
   });
 
   it('prepareDevice is idempotent: PV and VG present → observation only', async () => {
-    const transport = new FakeTransport().reply(has('pvs'), ok(pvsDev1)).reply(has('vgs'), ok(vgsDev1));
+    const transport = withDisk(new FakeTransport()).reply(has('pvs'), ok(pvsDev1)).reply(has('vgs'), ok(vgsDev1));
     await backend(transport).prepareDevice(node1, { path: '/dev/loop0', id: 'dev1' });
-    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['pvs', 'vgs']);
+    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['readlink', 'lsblk', 'pvs', 'vgs']);
   });
 
   it('prepareDevice refuses a device with signatures unless destroyData, and then wipes with --all', async () => {
     const dirty = JSON.stringify({ signatures: [{ device: 'loop0', offset: '0x438', type: 'ext4', uuid: 'u', label: null }] });
-    const refuse = new FakeTransport().reply(has('pvs'), ok(fixture('lvm/pvs-empty.json'))).reply(has('wipefs', '--json'), ok(dirty));
+    const refuse = withDisk(new FakeTransport()).reply(has('pvs'), ok(fixture('lvm/pvs-empty.json'))).reply(has('wipefs', '--json'), ok(dirty));
     const error = await backend(refuse).prepareDevice(node1, { path: '/dev/loop0', id: 'dev1' }).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(NodeCommandError).with.property('errorClass', 'permanent');
     expect(refuse.argvs().some((a) => a.includes('--all'))).to.equal(false);
 
-    const wipe = new FakeTransport()
+    const wipe = withDisk(new FakeTransport())
       .reply(has('pvs'), ok(fixture('lvm/pvs-empty.json')))
       .reply(has('wipefs', '--json'), ok(dirty))
       .reply(has('wipefs', '--all'), ok(''))
       .reply(has('pvcreate'), ok(''))
       .reply(has('vgs'), ok(vgsDev1));
-    await backend(wipe).prepareDevice(node1, { path: '/dev/loop0', id: 'dev1', destroyData: true });
+    const records: unknown[] = [];
+    await backend(wipe).prepareDevice(node1, { path: '/dev/loop0', id: 'dev1', destroyData: true, record: async (update) => void records.push({ update, calls: wipe.argvs().length }) });
     expect(wipe.argvs()).to.deep.include(['wipefs', '--all', '/dev/loop0']);
+    // wipedIdentity is handed over right after wipefs --all (call 5), before pvcreate runs.
+    const wipeAt = wipe.argvs().findIndex((a) => a.includes('--all')) + 1;
+    expect(records).to.deep.include({ update: { identity: loopIdentity, wipedIdentity: loopIdentity }, calls: wipeAt });
+  });
+
+  const dirty = JSON.stringify({ signatures: [{ device: 'sdb', offset: '0x438', type: 'ext4', uuid: 'u', label: null }] });
+  const disk = fixture('lvm/lsblk-disk.json');
+
+  it('destroyData wipes an identity once: a second pass finding data again is refused AlreadyWiped, no wipefs --all nor pvcreate', async () => {
+    const transport = withDisk(new FakeTransport(), '/dev/sdb', disk).reply(has('pvs'), ok(fixture('lvm/pvs-empty.json'))).reply(has('wipefs', '--json'), ok(dirty));
+    const recorded = { identity: 'wwn:0x5000c500a1b2c3d4', wipedIdentity: 'wwn:0x5000c500a1b2c3d4' };
+    const error = await backend(transport).prepareDevice(node1, { path: '/dev/sdb', id: 'dev1', destroyData: true, recorded }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(NodeCommandError).with.property('message').that.contains('AlreadyWiped');
+    expect(destructive(transport)).to.deep.equal([]);
+  });
+
+  it('a path now naming another disk (reordered /dev/sdX) is refused IdentityChanged before wipefs is even asked', async () => {
+    const transport = withDisk(new FakeTransport(), '/dev/sdb', disk).reply(has('pvs'), ok(fixture('lvm/pvs-empty.json')));
+    const error = await backend(transport)
+      .prepareDevice(node1, { path: '/dev/sdb', id: 'dev1', destroyData: true, recorded: { identity: 'wwn:0x5000c500ffffffff' } })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(NodeCommandError).with.property('message').that.contains('IdentityChanged').and.contains('wwn:0x5000c500ffffffff').and.contains('wwn:0x5000c500a1b2c3d4');
+    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['readlink', 'lsblk', 'pvs']);
+    expect(destructive(transport)).to.deep.equal([]);
+  });
+
+  it('a /dev/disk/by-id path resolving to the operator PV (pvs lists it as /dev/loop0) is its own: Ready, nothing created', async () => {
+    const byId = '/dev/disk/by-id/virtio-gluster-dev1';
+    const transport = withDisk(new FakeTransport()).reply(has('pvs'), ok(pvsDev1)).reply(has('vgs'), ok(vgsDev1));
+    const prepared = await backend(transport).prepareDevice(node1, { path: byId, id: 'dev1', destroyData: true });
+    expect(prepared).to.include({ location: 'vg_dev1', identity: `by-id:${byId}` });
+    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['readlink', 'lsblk', 'pvs', 'vgs']);
+    expect(transport.argvs()[0]).to.deep.equal(['readlink', '-f', byId]);
   });
 
   it('createBrick: thin pool, thin LV, mkfs.xfs, mount, brick dir with group and mode 2775 — in that order', async () => {

@@ -1,4 +1,5 @@
 import { LV_FIELDS, PV_FIELDS, VG_FIELDS, parseLvsJson, parsePvsJson, parseVgsJson, type LogicalVolume, type PhysicalVolume, type VolumeGroup } from '../parsers/lvm.ts';
+import { LSBLK_COLUMNS, parseLsblkJson, type BlockDevice } from '../parsers/lsblk.ts';
 import { command, ignoreOutput, type NodeCommand } from './command.ts';
 
 /**
@@ -41,6 +42,25 @@ export const vgs = (vg?: string): NodeCommand<VolumeGroup[]> => {
 export const lvs = (vg: string): NodeCommand<LogicalVolume[]> => {
   assertLvmName('volume group', vg);
   return query(['lvs', ...REPORT, '-o', LV_FIELDS.join(','), vg], parseLvsJson);
+};
+
+/**
+ * The kernel name a device path points to now (/dev/disk/by-id/wwn-… → /dev/sdc): what pvs reports and what
+ * gets wiped, so both are compared and acted on under the same name.
+ */
+export const resolveDevice = (device: string): NodeCommand<string> => {
+  assertDevice(device);
+  return query(['readlink', '-f', device], (stdout) => {
+    const resolved = stdout.trim();
+    assertDevice(resolved);
+    return resolved;
+  });
+};
+
+/** The identity of the disk behind a path (WWN, serial), which survives /dev/sdX reordering. */
+export const blockDevice = (device: string): NodeCommand<BlockDevice> => {
+  assertDevice(device);
+  return query(['lsblk', '--json', '--bytes', '--nodeps', '-o', LSBLK_COLUMNS.join(','), device], parseLsblkJson);
 };
 
 /** heketi's PV layout: room for many metadata copies, data aligned to a RAID-friendly 256 KiB. */

@@ -17,6 +17,7 @@ import { filesystemSize } from '../node-commands.ts';
 import { describeHeldChange, heldNodeChanges, syncDevice, syncNode } from '../topology-sync.ts';
 import { brickCountOnNode, volumesOnNode } from '../../topology/evacuation.ts';
 import { evacuateNode } from './node-evacuation.ts';
+import { carriedRecord, statusesAfterWipe, type DeviceRecord } from './device-decisions.ts';
 import {
   classifyDeviceFailure,
   decideAccessGuard,
@@ -169,7 +170,7 @@ async function preparedDevices(ctx: ReconcileContext, access: ClusterAccess, clu
   return devices;
 }
 
-interface PreparedDeviceState {
+interface PreparedDeviceState extends DeviceRecord {
   name: string;
   state: DeviceStatus['state'];
   size?: number;
@@ -193,17 +194,27 @@ async function prepareDevices(ctx: ReconcileContext, access: ClusterAccess, clus
     return [{ name: root, state: 'Ready', size: fsSize.availableBytes + ours }];
   }
   const results: PreparedDeviceState[] = [];
+  // The status as written so far: a wipe is recorded into it at once (below), so the next wipe's write keeps it.
+  let written: DeviceStatus[] = [...(node.status?.devices ?? [])];
   for (const device of node.spec.devices) {
+    const record = carriedRecord(written, device.name);
+    const onRecord = async (update: DeviceRecord) => {
+      Object.assign(record, update);
+      if (update.wipedIdentity === undefined) return;
+      // Right after the wipe, before pvcreate: a pass that dies now must still know this disk was wiped.
+      written = statusesAfterWipe(written, device.name, record, { name: device.name, state: 'Pending' });
+      await ctx.nodes.patchStatus(node.metadata.namespace ?? 'default', node.metadata.name, { devices: written });
+    };
     try {
-      const prepared = await access.backend.prepareDevice(target, { path: device.name, id: deviceId(name, device.name), destroyData: device.destroyData });
+      const prepared = await access.backend.prepareDevice(target, { path: device.name, id: deviceId(name, device.name), destroyData: device.destroyData, recorded: { ...record }, record: onRecord });
       const size = prepared.sizeBytes ?? 0;
       ctx.topology.commit((db) => syncDevice(db, name, { path: device.name, sizeBytes: size, ...(device.tags ? { tags: device.tags } : {}) }));
-      results.push({ name: device.name, state: 'Ready', size });
+      results.push({ name: device.name, state: 'Ready', size, ...record });
     } catch (error) {
       const failure = classifyDeviceFailure({ retryable: isRetryable(error), nodeCommand: error instanceof NodeCommandError, reason: failureReason(error) });
       if (failure.kind === 'rethrow') throw error;
       const message = (error as NodeCommandError).message;
-      results.push({ name: device.name, state: failure.state, message });
+      results.push({ name: device.name, state: failure.state, message, ...record });
       await ctx.events.warning(node, failure.event, message);
     }
   }
@@ -224,6 +235,8 @@ function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDevi
     ...(device.size !== undefined ? { size: formatBytes(device.size) } : {}),
     ...(known ? { free: formatBytes(deviceFree(db, id)), bricks: deviceBrickCount(db, id) } : {}),
     ...(device.message ? { message: device.message } : {}),
+    ...(device.identity !== undefined ? { identity: device.identity } : {}),
+    ...(device.wipedIdentity !== undefined ? { wipedIdentity: device.wipedIdentity } : {}),
   };
 }
 
