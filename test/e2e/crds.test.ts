@@ -189,7 +189,7 @@ describe('CRDs on the real apiserver', function () {
     });
   });
 
-  it('kubectl get glustervolumes prints size, durability, ready, mount source and age', async () => {
+  it('kubectl get glustervolumes prints size, durability, ready, degraded, bricks online, heal, mount source and age', async () => {
     await create(volume('printed', { size: '5Gi' }));
     await custom.patchNamespacedCustomObjectStatus(
       {
@@ -198,7 +198,12 @@ describe('CRDs on the real apiserver', function () {
           status: {
             observedGeneration: 1,
             mountSource: '10.77.0.11:crds_printed',
-            conditions: [{ type: 'Ready', status: 'True', reason: 'VolumeStarted', message: 'started', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }],
+            bricksOnline: 3,
+            heal: { pendingEntries: 0, splitBrainEntries: 0, checkedAt: new Date().toISOString() },
+            conditions: [
+              { type: 'Ready', status: 'True', reason: 'VolumeStarted', message: 'started', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 },
+              { type: 'Degraded', status: 'False', reason: 'Healthy', message: 'all bricks online', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 },
+            ],
           },
         },
       },
@@ -206,10 +211,10 @@ describe('CRDs on the real apiserver', function () {
     );
     const { stdout } = await kubectl(['get', 'glustervolumes', 'printed', '-n', namespace.name]);
     const [header, row] = stdout.trim().split('\n');
-    expect(header!.split(/\s{2,}/)).to.deep.equal(['NAME', 'SIZE', 'DURABILITY', 'READY', 'MOUNT', 'AGE']);
+    expect(header!.split(/\s{2,}/)).to.deep.equal(['NAME', 'SIZE', 'DURABILITY', 'READY', 'DEGRADED', 'BRICKS ONLINE', 'HEAL', 'MOUNT', 'AGE']);
     const cells = row!.split(/\s{2,}/);
-    expect(cells.slice(0, 5)).to.deep.equal(['printed', '5Gi', 'Replicate', 'True', '10.77.0.11:crds_printed']);
-    expect(cells[5]).to.match(/^\d+s$/);
+    expect(cells.slice(0, 8)).to.deep.equal(['printed', '5Gi', 'Replicate', 'True', 'False', '3', '0', '10.77.0.11:crds_printed']);
+    expect(cells[8]).to.match(/^\d+s$/);
     const wide = await kubectl(['get', 'gvol', 'printed', '-n', namespace.name, '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).to.contain('CLUSTER').and.to.contain('GLUSTER VOLUME');
   });
