@@ -36,6 +36,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
   // Deleting a GlusterVolume: is its namespace going away (then data goes only with the cluster's cleanupPolicy)?
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+  // Who may mount: each volume's auth.allow lists the Kubernetes nodes' InternalIP addresses (read, never written).
+  { apiGroups: [''], resources: ['nodes'], verbs: READ },
   // Dynamic provisioning: PVCs of our StorageClasses in (claims are never written, only their status: resize
   // conditions and capacity), PVs out.
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: READ },

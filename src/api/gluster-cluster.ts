@@ -43,6 +43,49 @@ const externalAccess = z
   })
   .describe('How Gluster servers are reached when access.mode is External.');
 
+/**
+ * One entry of a volume's auth.allow, in the forms glusterd 10.3 matches (tried on the test bed): an IPv4
+ * address, an IPv4 network in CIDR form, an IPv4 pattern with `*` for whole octets, or an IPv6 address. A lone
+ * `*` is not an entry: mode Open says that. Commas would split one entry into several, so they cannot appear.
+ */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+export const CLIENT_ADDRESS_PATTERN = new RegExp(
+  `^((${OCTET}|\\*)\\.){3}(${OCTET}|\\*)$|^(${OCTET}\\.){3}${OCTET}/([0-9]|[12][0-9]|3[0-2])$|^[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}$`,
+);
+export const CLIENT_ADDRESSES_MAX = 256;
+
+const clientAccessSchema = z
+  .object({
+    mode: z
+      .enum(['Restricted', 'Open'])
+      .default('Restricted')
+      .describe(
+        'Restricted: each volume\'s auth.allow lists only the Kubernetes nodes (kubernetesNodes) and addresses, kept current as nodes come ' +
+          'and go; a client elsewhere is refused by the bricks, and one dropped from the list is disconnected. Open: auth.allow is * ' +
+          '(Gluster\'s default), anyone who reaches the servers\' ports may mount any volume.',
+      ),
+    kubernetesNodes: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Include the InternalIP addresses of every Kubernetes node (the CSI plugin mounts from the node\'s own address). Set false when the ' +
+          'Gluster servers see the nodes behind NAT, and list what they see in addresses.',
+      ),
+    addresses: z
+      .array(z.string().max(64).regex(CLIENT_ADDRESS_PATTERN, 'must be an IPv4 address, an IPv4 CIDR network, an IPv4 pattern with * octets, or an IPv6 address'))
+      .max(CLIENT_ADDRESSES_MAX)
+      .default([])
+      .describe('More clients that may mount: IPv4 addresses (10.0.0.5), networks (10.0.0.0/24), patterns (10.0.0.*), IPv6 addresses.'),
+    adoptedVolumes: z
+      .enum(['Unchanged', 'Restricted'])
+      .default('Unchanged')
+      .describe(
+        'Volumes taken over with adoptExisting (heketi\'s, for example) keep the auth.allow they had unless this is Restricted: adoption ' +
+          'never cuts off clients the operator does not know about unless told to.',
+      ),
+  })
+  .describe('Which clients may mount the volumes of this cluster.');
+
 const accessSchema = cel(
   z
     .object({
@@ -93,6 +136,13 @@ export const glusterClusterSpecSchema = cel(
       volumeOptions: volumeOptionsMap('volumeOptions')
         .optional()
         .describe('Gluster options applied to every volume of this cluster unless the volume sets its own value.'),
+      clientAccess: clientAccessSchema
+        .optional()
+        .describe(
+          'Who may mount this cluster\'s volumes (Gluster\'s auth.allow, set on every volume the operator creates). Unset: mode Restricted ' +
+            'with kubernetesNodes true, so only the Kubernetes nodes (where the CSI plugin mounts) can; the servers\' own self-heal and ' +
+            'heal-info clients are trusted by Gluster and need no entry.',
+        ),
       cleanupPolicy: z
         .object({
           confirmation: z

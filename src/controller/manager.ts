@@ -61,6 +61,12 @@ export class ControllerManager {
     return this.informersBySource.get(name)?.list() ?? [];
   }
 
+  /** Like cachedObjects, but undefined until that informer has completed its first list (or when nothing watches it). */
+  syncedObjects(name: string): readonly k8s.KubernetesObject[] | undefined {
+    const informer = this.informersBySource.get(name);
+    return informer?.hasSynced ? informer.list() : undefined;
+  }
+
   async start(controllers: ControllerDefinition[]): Promise<void> {
     const { logger, observeQueue } = this.options;
     for (const controller of controllers) {

@@ -23,6 +23,11 @@ export interface ReconcileContext {
   access: ClusterAccessPool;
   /** glusterd image for clusters whose spec names none (operator setting GLUSTERD_IMAGE). */
   glusterdImage: string;
+  /**
+   * InternalIP addresses of the Kubernetes nodes from the operator's Node cache, or undefined before it has
+   * synced: the clients each volume's auth.allow lets in (client-access.ts).
+   */
+  kubernetesNodeAddresses(): readonly string[] | undefined;
   events: EventRecorder;
   logger: Logger;
   clock: Clock;

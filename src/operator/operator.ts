@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { GlusterNode } from '../api/index.ts';
 import { ControllerManager, type ControllerDefinition, type WatchSource } from '../controller/manager.ts';
+import { objectKey } from '../runtime/informer.ts';
 import { KubeEventRecorder } from '../controller/events.ts';
 import { warningsOnce } from '../controller/event-once.ts';
 import type { NodeCommand } from '../gluster/commands/command.ts';
@@ -16,6 +17,7 @@ import { TopologyStore } from '../topology/store.ts';
 import { createProvisionerControllers } from '../provisioner/index.ts';
 import { ClusterAccessPool, nodeTarget } from './cluster-access.ts';
 import { GlusterNodesByKubeNode, glusterdPodSource } from './glusterd-pods.ts';
+import { KUBE_NODES_SOURCE, KubeNodeAddresses, kubeNodeSource } from './kube-node-addresses.ts';
 import type { OperatorConfig } from './config.ts';
 import { customResourceClients, type ReconcileContext } from './context.ts';
 import { reconcileCluster } from './reconcilers/cluster.ts';
@@ -40,6 +42,8 @@ export interface RunningOperator {
  * (bench:provision showed them doubling a single provision's Gluster time).
  */
 const RELATED_VOLUME_DELAY_MS = 5_000;
+/** Nodes joining together (a pool scaled up) update each volume's auth.allow once, not once per node. */
+const KUBE_NODES_DELAY_MS = 2_000;
 
 export async function startOperator(options: {
   config: OperatorConfig;
@@ -72,6 +76,7 @@ export async function startOperator(options: {
   // A start that fails part way (the apiserver busy, the cluster not observable yet) leaves nothing
   // running behind it: the caller retries with a fresh start.
   let manager: ControllerManager | undefined;
+  const kubeNodes = new KubeNodeAddresses(() => manager?.syncedObjects(KUBE_NODES_SOURCE));
   try {
     const outcome = await topology.start();
     logger.info('topology ready', { reason: outcome.reason, message: outcome.message, generation: outcome.generation });
@@ -83,6 +88,7 @@ export async function startOperator(options: {
       topologyCondition: outcome.condition,
       access,
       glusterdImage: config.glusterdImage,
+      kubernetesNodeAddresses: () => kubeNodes.current(),
       events: warningsOnce(
         new KubeEventRecorder(kubeConfig, {
           controller: 'gluster-operator',
@@ -144,6 +150,14 @@ export async function startOperator(options: {
         concurrency: 4,
         reconcile: (key) => reconcileVolume(context, key),
         primary: source(clients.volumes),
+        related: [
+          // auth.allow of every volume lists the Kubernetes nodes: a changed set of addresses updates them all.
+          {
+            source: kubeNodeSource(core),
+            toKeys: () => (kubeNodes.changed() ? (manager?.cachedObjects(clients.volumes.plural) ?? []).map(objectKey) : []),
+            delayMs: KUBE_NODES_DELAY_MS,
+          },
+        ],
       },
       // Dynamic provisioning: PVCs of our StorageClasses become GlusterVolumes (above) and pre-bound PVs.
       ...createProvisionerControllers({

@@ -10,10 +10,10 @@ import { OWNER_OPTION, RELEASED_MARK } from '../../src/operator/reconcilers/volu
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { applyTestbedTopology } from '../support/demo-topology.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
-import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
+import { killAllOperators, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
+import { removeOperatorState } from '../support/operator-suite.ts';
 
 const execFileAsync = promisify(execFile);
 const gluster = (...args: string[]) => ['gluster', '--mode=script', ...args];
@@ -100,12 +100,7 @@ describe('data safety: GlusterVolumes never destroy what they do not own or what
       await sshRun(nodes[0]!, gluster('volume', 'stop', gv, 'force'));
       await sshRun(nodes[0]!, gluster('volume', 'delete', gv));
     }
-    await removeLeftoverVolumes(nodes, `${namespace.name}_`);
-    await removeBrickRoot(nodes, brickRoot);
-    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets,leases', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
-    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
-    await namespace?.remove();
-    removeOperatorKubeconfig();
+    await removeOperatorState({ namespace, nodes, brickRoot });
   });
 
   it('a second GlusterVolume naming an owned Gluster volume is refused, and deleting it leaves the first volume’s data readable', async () => {

@@ -9,14 +9,14 @@ import { z } from 'zod';
 import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from '../../src/api/index.ts';
 import { parseVolumeStatusXml } from '../../src/gluster/parsers/volume-status.ts';
 import { M } from '../../src/metrics/names.ts';
-import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
 import { applyTestbedTopology } from '../support/demo-topology.ts';
 import { eventually, notYet } from '../support/eventually.ts';
-import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
+import { createTestNamespace, kubeConfig, unlessNotFound } from '../support/kube.ts';
+import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
+import { tearDownOperatorSuite } from '../support/operator-suite.ts';
 
 /**
  * A real Prometheus (Debian's prometheus package, as hack/install-deps installs it) scrapes the operator
@@ -144,16 +144,7 @@ describe('metrics: Prometheus scrapes the operator', function () {
       await exited;
     }
     if (prometheusDir) rmSync(prometheusDir, { recursive: true, force: true });
-    await kubectl(['-n', namespace.name, 'delete', 'glustervolumes', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
-    await kubectl(['-n', namespace.name, 'delete', 'glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
-    await operator?.stop();
-    await killAllOperators();
-    await removeLeftoverVolumes(nodes, `${namespace.name}_`);
-    await removeBrickRoot(nodes, brickRoot);
-    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
-    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
-    await namespace?.remove();
-    removeOperatorKubeconfig();
+    await tearDownOperatorSuite({ namespace, nodes, brickRoot, operator });
   });
 
   it('scrapes the operator and counts its reconciles', async () => {

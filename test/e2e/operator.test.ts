@@ -9,11 +9,11 @@ import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from 
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { applyTestbedTopology } from '../support/demo-topology.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
-import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
+import { killAllOperators, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { ensureDaemon, stopDaemon } from '../support/testbed-nodes.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
+import { deleteGlusterObjects, removeOperatorState } from '../support/operator-suite.ts';
 
 const execFileAsync = promisify(execFile);
 const gluster = (...args: string[]) => ['gluster', '--mode=script', ...args];
@@ -80,17 +80,10 @@ describe('operator end to end (own ServiceAccount, real apiserver and Gluster)',
     await ensureDaemon(3, 'glusterd');
     await killAllOperators();
     const cleaner = await start('operator-cleanup');
-    await kubectl(['-n', namespace.name, 'delete', 'glustervolumes', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
-    await kubectl(['-n', namespace.name, 'delete', 'glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
+    await deleteGlusterObjects(namespace.name);
     await cleaner.stop();
     await killAllOperators();
-    await removeLeftoverVolumes(nodes, `${namespace.name}_`);
-    await removeBrickRoot(nodes, brickRoot);
-    // The operator's topology backup lives in its namespace; drop it so the next run starts clean.
-    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets,leases', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
-    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
-    await namespace?.remove();
-    removeOperatorKubeconfig();
+    await removeOperatorState({ namespace, nodes, brickRoot });
   });
 
   it('demo scenario: cluster, nodes from the heketi topology import and a replicate-3 volume all become Ready; the volume mounts and takes a file', async () => {

@@ -58,12 +58,13 @@ describe('operator RBAC and served namespaces (shipped manifests, real apiserver
     }
   });
 
-  it('holds nothing of that cluster-wide, nor the grants no code uses (nodes, writes to claims)', async () => {
-    for (const [verb, resource] of [...NAMESPACED_POWERS, ['get', 'nodes'], ['list', 'nodes'], ['update', 'persistentvolumeclaims'], ['patch', 'persistentvolumeclaims']] as Array<[string, string]>) {
+  it('holds nothing of that cluster-wide, nor the grants no code uses (writes to nodes and claims)', async () => {
+    for (const [verb, resource] of [...NAMESPACED_POWERS, ['update', 'nodes'], ['patch', 'nodes'], ['delete', 'nodes'], ['update', 'persistentvolumeclaims'], ['patch', 'persistentvolumeclaims']] as Array<[string, string]>) {
       expect(await canI(verb, resource, 'all-namespaces'), `${verb} ${resource} cluster-wide`).to.equal('no');
     }
     // What it does need cluster-wide is there: claims read, their status written (resize), PVs.
     expect(await canI('watch', 'persistentvolumeclaims', 'all-namespaces')).to.equal('yes');
+    expect(await canI('watch', 'nodes', 'all-namespaces')).to.equal('yes');
     expect(await canI('patch', 'persistentvolumeclaims/status', 'all-namespaces')).to.equal('yes');
     expect(await canI('create', 'persistentvolumes', 'all-namespaces')).to.equal('yes');
   });

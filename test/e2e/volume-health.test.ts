@@ -13,10 +13,10 @@ import { HEAL_REFRESH_MS } from '../../src/operator/reconcilers/volume-health.ts
 import { applyTestbedTopology } from '../support/demo-topology.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
-import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
+import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
+import { tearDownOperatorSuite } from '../support/operator-suite.ts';
 
 const execFileAsync = promisify(execFile);
 const gluster = (...args: string[]) => ['gluster', '--mode=script', ...args];
@@ -94,16 +94,7 @@ describe('volume health: bricks online, quorum, heal and split-brain in GlusterV
       rmdirSync(target, { recursive: false });
     }
     await kubectl(['-n', namespace.name, 'patch', 'glustervolumes', '--all', '--type=merge', '-p', '{"spec":{"reclaimPolicy":"Delete"}}'], { allowFailure: true });
-    await kubectl(['-n', namespace.name, 'delete', 'glustervolumes', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
-    await kubectl(['-n', namespace.name, 'delete', 'glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
-    await operator?.stop();
-    await killAllOperators();
-    await removeLeftoverVolumes(nodes, `${namespace.name}_`);
-    await removeBrickRoot(nodes, brickRoot);
-    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets,leases', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
-    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
-    await namespace?.remove();
-    removeOperatorKubeconfig();
+    await tearDownOperatorSuite({ namespace, nodes, brickRoot, operator });
   });
 
   it('a replica-3 Directory volume is Ready with its bricks online, quorum auto met and nothing pending heal', async () => {

@@ -4,10 +4,10 @@ import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from 
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { applyTestbedTopology } from '../support/demo-topology.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
-import { removeBrickRoot, removeLeftoverVolumes } from '../support/brick-cleanup.ts';
+import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { sshCheck } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
+import { tearDownOperatorSuite } from '../support/operator-suite.ts';
 
 const gluster = (...args: string[]) => ['gluster', '--mode=script', ...args];
 
@@ -88,16 +88,7 @@ describe('volume options: an allow-list at the apiserver, values checked by the 
   });
 
   after(async () => {
-    await kubectl(['-n', namespace.name, 'delete', 'glustervolumes', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
-    await kubectl(['-n', namespace.name, 'delete', 'glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
-    await operator?.stop();
-    await killAllOperators();
-    await removeLeftoverVolumes(nodes, `${namespace.name}_`);
-    await removeBrickRoot(nodes, brickRoot);
-    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets,leases', '-l', 'app.kubernetes.io/part-of=gluster-operator', '--ignore-not-found'], { allowFailure: true });
-    await kubectl(['-n', 'gluster-operator', 'delete', 'lease', 'gluster-operator-leader', '--ignore-not-found'], { allowFailure: true });
-    await namespace?.remove();
-    removeOperatorKubeconfig();
+    await tearDownOperatorSuite({ namespace, nodes, brickRoot, operator });
   });
 
   it('a hostile options map (auth.allow, features.shard, server.allow-insecure) is refused at create, naming an option; so is one on the GlusterCluster', async () => {

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 import { kubectl } from './kube.ts';
 import { REPO_ROOT } from './paths.ts';
+import { testbedEnv } from './testbed-env.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,7 +32,24 @@ export async function importTopology(topologyJson: string, args: string[]): Prom
   const child = execFileAsync(process.execPath, [join(REPO_ROOT, 'src', 'cli', 'kubectl-gluster.ts'), 'topology', 'import', '--json', '-', ...args], { cwd: REPO_ROOT });
   child.child.stdin!.end(topologyJson);
   const { stdout } = await child;
-  return stdout;
+  return withTestHostAsClient(stdout);
+}
+
+/**
+ * The suites mount from the test host (the CSI plugin runs there as a process, and some tests mount a volume
+ * directly), where a cluster would have its Kubernetes nodes: the host is listed as a client in each imported
+ * GlusterCluster's spec.clientAccess, beside the Kubernetes nodes the operator adds itself. Without it the
+ * bricks refuse those mounts, as they should (client-access e2e).
+ */
+export function withTestHostAsClient(yaml: string): string {
+  const hostIp = testbedEnv().TESTBED_HOST_IP;
+  return parseAllDocuments(yaml)
+    .map((document) => {
+      const object = document.toJS() as { kind?: string; spec?: Record<string, unknown> } | null;
+      if (object?.kind === 'GlusterCluster' && object.spec) object.spec.clientAccess = { addresses: [hostIp] };
+      return stringify(object);
+    })
+    .join('---\n');
 }
 
 /**

@@ -21,6 +21,8 @@ const testbedEnvSchema = z.object({
   TESTBED_SSH_PORT: z.coerce.number().int().default(22),
   TESTBED_BRICK_ROOT: z.string().default('/bricks'),
   TESTBED_BIN_DIR: z.string().min(1),
+  /** The host's address on the test bed's bridge: where mounts made by the suites come from. */
+  TESTBED_HOST_IP: z.string().min(1),
 });
 
 export type TestbedEnv = z.infer<typeof testbedEnvSchema>;

@@ -191,6 +191,7 @@ function recordingContext(objects: { cluster?: GlusterCluster; node?: GlusterNod
       },
     },
     topologyCondition: undefined,
+    kubernetesNodeAddresses: () => [],
     access: new ClusterAccessPool({ kubeConfig: unreachableKubeConfig(), queue: new MutationQueue(), policy: POLICY }),
     glusterdImage: GLUSTERD_IMAGE,
     events: {

@@ -3,6 +3,7 @@ import type { GlusterVolumeInfo } from '../../src/gluster/parsers/volume-info.ts
 import type { TopologyVolume } from '../../src/topology/model.ts';
 import { GiB } from '../../src/topology/sizing.ts';
 import { changedGlusterBy, decideVolume, GLUSTER_CHANGING_STEPS, type VolumeWorld } from '../../src/operator/reconcilers/volume-decisions.ts';
+import { DEFAULT_CLIENT_ACCESS, internalAddressesOf, wantedClientAccess } from '../../src/operator/reconcilers/client-access.ts';
 import { HEAL_REFRESH_MS } from '../../src/operator/reconcilers/volume-health.ts';
 import { decideDeletion, holdsVolume, type DeletionWorld } from '../../src/operator/reconcilers/volume-deletion-decisions.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf, RELEASED_MARK } from '../../src/operator/reconcilers/volume-ownership.ts';
@@ -56,6 +57,7 @@ function world(overrides: Partial<VolumeWorld> = {}): VolumeWorld {
     specOptions: {},
     clusterOptions: {},
     appliedOptions: [],
+    clientAccess: { kind: 'unmanaged' },
     clusterAddresses: new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']),
     readyNodes: new Set(['n1', 'n2', 'n3']),
     now: NOW,
@@ -381,5 +383,94 @@ describe('volume ownership and client-list', () => {
     const none = ['Client connections for volume v', '', 'total clients for volume v : 0 ', '-----------------------------------------------------------------', ''].join('\n');
     expect(userClients(parseClientList(none))).to.equal(0);
     expect(() => parseClientList('Volume v is not started')).to.throw(/total clients/);
+  });
+});
+
+describe('GlusterVolume decisions: who may mount (auth.allow)', () => {
+  const base = { ...placed, record: record({ glusterId: info().id }) };
+  const nodesOnly = { kind: 'set' as const, value: '10.0.1.1,10.0.1.2' };
+
+  it('a volume just created gets auth.allow with its owner mark, before it is started', () => {
+    expect(decideVolume(world({ ...placed, clientAccess: nodesOnly, live: { kind: 'present', info: info() } }))).to.deep.equal({
+      kind: 'markOwner',
+      options: [['auth.allow', '10.0.1.1,10.0.1.2']],
+    });
+  });
+
+  it('a started volume whose list differs gets it set, and the key is never recorded for a reset', () => {
+    const open = marked({ status: 'Started' });
+    expect(decideVolume(world({ ...base, clientAccess: nodesOnly, live: open }))).to.deep.equal({ kind: 'setOptions', options: [['auth.allow', '10.0.1.1,10.0.1.2']] });
+    const current = marked({ status: 'Started', options: { [OWNER_OPTION]: 'ns/data', 'auth.allow': '10.0.1.1,10.0.1.2' } });
+    expect(decideVolume(world({ ...base, clientAccess: nodesOnly, live: current }))).to.not.include({ kind: 'setOptions' });
+    // With a spec option beside it, only the spec's key is recorded before the set.
+    const withOption = world({ ...base, clientAccess: nodesOnly, specOptions: { 'performance.cache-size': '64MB' }, live: open });
+    expect(decideVolume(withOption)).to.deep.equal({ kind: 'recordOptions', keys: ['performance.cache-size'] });
+    expect(decideVolume({ ...withOption, appliedOptions: ['performance.cache-size'] })).to.deep.equal({
+      kind: 'setOptions',
+      options: [['performance.cache-size', '64MB'], ['auth.allow', '10.0.1.1,10.0.1.2']],
+    });
+  });
+
+  it('Open is *, which a volume that never had the option already is', () => {
+    const open = { kind: 'set' as const, value: '*' };
+    expect(decideVolume(world({ ...base, clientAccess: open, live: marked({ status: 'Started' }) }))).to.not.include({ kind: 'setOptions' });
+    const restricted = marked({ status: 'Started', options: { [OWNER_OPTION]: 'ns/data', 'auth.allow': '10.0.1.1' } });
+    expect(decideVolume(world({ ...base, clientAccess: open, live: restricted }))).to.deep.equal({ kind: 'setOptions', options: [['auth.allow', '*']] });
+  });
+
+  it('unknown clients: nothing is placed, created or changed, the pass waits', () => {
+    const unknown = { kind: 'unknown' as const, why: 'the Kubernetes nodes are not known yet' };
+    expect(decideVolume(world({ clientAccess: unknown }))).to.include({ kind: 'wait', reason: 'WaitingForClientAccess' });
+    expect(decideVolume(world({ ...base, clientAccess: unknown, live: marked({ status: 'Started' }) }))).to.include({ kind: 'wait', reason: 'WaitingForClientAccess' });
+  });
+
+  it('nobody allowed is NoClientsAllowed with what to set, before the volume is placed', () => {
+    const step = decideVolume(world({ clientAccess: { kind: 'refused', why: 'spec.clientAccess of the GlusterCluster: no client may mount' } }));
+    expect(step).to.include({ kind: 'fail', reason: 'NoClientsAllowed' });
+  });
+
+  it('an unmanaged (adopted) volume keeps whatever auth.allow it has', () => {
+    const theirs = marked({ status: 'Started', options: { [OWNER_OPTION]: 'ns/data', 'auth.allow': '192.168.7.*' } });
+    expect(decideVolume(world({ ...base, live: theirs }))).to.not.include({ kind: 'setOptions' });
+  });
+});
+
+describe('client access: the auth.allow a volume wants', () => {
+  const nodes = ['10.0.1.2', '10.0.1.1'];
+
+  it('by default: the Kubernetes nodes, sorted, and nothing else', () => {
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2' });
+  });
+
+  it('the listed addresses are added, once each; kubernetesNodes false leaves the nodes out', () => {
+    const clientAccess = { ...DEFAULT_CLIENT_ACCESS, addresses: ['192.168.0.0/24', '10.0.1.1'] };
+    expect(wantedClientAccess({ clientAccess, adopted: false, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2,192.168.0.0/24' });
+    const behindNat = { ...clientAccess, kubernetesNodes: false };
+    expect(wantedClientAccess({ clientAccess: behindNat, adopted: false, kubernetesNodeAddresses: undefined })).to.deep.equal({ kind: 'set', value: '10.0.1.1,192.168.0.0/24' });
+  });
+
+  it('an unsynced node cache is unknown, never an empty list', () => {
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: undefined })).to.include({ kind: 'unknown' });
+  });
+
+  it('no node and no address is refused, naming the field', () => {
+    const wanted = wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: [] });
+    expect(wanted).to.include({ kind: 'refused' });
+    expect((wanted as { why: string }).why).to.contain('spec.clientAccess.addresses');
+  });
+
+  it('Open is * whatever the nodes; adopted volumes are left alone unless adoptedVolumes is Restricted', () => {
+    expect(wantedClientAccess({ clientAccess: { ...DEFAULT_CLIENT_ACCESS, mode: 'Open' }, adopted: false, kubernetesNodeAddresses: undefined })).to.deep.equal({ kind: 'set', value: '*' });
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: true, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'unmanaged' });
+    const restrictAdopted = { ...DEFAULT_CLIENT_ACCESS, adoptedVolumes: 'Restricted' as const };
+    expect(wantedClientAccess({ clientAccess: restrictAdopted, adopted: true, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2' });
+  });
+
+  it('node addresses: InternalIP only, each once', () => {
+    const node = (...addresses: Array<[string, string]>) => ({ status: { addresses: addresses.map(([type, address]) => ({ type, address })) } });
+    expect(internalAddressesOf([node(['InternalIP', '10.0.1.2'], ['Hostname', 'kn2']), node(['ExternalIP', '1.2.3.4'], ['InternalIP', '10.0.1.1']), node(['InternalIP', '10.0.1.2']), {}])).to.deep.equal([
+      '10.0.1.1',
+      '10.0.1.2',
+    ]);
   });
 });

@@ -26,13 +26,13 @@ describe('operator RBAC (manifests/10-rbac.yaml from cdk8s/rbac.ts)', () => {
   const cluster = grants(clusterRole.rules!);
 
   it('grants nothing cluster-wide that makes a stolen token root: no exec, no DaemonSets, no pods, no Secrets', () => {
-    const dangerous = [...cluster].filter((grant) => /^(pods|pods\/exec|pods\/attach|secrets|apps\/daemonsets|apps\/deployments|nodes|\*)[:/]|:\*$|:(escalate|bind|impersonate)$/.test(grant));
+    const dangerous = [...cluster].filter((grant) => /^(pods|pods\/exec|pods\/attach|secrets|apps\/daemonsets|apps\/deployments|\*)[:/]|^nodes(\/[a-z]+)?:(?!get$|list$|watch$)|:\*$|:(escalate|bind|impersonate)$/.test(grant));
     expect(dangerous).to.deep.equal([]);
     expect(clusterRole.rules!.every((rule) => !rule.resourceNames)).to.equal(true);
   });
 
-  it('drops what no code uses: nodes, and writes to claims other than their status', () => {
-    expect([...cluster].filter((grant) => grant.startsWith('nodes:'))).to.deep.equal([]);
+  it('reads nodes (auth.allow lists their addresses) and never writes them; drops writes to claims other than their status', () => {
+    expect([...cluster].filter((grant) => grant.startsWith('nodes'))).to.deep.equal(['nodes:get', 'nodes:list', 'nodes:watch']);
     expect([...cluster].filter((grant) => grant.startsWith('persistentvolumeclaims:'))).to.deep.equal(['persistentvolumeclaims:get', 'persistentvolumeclaims:list', 'persistentvolumeclaims:watch']);
     expect(cluster.has('persistentvolumeclaims/status:patch')).to.equal(true);
   });

@@ -3,6 +3,7 @@ import { isAllowedOption, volumeOptionsProblems } from '../../gluster/volume-opt
 import { volumeCapacity, type TopologyDurability, type TopologyVolume } from '../../topology/model.ts';
 import { REQUEUE } from '../context.ts';
 import { bricksToRestart } from './brick-restart.ts';
+import { AUTH_ALLOW, liveAuthAllow, type WantedClientAccess } from './client-access.ts';
 import { healRefreshDue, type HealObservation } from './volume-health.ts';
 import { bricksInSetOrder } from './volume-layout.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.ts';
@@ -38,6 +39,8 @@ export interface VolumeWorld {
   clusterOptions: Readonly<Record<string, string>>;
   /** status.appliedOptions: the options this object has set on the volume (optionSteps says why it is recorded). */
   appliedOptions: readonly string[];
+  /** Who may mount it (client-access.ts): auth.allow, set by the operator from typed cluster fields, never from options. */
+  clientAccess: WantedClientAccess;
   /** Storage addresses of the cluster's GlusterNodes; undefined when the GlusterCluster does not exist. */
   clusterAddresses: ReadonlySet<string> | undefined;
   accessError?: string;
@@ -111,6 +114,9 @@ export function decideVolume(world: VolumeWorld): VolumeStep {
   if (typeof world.requested !== 'number') return fail('InvalidSize', `spec.size: ${world.requested.error}`, REQUEUE.unreachable);
   const invalidOptions = optionsProblem(world);
   if (invalidOptions) return fail('InvalidOption', invalidOptions, REQUEUE.unreachable);
+  // Before anything is created or changed: a volume is never started open because its clients were unknown.
+  if (world.clientAccess.kind === 'refused') return fail('NoClientsAllowed', world.clientAccess.why, REQUEUE.waiting);
+  if (world.clientAccess.kind === 'unknown') return { kind: 'wait', reason: 'WaitingForClientAccess', message: world.clientAccess.why, requeueAfterMs: 5_000 };
   if (world.readyNodes.size === 0) return { kind: 'wait', reason: 'WaitingForNodes', message: 'no GlusterNode of the cluster is Ready yet', requeueAfterMs: REQUEUE.waiting };
   if (record && record.gluster !== gluster) return fail('NameConflict', `topology volume ${record.name} is Gluster volume ${record.gluster}, not ${gluster}`, REQUEUE.unreachable);
   if (world.holder && (world.holder.objectExists || !world.adoptExisting)) {
@@ -250,11 +256,15 @@ export interface OptionSteps {
  * option to its default: never one set but forgotten. A key the spec names whose live value already matches
  * (an adopted volume's) is not set, so not recorded, so never reset.
  */
-export function optionSteps(world: Pick<VolumeWorld, 'specOptions' | 'clusterOptions' | 'appliedOptions'>, info: GlusterVolumeInfo): OptionSteps {
+export function optionSteps(world: Pick<VolumeWorld, 'specOptions' | 'clusterOptions' | 'appliedOptions' | 'clientAccess'>, info: GlusterVolumeInfo): OptionSteps {
   const wanted: Record<string, string> = { ...world.clusterOptions, ...world.specOptions };
   const applied = world.appliedOptions.filter(isAllowedOption);
-  const set = Object.entries(wanted).filter(([key, value]) => info.options[key] !== value);
-  const unrecorded = set.map(([key]) => key).filter((key) => !applied.includes(key));
+  const fromSpec = Object.entries(wanted).filter(([key, value]) => info.options[key] !== value);
+  // auth.allow comes from typed fields (never a spec option, the policy refuses it there), so it is not recorded
+  // for a reset: the operator keeps it set for as long as it manages the volume's clients.
+  const access = world.clientAccess;
+  const set: Array<[string, string]> = access.kind === 'set' && liveAuthAllow(info.options) !== access.value ? [...fromSpec, [AUTH_ALLOW, access.value]] : fromSpec;
+  const unrecorded = fromSpec.map(([key]) => key).filter((key) => !applied.includes(key));
   if (unrecorded.length > 0) return { set, record: { kind: 'recordOptions', keys: [...new Set([...applied, ...unrecorded])].sort() } };
   const dropped = world.appliedOptions.filter((key) => !(key in wanted));
   const reset = dropped.filter((key) => isAllowedOption(key) && key in info.options);

@@ -28,6 +28,7 @@ import {
   resetOptions,
   restartBricks,
 } from './volume-actions.ts';
+import { wantedClientAccess } from './client-access.ts';
 import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { finalizeVolume } from './volume-deletion.ts';
 import { StepRefused } from './volume-errors.ts';
@@ -119,6 +120,11 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
     specOptions: volume.spec.options ?? {},
     clusterOptions: cluster?.spec.volumeOptions ?? {},
     appliedOptions: volume.status?.appliedOptions ?? [],
+    clientAccess: wantedClientAccess({
+      clientAccess: cluster?.spec.clientAccess,
+      adopted: volume.spec.adoptExisting === true,
+      kubernetesNodeAddresses: ctx.kubernetesNodeAddresses(),
+    }),
     clusterAddresses: undefined,
     readyNodes: new Set(),
     now: ctx.clock.now(),
