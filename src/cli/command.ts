@@ -22,6 +22,11 @@ export interface CommandIo {
   columns?: number;
   /** What "now" is, for ages ("written 3m ago"); absent: the system clock. */
   clock?: Pick<Clock, 'now'>;
+  /**
+   * Shows `prompt` (stderr) and reads one line of the answer (stdin); undefined when there is none (end of input).
+   * Absent: nobody can be asked, so a command that needs a yes refuses unless its flag (--yes) gave one.
+   */
+  readLine?(prompt: string): Promise<string | undefined>;
 }
 
 export function kubeConfigOf(io: CommandIo): KubeConfig {

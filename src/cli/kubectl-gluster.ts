@@ -5,13 +5,18 @@
  * this file only parses argv, picks the command, and does the process I/O (stdout/stderr, exit code).
  */
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../runtime/error-message.ts';
+import { backupVerifyCommand } from './backup-verify.ts';
 import { usageError, type Command, type CommandIo, type OptionValues } from './command.ts';
+import { healInfoCommand } from './heal-info.ts';
 import { heketiImportCommand } from './heketi-import.ts';
 import { migratePvsCommand } from './migrate-pvs.ts';
+import { nodeDrainCommand } from './node-drain.ts';
 import type { CommandOutput } from './output.ts';
 import { statusCommand } from './status.ts';
+import { topologyExportCommand } from './topology-export.ts';
 import { topologyImportCommand } from './topology-import.ts';
 import { volumeDescribeCommand } from './volume-describe.ts';
 
@@ -24,7 +29,14 @@ Commands:
   volume describe NAME | pvc:NS/NAME
                                 one GlusterVolume (or the one a claim is bound to): conditions, bricks, heal,
                                 mount source, and the PVs, claims and pods using it
+  heal-info NAME | pvc:NS/NAME  self-heal of one GlusterVolume: entries pending and in split-brain, per brick,
+                                and what to do (--via reads Gluster live); exit code 1 when anything is pending
+  node drain NODE               set a GlusterNode's spec.state to Failed (after asking) and follow the operator
+                                moving its bricks away
   topology import --json FILE   convert a heketi topology file into GlusterCluster and GlusterNode objects
+  topology export               the GlusterClusters and GlusterNodes as heketi's topology.json
+  backup verify                 check the operator's topology backup and compare it with the GlusterNodes and
+                                GlusterVolumes (and with --via, the live cluster)
   heketi import --db FILE       convert heketi's database (heketi db export) into GlusterCluster, GlusterNode
                                 and GlusterVolume objects that adopt heketi's volumes in place
   migrate pvs                   move claims bound to in-tree glusterfs PVs onto CSI PVs of the same
@@ -37,7 +49,11 @@ Run 'kubectl gluster COMMAND --help' for a command's options.
 const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   'volume describe': volumeDescribeCommand,
+  'heal-info': healInfoCommand,
+  'node drain': nodeDrainCommand,
   'topology import': topologyImportCommand,
+  'topology export': topologyExportCommand,
+  'backup verify': backupVerifyCommand,
   'heketi import': heketiImportCommand,
   'migrate pvs': migratePvsCommand,
 };
@@ -80,10 +96,26 @@ export async function run(argv: string[], io: CommandIo): Promise<CommandOutput>
   return command.run(values, io, args);
 }
 
+/**
+ * One line of the terminal after a prompt on stderr (stdout stays the command's output); undefined at end of
+ * input. Only offered when stdin is a terminal: a script's stdin may stay open and never answer, and a yes
+ * meant for a script is said with --yes.
+ */
+async function readLine(prompt: string): Promise<string | undefined> {
+  const lines = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    const ended = new Promise<undefined>((done) => lines.once('close', () => done(undefined)));
+    return await Promise.race([lines.question(prompt), ended]);
+  } finally {
+    lines.close();
+  }
+}
+
 const output = await run(process.argv.slice(2), {
   readText: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
   progress: (line) => process.stderr.write(`${line}\n`),
   columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+  ...(process.stdin.isTTY ? { readLine } : {}),
 });
 process.stdout.write(output.stdout);
 process.stderr.write(output.stderr);
