@@ -1,7 +1,4 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterNodeSchema, glusterVolumeSchema } from '../../src/api/index.ts';
 import { backupVerifyReportSchema } from '../../src/cli/backup-verify.ts';
@@ -10,9 +7,9 @@ import { parseHeketiTopology } from '../../src/heketi/topology-file.ts';
 import { removeBrickRoot } from '../support/brick-cleanup.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { kubeConfig, kubectl } from '../support/kube.ts';
-import { REPO_ROOT } from '../support/paths.ts';
 import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
-import { clusterEnv, testbedEnv } from '../support/testbed-env.ts';
+import { testbedEnv } from '../support/testbed-env.ts';
+import { kubectlGluster } from '../support/kubectl-gluster.ts';
 
 /**
  * The day-2 commands as an operator's user runs them (Node 24, the admin kubeconfig) against the real
@@ -30,12 +27,6 @@ describe('kubectl gluster heal-info, topology export, backup verify and node dra
   let cluster: ProvisioningCluster | undefined;
   let volumeName = '';
   const via = ['--via', `ssh:${nodes[0]}`, '--ssh-key', env.TESTBED_SSH_KEY, '--known-hosts', process.env.TESTBED_SSH_KNOWN_HOSTS ?? '.testbed/ssh/known_hosts'];
-
-  const kubectlGluster = (args: string[]) =>
-    promisify(execFile)(process.execPath, [join(REPO_ROOT, 'src', 'cli', 'kubectl-gluster.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: clusterEnv().KUBECONFIG } }).then(
-      (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
-      (failed: { code?: number; stdout?: string; stderr?: string }) => ({ code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }),
-    );
 
   before(async () => {
     cluster = await setUpProvisioningCluster({

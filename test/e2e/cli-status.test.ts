@@ -1,16 +1,13 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { statusReportSchema } from '../../src/cli/status-view.ts';
 import { volumeDescriptionSchema } from '../../src/cli/volume-view.ts';
 import { removeBrickRoot } from '../support/brick-cleanup.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { kubeConfig, kubectl } from '../support/kube.ts';
-import { REPO_ROOT } from '../support/paths.ts';
 import { setUpProvisioningCluster, type ProvisioningCluster } from '../support/provisioning-cluster.ts';
-import { clusterEnv, testbedEnv } from '../support/testbed-env.ts';
+import { testbedEnv } from '../support/testbed-env.ts';
+import { kubectlGluster } from '../support/kubectl-gluster.ts';
 
 /**
  * `kubectl gluster status` and `volume describe` as an operator's user runs them (Node 24, the admin
@@ -26,12 +23,6 @@ describe('kubectl gluster status and volume describe on the test bed', function 
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
   let cluster: ProvisioningCluster | undefined;
   let pvName = '';
-
-  const kubectlGluster = (args: string[]) =>
-    promisify(execFile)(process.execPath, [join(REPO_ROOT, 'src', 'cli', 'kubectl-gluster.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: clusterEnv().KUBECONFIG } }).then(
-      (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
-      (failed: { code?: number; stdout?: string; stderr?: string }) => ({ code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }),
-    );
 
   before(async () => {
     cluster = await setUpProvisioningCluster({

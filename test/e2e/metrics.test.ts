@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -17,6 +17,7 @@ import { REPO_ROOT } from '../support/paths.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
 import { testbedEnv } from '../support/testbed-env.ts';
 import { tearDownOperatorSuite } from '../support/operator-suite.ts';
+import { kubectlGluster } from '../support/kubectl-gluster.ts';
 
 /**
  * A real Prometheus (Debian's prometheus package, as hack/install-deps installs it) scrapes the operator
@@ -57,6 +58,12 @@ const TEST_ALERT_FOR = '4s';
 const gluster = (...args: string[]) => ['gluster', '--mode=script', ...args];
 /** The binary glusterd starts brick processes from (glusterd and glusterfs are links to it). */
 const BRICK_BINARY = '/usr/sbin/glusterfsd';
+
+/** METRICS_TRANSCRIPT=FILE keeps what the brick-outage test saw (a scrape, the alert, kubectl gluster status), for a note. */
+async function transcript(lines: string[]): Promise<void> {
+  const file = process.env.METRICS_TRANSCRIPT;
+  if (file) appendFileSync(file, `${lines.join('\n')}\n\n`);
+}
 
 describe('metrics: Prometheus scrapes the operator', function () {
   this.timeout(240_000);
@@ -207,6 +214,18 @@ describe('metrics: Prometheus scrapes the operator', function () {
     }, 120_000);
     expect(firing.labels).to.include({ namespace: namespace.name, volume: 'scraped', severity: 'warning' });
     expect(firing.annotations.summary).to.equal(`1 brick(s) of GlusterVolume ${namespace.name}/scraped not running`);
+    // What an administrator sees meanwhile: `kubectl gluster status` puts the degraded volume first, exit 1.
+    const outage = await kubectlGluster(['status', '-n', namespace.name]);
+    expect(outage.code, outage.stderr).to.equal(1);
+    expect(outage.stdout).to.match(/scraped/).and.to.match(/BricksOffline/);
+    await transcript([
+      `$ curl -s http://127.0.0.1:${healthPort}/metrics | grep -E '^${M.volumeBricksOnline}|^${M.volumeBricksOffline}|^${M.volumeBricks}\\{'`,
+      ...(await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text()).split('\n').filter((line) => new RegExp(`^(${M.volumeBricksOnline}|${M.volumeBricksOffline}|${M.volumeBricks})\\{`).test(line)),
+      `$ curl -s '${prometheusUrl}/api/v1/alerts'   # the GlusterBrickOffline alert of this volume`,
+      JSON.stringify(firing, null, 2),
+      `$ kubectl gluster status -n ${namespace.name}   # exit ${outage.code}`,
+      outage.stdout.trimEnd(),
+    ]);
 
     await sshCheck(brick!.host, ['umount', BRICK_BINARY]);
     boundHost = undefined;

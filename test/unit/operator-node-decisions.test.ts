@@ -220,7 +220,7 @@ describe('GlusterNode decisions', () => {
     it('progressing while bricks move, with the healing volumes', () => {
       expect(evacuationReport(progress({ healingVolumes: ['ns/v'] }), 'deletion waits')).to.deep.equal({
         phase: { state: 'progressing', reason: 'Evacuating', message: 'deletion waits: 2 brick(s) left' },
-        fields: { bricks: 2, evacuation: { remainingBricks: 2, healingVolumes: ['ns/v'], message: '2 brick(s) left' } },
+        fields: { bricks: 2, evacuation: { remainingBricks: 2, healingVolumes: ['ns/v'], blockedVolumes: [], message: '2 brick(s) left' } },
         warn: false,
         requeueAfterMs: REQUEUE.waiting,
       });
@@ -229,7 +229,7 @@ describe('GlusterNode decisions', () => {
     it('blocked: degraded, a Warning, the blocked volumes and the longer wait', () => {
       expect(evacuationReport(progress({ blocked: [{ volume: 'ns/v', reason: 'no room' }] }), 'spec.state is Failed')).to.deep.equal({
         phase: { state: 'degraded', reason: 'EvacuationBlocked', message: 'spec.state is Failed: 2 brick(s) left' },
-        fields: { bricks: 2, evacuation: { remainingBricks: 2, blockedVolumes: ['ns/v'], message: '2 brick(s) left' } },
+        fields: { bricks: 2, evacuation: { remainingBricks: 2, healingVolumes: [], blockedVolumes: ['ns/v'], message: '2 brick(s) left' } },
         warn: true,
         requeueAfterMs: REQUEUE.unreachable,
       });
@@ -241,10 +241,12 @@ describe('GlusterNode decisions', () => {
       expect(failedNodeReport(progress()).phase).to.deep.equal({ state: 'progressing', reason: 'Evacuating', message: 'spec.state is Failed: 2 brick(s) left' });
     });
 
-    it('NodeFailed once every brick moved', () => {
+    // The lists are written empty, not left out: status is merge-patched, and a list left out kept the last
+    // pass's "healing" on a drained node for good (found by kubectl gluster node drain, which waited on it).
+    it('NodeFailed once every brick moved, its lists emptied', () => {
       expect(failedNodeReport(progress({ done: true, remainingBricks: 0, message: 'no bricks left' }))).to.deep.equal({
         phase: { state: 'degraded', reason: 'NodeFailed', message: 'spec.state is Failed: all bricks moved to other nodes; no new bricks are placed here' },
-        fields: { bricks: 0, evacuation: { remainingBricks: 0, message: 'no bricks left' } },
+        fields: { bricks: 0, evacuation: { remainingBricks: 0, healingVolumes: [], blockedVolumes: [], message: 'no bricks left' } },
         warn: false,
         requeueAfterMs: REQUEUE.steady,
       });
@@ -307,7 +309,7 @@ describe('GlusterNode decisions', () => {
         kind: 'report',
         report: {
           phase: { state: 'degraded', reason: 'PeerDetachFailed', message: 'nope' },
-          fields: { evacuation: { remainingBricks: 0, message: 'no bricks left on this node' } },
+          fields: { evacuation: { remainingBricks: 0, healingVolumes: [], blockedVolumes: [], message: 'no bricks left on this node' } },
           warn: true,
           requeueAfterMs: REQUEUE.unreachable,
         },

@@ -135,6 +135,9 @@ export function nodePhase(specState: GlusterNode['spec']['state'], devices: read
 }
 
 /** An evacuation not done yet: progressing, or blocked (a Warning Event, and a longer wait). */
+/** A finished evacuation, with the lists of the last pass that moved something emptied (a merge patch keeps what it does not name). */
+const NOTHING_MOVING = { remainingBricks: 0, healingVolumes: [], blockedVolumes: [] };
+
 export function evacuationReport(progress: EvacuationProgress, why: string): NodeReport {
   const blocked = progress.blocked.length > 0;
   const message = `${why}: ${progress.message}`;
@@ -144,8 +147,9 @@ export function evacuationReport(progress: EvacuationProgress, why: string): Nod
       bricks: progress.remainingBricks,
       evacuation: {
         remainingBricks: progress.remainingBricks,
-        ...(progress.healingVolumes.length > 0 ? { healingVolumes: progress.healingVolumes } : {}),
-        ...(blocked ? { blockedVolumes: progress.blocked.map((entry) => entry.volume) } : {}),
+        // Written even when empty: status is merge-patched, and a list left out would keep the last pass's entries.
+        healingVolumes: progress.healingVolumes,
+        blockedVolumes: progress.blocked.map((entry) => entry.volume),
         message: progress.message,
       },
     },
@@ -159,7 +163,7 @@ export function failedNodeReport(progress: EvacuationProgress): NodeReport {
   if (!progress.done) return evacuationReport(progress, 'spec.state is Failed');
   return {
     phase: { state: 'degraded', reason: 'NodeFailed', message: 'spec.state is Failed: all bricks moved to other nodes; no new bricks are placed here' },
-    fields: { bricks: 0, evacuation: { remainingBricks: 0, message: progress.message } },
+    fields: { bricks: 0, evacuation: { ...NOTHING_MOVING, message: progress.message } },
     warn: false,
     requeueAfterMs: REQUEUE.steady,
   };
@@ -200,7 +204,7 @@ export function decideNodeDeletion(world: NodeDeletionWorld): NodeDeletionStep {
         kind: 'report',
         report: {
           phase: { state: 'degraded', reason: 'PeerDetachFailed', message: world.detached.message },
-          fields: { evacuation: { remainingBricks: 0, message: 'no bricks left on this node' } },
+          fields: { evacuation: { ...NOTHING_MOVING, message: 'no bricks left on this node' } },
           warn: true,
           requeueAfterMs: REQUEUE.unreachable,
         },
