@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeServiceAccountKubeconfig } from '../../hack/lib/service-account-kubeconfig.ts';
@@ -65,6 +65,7 @@ export async function startOperatorProcess(identity: string, healthPort: number,
   running.add(child);
   const logs: string[] = [];
   // OPERATOR_TEST_LOG_DIR keeps each operator's log in a file, for reading after a failed run.
+  if (process.env.OPERATOR_TEST_LOG_DIR) mkdirSync(process.env.OPERATOR_TEST_LOG_DIR, { recursive: true });
   const logFile = process.env.OPERATOR_TEST_LOG_DIR ? createWriteStream(join(process.env.OPERATOR_TEST_LOG_DIR, `${identity}.log`), { flags: 'a' }) : undefined;
   const collect = (chunk: Buffer) => {
     logFile?.write(chunk);
