@@ -6,7 +6,7 @@ import { kubeConfigOf, usageError, type Command, type CommandIo, type OptionValu
 import type { CommandOutput } from './output.ts';
 import { apiErrorText, listKind, namespaceOf, readFailure } from './status.ts';
 import { oneLine } from './status-view.ts';
-import { isStatus, unlessNotFound } from './volume-target.ts';
+import { isApiError, unlessNotFound } from '../controller/api-errors.ts';
 import { notFoundMessage } from './volume-view.ts';
 
 /**
@@ -202,7 +202,7 @@ export function nodeDrainCommandWith(sleep: Sleep = systemClock.sleep): Command 
       try {
         patched = await kube.markFailed(namespace, name);
       } catch (error) {
-        const advice = isStatus(error, 403) ? `; you need patch on glusternodes in ${namespace} (kubectl auth can-i patch glusternodes -n ${namespace})` : '';
+        const advice = isApiError(error, 403) ? `; you need patch on glusternodes in ${namespace} (kubectl auth can-i patch glusternodes -n ${namespace})` : '';
         return failed(`error: cannot set spec.state of GlusterNode ${namespace}/${name} to Failed: ${apiErrorText(error)}${advice}\n`);
       }
       io.progress?.(`${name}: spec.state set to Failed; the operator now moves its bricks away`);

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../api/index.ts';
+import { isApiError, unlessNotFound } from '../controller/api-errors.ts';
 import { claimSchema, persistentVolumeSchema, type Claim } from '../migration/objects.ts';
 import { kubeConfigOf, usageError, type CommandIo, type OptionValues } from './command.ts';
 import type { CommandOutput } from './output.ts';
@@ -13,17 +14,6 @@ import { describedVolumeSchema, notFoundMessage, parseTarget, sourceOfPersistent
  * heal-info both take that argument; the decisions themselves are volume-view.ts's (parseTarget and the rest).
  */
 
-export const isStatus = (error: unknown, ...codes: number[]) => error instanceof k8s.ApiException && codes.includes(error.code);
-
-/** What a read gives, or undefined when the object does not exist (404); any other failure goes on. */
-export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
-  try {
-    return await read;
-  } catch (error) {
-    if (isStatus(error, 404)) return undefined;
-    throw error;
-  }
-}
 
 export class VolumeKube {
   readonly core: k8s.CoreV1Api;
@@ -85,7 +75,7 @@ async function volumeByClaim(kube: VolumeKube, namespace: string, name: string):
   }
   // An in-tree PV says only the Gluster volume's name: any namespace's GlusterVolume may hold it, so all are
   // looked at, or the claim's namespace alone when the kubeconfig may not list every one.
-  const candidates = await kube.volumes(undefined).catch((error: unknown) => (isStatus(error, 403) ? kube.volumes(namespace) : Promise.reject(error)));
+  const candidates = await kube.volumes(undefined).catch((error: unknown) => (isApiError(error, 403) ? kube.volumes(namespace) : Promise.reject(error)));
   const matches = volumesWithGlusterName(candidates, source.glusterVolumeName);
   if (matches.length === 1) return { volume: matches[0]! };
   if (matches.length === 0) {

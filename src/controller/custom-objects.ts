@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { API_GROUP, API_VERSION } from '../api/group.ts';
+import { isApiError } from './api-errors.ts';
 
 /**
  * Typed access to one custom resource kind: every object read is parsed with its zod schema (a malformed
@@ -31,7 +32,7 @@ export class CustomResourceClient<T extends { metadata: { name: string; namespac
     try {
       return this.parse(await this.api.getNamespacedCustomObject({ ...this.coordinates(namespace), name }));
     } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+      if (isApiError(error, 404)) return undefined;
       throw error;
     }
   }
@@ -89,7 +90,7 @@ export class CustomResourceClient<T extends { metadata: { name: string; namespac
     try {
       await this.api.deleteNamespacedCustomObject({ ...this.coordinates(namespace), name });
     } catch (error) {
-      if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+      if (!(isApiError(error, 404))) throw error;
     }
   }
 }

@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
-import { DRIVER_NAME, type GlusterVolume } from '../api/index.ts';
-import { volumeHandleFor } from '../provisioner/pv-builder.ts';
+import type { GlusterVolume } from '../api/index.ts';
+import { csiVolumeSource, volumeHandleFor } from '../provisioner/pv-builder.ts';
 import { ANN_MIGRATED_FROM_PV, restorable, type Claim, type InTreePersistentVolume } from './objects.ts';
 
 /** Annotations the PV binder and provisioners write on a claim: a recreated claim must not carry them over. */
@@ -30,12 +30,6 @@ export function buildCsiPersistentVolume(input: { name: string; old: InTreePersi
     if (value !== undefined) annotations[key] = value;
   }
   const gid = old.metadata.annotations?.['pv.beta.kubernetes.io/gid'] ?? (volume.spec.gid !== undefined ? String(volume.spec.gid) : undefined);
-  const attributes: Record<string, string> = {
-    mountSource: status.mountSource,
-    glusterVolumeName: status.glusterVolumeName ?? old.spec.glusterfs.path,
-  };
-  if (status.backupVolfileServers && status.backupVolfileServers.length > 0) attributes.backupVolfileServers = status.backupVolfileServers.join(':');
-  if (gid !== undefined) attributes.gid = gid;
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -48,12 +42,7 @@ export function buildCsiPersistentVolume(input: { name: string; old: InTreePersi
       ...(old.spec.mountOptions && old.spec.mountOptions.length > 0 ? { mountOptions: [...old.spec.mountOptions] } : {}),
       volumeMode: 'Filesystem',
       ...(claim ? { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace, name: claim.metadata.name } } : {}),
-      csi: {
-        driver: DRIVER_NAME,
-        volumeHandle: volumeHandleFor(volume),
-        volumeAttributes: attributes,
-        ...(old.spec.glusterfs.readOnly ? { readOnly: true } : {}),
-      },
+      csi: csiVolumeSource(volume, { gid, readOnly: old.spec.glusterfs.readOnly === true, glusterVolumeName: old.spec.glusterfs.path }),
     },
   };
 }

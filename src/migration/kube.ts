@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { glusterVolumeSchema, type GlusterVolume } from '../api/index.ts';
 import { CustomResourceClient } from '../controller/custom-objects.ts';
-import { isApiError } from '../provisioner/kube-io.ts';
+import { isApiError, unlessNotFound as orUndefined } from '../controller/api-errors.ts';
 import { csiPersistentVolumeName } from './names.ts';
 import {
   claimSchema,
@@ -25,15 +25,6 @@ import { parseRecord, recordConfigMap, type MigrationRecord } from './record.ts'
 
 const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const JSON_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
-
-async function orUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    if (isApiError(error, 404)) return undefined;
-    throw error;
-  }
-}
 
 async function ignoring(codes: number[], act: () => Promise<unknown>): Promise<void> {
   try {

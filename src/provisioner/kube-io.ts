@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterClusterSchema, glusterVolumeSchema, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
+import { isApiError, unlessNotFound as orUndefined } from '../controller/api-errors.ts';
 import { CustomResourceClient } from '../controller/custom-objects.ts';
 import { claimSchema, persistentVolumeSchema, storageClassSchema, type Claim, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 
@@ -7,18 +8,7 @@ import { claimSchema, persistentVolumeSchema, storageClassSchema, type Claim, ty
  * The provisioner's edge: every read is parsed with zod, a 404 is `undefined`, a create that meets 409
  * AlreadyExists returns the existing object (a retry is "already done, read it"), patches are merge patches.
  */
-export function isApiError(error: unknown, code: number): boolean {
-  return error instanceof k8s.ApiException && error.code === code;
-}
-
-async function orUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    if (isApiError(error, 404)) return undefined;
-    throw error;
-  }
-}
+export { isApiError } from '../controller/api-errors.ts';
 
 const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 

@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import type { GlusterVolume } from '../api/index.ts';
+import { DRIVER_NAME, type GlusterVolume } from '../api/index.ts';
 import { isConditionTrue } from '../controller/conditions.ts';
 import { ANN_GID, ANN_PROVISIONED_BY, PROVISIONER_NAME, provisionedName } from './constants.ts';
 import { quantityString, type Claim, type StorageClass } from './kube-objects.ts';
@@ -36,12 +36,6 @@ export function buildPersistentVolume(input: { claim: Claim; storageClass: Stora
   const gid = volume.spec.gid;
   const annotations: Record<string, string> = { [ANN_PROVISIONED_BY]: PROVISIONER_NAME };
   if (gid !== undefined) annotations[ANN_GID] = String(gid);
-  const attributes: Record<string, string> = {
-    mountSource: status.mountSource,
-    glusterVolumeName: status.glusterVolumeName ?? volume.spec.glusterVolumeName ?? status.mountSource.slice(status.mountSource.indexOf(':') + 1),
-  };
-  if (status.backupVolfileServers && status.backupVolfileServers.length > 0) attributes.backupVolfileServers = status.backupVolfileServers.join(':');
-  if (gid !== undefined) attributes.gid = String(gid);
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -60,11 +54,25 @@ export function buildPersistentVolume(input: { claim: Claim; storageClass: Stora
         name: claim.metadata.name,
         uid: claim.metadata.uid,
       },
-      csi: {
-        driver: PROVISIONER_NAME,
-        volumeHandle: volumeHandleFor(volume),
-        volumeAttributes: attributes,
-      },
+      csi: csiVolumeSource(volume, { gid: gid === undefined ? undefined : String(gid) }),
     },
   };
+}
+
+/**
+ * How a PV of ours mounts its GlusterVolume through the CSI driver: the one home of the volume attributes the
+ * node plugin reads (src/csi/requests.ts), for provisioned PVs and for PVs migrated from in-tree ones.
+ * `gid` (the supplemental group of the volume's root) and `readOnly` as the PV wants them.
+ */
+export function csiVolumeSource(volume: GlusterVolume, options: { gid: string | undefined; readOnly?: boolean; glusterVolumeName?: string }): k8s.V1CSIPersistentVolumeSource {
+  const status = volume.status ?? {};
+  if (!status.mountSource) throw new Error(`GlusterVolume ${volumeHandleFor(volume)} has no mountSource yet`);
+  const attributes: Record<string, string> = {
+    mountSource: status.mountSource,
+    glusterVolumeName:
+      status.glusterVolumeName ?? volume.spec.glusterVolumeName ?? options.glusterVolumeName ?? status.mountSource.slice(status.mountSource.indexOf(':') + 1),
+  };
+  if (status.backupVolfileServers && status.backupVolfileServers.length > 0) attributes.backupVolfileServers = status.backupVolfileServers.join(':');
+  if (options.gid !== undefined) attributes.gid = options.gid;
+  return { driver: DRIVER_NAME, volumeHandle: volumeHandleFor(volume), volumeAttributes: attributes, ...(options.readOnly ? { readOnly: true } : {}) };
 }
