@@ -14,6 +14,8 @@ import { REPO_ROOT } from './paths.ts';
  */
 export interface OperatorProcess {
   identity: string;
+  /** The operator's process id (for reading /proc/<pid>; undefined only if spawning failed). */
+  pid: number | undefined;
   logs: string[];
   exited: Promise<number | null>;
   /** SIGTERM and wait (graceful), or SIGKILL (a crash). */
@@ -81,6 +83,7 @@ export async function startOperatorProcess(identity: string, healthPort: number,
   );
   return {
     identity,
+    pid: child.pid,
     logs,
     exited,
     stop: async (signal = 'SIGTERM') => {
