@@ -86,6 +86,51 @@ const clientAccessSchema = z
   })
   .describe('Which clients may mount the volumes of this cluster.');
 
+/** Gluster's own default for cluster.max-bricks-per-process (glusterd 10), and the operator's. */
+export const DEFAULT_MAX_BRICKS_PER_PROCESS = 250;
+/** glusterd refuses 1 while multiplexing is on ("set this option to a value other than 1"); 0 (no limit) is not offered. */
+export const MIN_MAX_BRICKS_PER_PROCESS = 2;
+export const MAX_MAX_BRICKS_PER_PROCESS = 1000;
+
+const brickMultiplexingSchema = z
+  .object({
+    mode: z
+      .enum(['Auto', 'Enabled', 'Disabled', 'Unmanaged'])
+      .default('Auto')
+      .describe(
+        'Auto (default): the operator turns cluster.brick-multiplex on for a pool that has no Gluster volume yet when it first finds ' +
+          'it (a pool it forms), and leaves a pool that already has volumes exactly as it found it. The choice is made once and ' +
+          'recorded in status.brickMultiplexing.decidedBy; later passes keep it, and Auto never switches a pool that has volumes. ' +
+          'Enabled / Disabled: cluster.brick-multiplex on / off on the pool, whatever it has. glusterd applies the setting to bricks ' +
+          'started afterwards: bricks already running keep their own processes until their volume is restarted (volume stop and start). ' +
+          'Unmanaged: the operator never changes it and only reports it.',
+      ),
+    maxBricksPerProcess: z
+      .number()
+      .int()
+      .min(MIN_MAX_BRICKS_PER_PROCESS)
+      .max(MAX_MAX_BRICKS_PER_PROCESS)
+      .default(DEFAULT_MAX_BRICKS_PER_PROCESS)
+      .describe(
+        `cluster.max-bricks-per-process while multiplexing is on (Gluster's default, and this one, is ${DEFAULT_MAX_BRICKS_PER_PROCESS}). ` +
+          'Higher: fewer glusterfsd processes and less memory (an unmultiplexed brick process took about 20 MiB on the test bed). ' +
+          'Lower: one process crashing, being killed by the OOM killer or hung takes fewer bricks down with it, and glusterd 10 ' +
+          'restarts all bricks of a process together. Set on pools the operator multiplexes (Enabled, or Auto on a pool it formed); ' +
+          'glusterd refuses it while multiplexing is off and refuses 1 while it is on.',
+      ),
+  })
+  .describe(
+    'Brick multiplexing: one glusterfsd process per node serving many bricks instead of one process per brick. Unset: mode Auto ' +
+      `with maxBricksPerProcess ${DEFAULT_MAX_BRICKS_PER_PROCESS}.`,
+  );
+
+export type BrickMultiplexingSpec = z.output<typeof brickMultiplexingSchema>;
+
+/** The cluster's brick multiplexing settings with their defaults filled in (the field is optional). */
+export function brickMultiplexingOf(spec: { brickMultiplexing?: BrickMultiplexingSpec | undefined }): BrickMultiplexingSpec {
+  return spec.brickMultiplexing ?? { mode: 'Auto', maxBricksPerProcess: DEFAULT_MAX_BRICKS_PER_PROCESS };
+}
+
 const accessSchema = cel(
   z
     .object({
@@ -143,6 +188,20 @@ export const glusterClusterSpecSchema = cel(
             'with kubernetesNodes true, so only the Kubernetes nodes (where the CSI plugin mounts) can; the servers\' own self-heal and ' +
             'heal-info clients are trusted by Gluster and need no entry.',
         ),
+      brickMultiplexing: brickMultiplexingSchema.optional(),
+      tls: z
+        .object({
+          secretName: objectName.describe(
+            'Secret in this namespace with ca.crt, tls.crt and tls.key (as cert-manager writes them). Servers and clients present a certificate ' +
+              'this CA signed, and the bricks take any such certificate; a client without one is refused.',
+          ),
+        })
+        .optional()
+        .describe(
+          'Encrypt the I/O of volumes created from now on (Gluster\'s client.ssl and server.ssl). The operator copies the Secret to every server ' +
+            'holding their bricks, and their PVs hand it to the CSI plugin (nodePublishSecretRef). Volumes created before keep running without ' +
+            'TLS (turning it on needs their bricks restarted); glusterd\'s own management traffic is not encrypted.',
+        ),
       cleanupPolicy: z
         .object({
           confirmation: z
@@ -195,6 +254,20 @@ export const glusterClusterStatusSchema = z
       .min(0)
       .optional()
       .describe('Bricks of the cluster\'s volumes, replaced ones not yet removed included; while any exist, brickBackend and directoryRoot cannot change.'),
+    brickMultiplexing: z
+      .object({
+        enabled: z.boolean().describe('cluster.brick-multiplex of the pool, as glusterd last reported it (or as the operator just set it).'),
+        maxBricksPerProcess: z.number().int().min(0).optional().describe('cluster.max-bricks-per-process of the pool, as glusterd last reported it (0: no limit).'),
+        decidedBy: z
+          .enum(['Operator', 'Found'])
+          .describe(
+            'Operator: the operator keeps the setting (mode Enabled or Disabled, or Auto on a pool that had no volume when it was first ' +
+              'found). Found: the pool is left as the operator found it (Auto on a pool that already had volumes, or Unmanaged). ' +
+              'Auto reads this instead of deciding again.',
+          ),
+      })
+      .optional()
+      .describe('Brick multiplexing of the pool (spec.brickMultiplexing), and whose choice it is.'),
   })
   .describe('Observed state of the cluster, written only by the operator.');
 

@@ -187,6 +187,14 @@ export const glusterVolumeStatusSchema = z
     quorum: volumeQuorumStatusSchema.optional(),
     rebalance: volumeRebalanceStatusSchema.optional(),
     clients: z.number().int().min(0).optional().describe('FUSE and gfapi clients connected to the volume when last observed (deletion waits while any are).'),
+    tls: z
+      .object({
+        secretName: z.string().describe('Secret (ca.crt, tls.crt, tls.key) a client presents a certificate from; the PVs of this volume name it as nodePublishSecretRef.'),
+        secretNamespace: z.string().describe('Namespace of that Secret: the GlusterCluster\'s.'),
+        dir: z.string().describe('Where servers and clients keep the certificate, key and CA (the paths of ssl.own-cert, ssl.private-key and ssl.ca-list).'),
+      })
+      .optional()
+      .describe('Present when the volume\'s I/O is encrypted (client.ssl and server.ssl on, from the GlusterCluster\'s spec.tls); clients then need a certificate of its CA.'),
     appliedOptions: apiserverOnly(z.array(apiserverOnly(z.string(), { maxLength: OPTION_NAME_MAX })), { maxItems: OPTIONS_MAX_ENTRIES })
       .optional()
       .describe(

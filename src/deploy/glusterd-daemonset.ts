@@ -1,6 +1,7 @@
 import { ApiObject, App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
+import { TLS_ROOT } from '../gluster/tls.ts';
 import { GLUSTERD_IMAGE } from './images.ts';
 import { CLUSTER_LABEL, MANAGED_BY, PART_OF } from './labels.ts';
 
@@ -36,6 +37,9 @@ const HOST_MOUNTS: ReadonlyArray<{ name: string; path: string; type: kplus.HostP
   { name: 'dev', path: '/dev', type: kplus.HostPathVolumeType.DIRECTORY },
   // Brick mounts live here; mounted from the pod and seen by the host (Bidirectional below).
   { name: 'brick-mounts', path: '/var/lib/gluster-operator/bricks', type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE },
+  // Clusters with spec.tls: the certificate, key and CA the operator copies here (src/gluster/tls.ts). On the
+  // host, so bricks that glusterd restarts with the pod still find them.
+  { name: 'tls', path: TLS_ROOT, type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE },
 ];
 
 export const GLUSTERD_PORTS = { management: 24007, rdma: 24008, bricksFirst: 49152, bricksLast: 49251 } as const;

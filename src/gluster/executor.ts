@@ -54,7 +54,7 @@ export async function runNodeCommand<T>(transport: Transport, node: NodeTarget, 
 }
 
 async function runAndParse<T>(transport: Transport, node: NodeTarget, cmd: NodeCommand<T>, options: { timeoutMs?: number }): Promise<T> {
-  const result = await transport.run(node, cmd.argv, { timeoutMs: options.timeoutMs ?? cmd.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const result = await transport.run(node, cmd.argv, { timeoutMs: options.timeoutMs ?? cmd.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(cmd.stdin !== undefined ? { stdin: cmd.stdin } : {}) });
   const fail = (message: string): never => {
     const { errorClass, reason } = classifyFailure(message);
     throw new GlusterCommandError({

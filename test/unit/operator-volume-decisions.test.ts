@@ -58,6 +58,8 @@ function world(overrides: Partial<VolumeWorld> = {}): VolumeWorld {
     clusterOptions: {},
     appliedOptions: [],
     clientAccess: { kind: 'unmanaged' },
+    tls: { kind: 'off' },
+    tlsRecorded: false,
     clusterAddresses: new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']),
     readyNodes: new Set(['n1', 'n2', 'n3']),
     now: NOW,
@@ -472,5 +474,40 @@ describe('client access: the auth.allow a volume wants', () => {
       '10.0.1.1',
       '10.0.1.2',
     ]);
+  });
+});
+
+describe('GlusterVolume decisions: TLS for I/O', () => {
+  const base = { ...placed, record: record({ glusterId: info().id }) };
+  const tls = { kind: 'on' as const, secretName: 'gluster-tls', secretNamespace: 'ns', dir: '/var/lib/gluster-operator/tls/ns/c', files: { 'ca.crt': 'CA', 'tls.crt': 'CRT', 'tls.key': 'KEY' } };
+  const tlsOptions = [
+    ['client.ssl', 'on'],
+    ['server.ssl', 'on'],
+    ['ssl.own-cert', '/var/lib/gluster-operator/tls/ns/c/tls.crt'],
+    ['ssl.private-key', '/var/lib/gluster-operator/tls/ns/c/tls.key'],
+    ['ssl.ca-list', '/var/lib/gluster-operator/tls/ns/c/ca.crt'],
+  ];
+
+  it('a new volume: the files reach the servers, then the TLS options come with the owner mark, before the start', () => {
+    const fresh = world({ ...placed, tls, live: { kind: 'present', info: info({ status: 'Created' }) } });
+    expect(decideVolume(fresh)).to.deep.equal({ kind: 'copyTls' });
+    expect(decideVolume({ ...fresh, tlsCopied: true })).to.deep.equal({ kind: 'markOwner', options: tlsOptions });
+    const withTls = marked({ status: 'Created', options: { [OWNER_OPTION]: 'ns/data', ...Object.fromEntries(tlsOptions) } });
+    expect(decideVolume({ ...fresh, tlsCopied: true, live: withTls })).to.deep.equal({ kind: 'start' });
+  });
+
+  it('a volume started without TLS is left as it is (turning it on needs its bricks restarted)', () => {
+    const running = world({ ...base, tls, live: marked({ status: 'Started' }) });
+    expect(decideVolume(running)).to.not.deep.include({ kind: 'copyTls' });
+    expect(decideVolume(running)).to.not.include({ kind: 'setOptions' });
+  });
+
+  it('a started TLS volume recorded in status needs no copy; one whose options drifted gets them back', () => {
+    const drifted = marked({ status: 'Started', options: { [OWNER_OPTION]: 'ns/data', ...Object.fromEntries(tlsOptions), 'ssl.ca-list': '/elsewhere' } });
+    expect(decideVolume(world({ ...base, tls, tlsRecorded: true, live: drifted }))).to.deep.equal({ kind: 'setOptions', options: [['ssl.ca-list', '/var/lib/gluster-operator/tls/ns/c/ca.crt']] });
+  });
+
+  it('a missing or incomplete Secret is TLSSecretInvalid, before anything is placed', () => {
+    expect(decideVolume(world({ tls: { kind: 'invalid', why: 'Secret gluster-tls has no tls.key' } }))).to.include({ kind: 'fail', reason: 'TLSSecretInvalid' });
   });
 });

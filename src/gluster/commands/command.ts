@@ -18,6 +18,8 @@ export interface NodeCommand<T> {
   parse(stdout: string, exitCode: number): T;
   /** Default per-command timeout; rebalance/heal queries on big volumes take longer than probes. */
   timeoutMs?: number;
+  /** What the command reads on stdin (a file's content: never part of the argv, so never in logs or ps). */
+  stdin?: string;
 }
 
 export function command<T>(init: NodeCommand<T>): NodeCommand<T> {

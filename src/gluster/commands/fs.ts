@@ -158,3 +158,35 @@ export const losetupDetach = (device: string): NodeCommand<void> => {
   assertAbsolutePath(device);
   return action(['losetup', '--detach', device]);
 };
+
+/** The SHA-256 of a file's content, or undefined when there is no such file (sha256sum exits 1 then). */
+export const fileSha256 = (path: string): NodeCommand<string | undefined> => {
+  assertAbsolutePath(path);
+  return command({
+    argv: ['sha256sum', path],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    okExitCodes: [0, 1],
+    parse: (stdout, exitCode) => {
+      if (exitCode === 1) return undefined;
+      const hash = /^([0-9a-f]{64}) /.exec(stdout)?.[1];
+      if (!hash) throw new ParseError(`sha256sum ${path}`, stdout);
+      return hash;
+    },
+  });
+};
+
+/**
+ * Writes `content` (from stdin, never the argv) to `path.new` with mode 0600, creating the directories; a
+ * rename (moveFile) then puts it in place, so a reader sees the old file or the new one, never half of one.
+ */
+export const writeFileFromStdin = (path: string, content: string): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  return { ...action(['install', '-D', '-m', '0600', '/dev/stdin', path]), stdin: content };
+};
+
+export const moveFile = (from: string, to: string): NodeCommand<void> => {
+  assertAbsolutePath(from);
+  assertAbsolutePath(to);
+  return action(['mv', '-f', from, to]);
+};

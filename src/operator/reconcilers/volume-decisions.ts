@@ -4,6 +4,7 @@ import { volumeCapacity, type TopologyDurability, type TopologyVolume } from '..
 import { REQUEUE } from '../context.ts';
 import { bricksToRestart } from './brick-restart.ts';
 import { AUTH_ALLOW, liveAuthAllow, type WantedClientAccess } from './client-access.ts';
+import { tlsApplies, wantedTlsOptions, type WantedTls } from './volume-tls.ts';
 import { healRefreshDue, type HealObservation } from './volume-health.ts';
 import { bricksInSetOrder } from './volume-layout.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.ts';
@@ -41,6 +42,12 @@ export interface VolumeWorld {
   appliedOptions: readonly string[];
   /** Who may mount it (client-access.ts): auth.allow, set by the operator from typed cluster fields, never from options. */
   clientAccess: WantedClientAccess;
+  /** TLS the GlusterCluster asks for (volume-tls.ts), with its Secret's files. */
+  tls: WantedTls;
+  /** status.tls already names this directory: the servers had the files when the volume started with TLS. */
+  tlsRecorded: boolean;
+  /** This pass copied the TLS files to the servers. */
+  tlsCopied?: boolean;
   /** Storage addresses of the cluster's GlusterNodes; undefined when the GlusterCluster does not exist. */
   clusterAddresses: ReadonlySet<string> | undefined;
   accessError?: string;
@@ -89,6 +96,8 @@ export type VolumeStep =
   | { kind: 'create' }
   /** The owner mark, with any options that differ, in one `volume set`. */
   | { kind: 'markOwner'; options: Array<[string, string]> }
+  /** The cluster's TLS Secret as files on its Ready servers, before the volume starts with TLS. */
+  | { kind: 'copyTls' }
   | { kind: 'start' }
   | { kind: 'setOptions'; options: Array<[string, string]> }
   /** status.appliedOptions becomes `keys`: before options are set (they are added), after they are reset (removed). */
@@ -117,6 +126,7 @@ export function decideVolume(world: VolumeWorld): VolumeStep {
   // Before anything is created or changed: a volume is never started open because its clients were unknown.
   if (world.clientAccess.kind === 'refused') return fail('NoClientsAllowed', world.clientAccess.why, REQUEUE.waiting);
   if (world.clientAccess.kind === 'unknown') return { kind: 'wait', reason: 'WaitingForClientAccess', message: world.clientAccess.why, requeueAfterMs: 5_000 };
+  if (world.tls.kind === 'invalid') return fail('TLSSecretInvalid', world.tls.why);
   if (world.readyNodes.size === 0) return { kind: 'wait', reason: 'WaitingForNodes', message: 'no GlusterNode of the cluster is Ready yet', requeueAfterMs: REQUEUE.waiting };
   if (record && record.gluster !== gluster) return fail('NameConflict', `topology volume ${record.name} is Gluster volume ${record.gluster}, not ${gluster}`, REQUEUE.unreachable);
   if (world.holder && (world.holder.objectExists || !world.adoptExisting)) {
@@ -181,6 +191,8 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
   }
   const options = optionSteps(world, info);
   if (options.record) return options.record;
+  // Bricks read their certificate when they start: the files are on the servers first.
+  if (tlsApplies(world.tls, info) && !world.tlsCopied && !world.tlsRecorded) return { kind: 'copyTls' };
   if (ownership.kind === 'oursUnmarked') return { kind: 'markOwner', options: options.set };
   if (info.status !== 'Started') return { kind: 'start' };
   if (options.set.length > 0) return { kind: 'setOptions', options: options.set };
@@ -256,14 +268,17 @@ export interface OptionSteps {
  * option to its default: never one set but forgotten. A key the spec names whose live value already matches
  * (an adopted volume's) is not set, so not recorded, so never reset.
  */
-export function optionSteps(world: Pick<VolumeWorld, 'specOptions' | 'clusterOptions' | 'appliedOptions' | 'clientAccess'>, info: GlusterVolumeInfo): OptionSteps {
+export function optionSteps(world: Pick<VolumeWorld, 'specOptions' | 'clusterOptions' | 'appliedOptions' | 'clientAccess' | 'tls'>, info: GlusterVolumeInfo): OptionSteps {
   const wanted: Record<string, string> = { ...world.clusterOptions, ...world.specOptions };
   const applied = world.appliedOptions.filter(isAllowedOption);
   const fromSpec = Object.entries(wanted).filter(([key, value]) => info.options[key] !== value);
   // auth.allow comes from typed fields (never a spec option, the policy refuses it there), so it is not recorded
   // for a reset: the operator keeps it set for as long as it manages the volume's clients.
   const access = world.clientAccess;
-  const set: Array<[string, string]> = access.kind === 'set' && liveAuthAllow(info.options) !== access.value ? [...fromSpec, [AUTH_ALLOW, access.value]] : fromSpec;
+  const managed: Array<[string, string]> = [...(access.kind === 'set' && liveAuthAllow(info.options) !== access.value ? [[AUTH_ALLOW, access.value] as [string, string]] : [])];
+  // TLS, likewise from typed fields: set with the owner mark on a new volume, kept on one that has it.
+  for (const [key, value] of wantedTlsOptions(world.tls, info)) if (info.options[key] !== value) managed.push([key, value]);
+  const set: Array<[string, string]> = [...fromSpec, ...managed];
   const unrecorded = fromSpec.map(([key]) => key).filter((key) => !applied.includes(key));
   if (unrecorded.length > 0) return { set, record: { kind: 'recordOptions', keys: [...new Set([...applied, ...unrecorded])].sort() } };
   const dropped = world.appliedOptions.filter((key) => !(key in wanted));

@@ -29,6 +29,7 @@ import {
   restartBricks,
 } from './volume-actions.ts';
 import { wantedClientAccess } from './client-access.ts';
+import { copyTlsFiles, observeTls, tlsStatus } from './volume-tls.ts';
 import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { finalizeVolume } from './volume-deletion.ts';
 import { StepRefused } from './volume-errors.ts';
@@ -103,6 +104,8 @@ interface ObservedVolume {
   access?: ClusterAccess;
   /** A Ready node Gluster commands run on. */
   worker?: NodeTarget;
+  /** The cluster's Ready nodes (the TLS files go to each). */
+  servers?: NodeTarget[];
   dbName: string;
 }
 
@@ -125,6 +128,8 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
       adopted: volume.spec.adoptExisting === true,
       kubernetesNodeAddresses: ctx.kubernetesNodeAddresses(),
     }),
+    tls: await observeTls(ctx.kubeConfig, cluster),
+    tlsRecorded: false,
     clusterAddresses: undefined,
     readyNodes: new Set(),
     now: ctx.clock.now(),
@@ -143,6 +148,7 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
   const readyNodes = clusterNodes.filter((node) => isConditionTrue(node.status?.conditions, 'Ready'));
   world.clusterAddresses = new Set(clusterNodes.map((node) => node.spec.storageAddress));
   world.readyNodes = new Set(readyNodes.map((node) => node.metadata.name));
+  world.tlsRecorded = world.tls.kind === 'on' && volume.status?.tls?.dir === world.tls.dir;
   const db = ctx.topology.db;
   const record = findVolume(db, dbName);
   if (record) setRecord(ctx, world, record);
@@ -152,7 +158,7 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
     const holderObject = await ctx.volumes.get(holder.name.slice(0, holder.name.indexOf('/')), objectNameOf(holder.name));
     world.holder = { name: holder.name, objectExists: holderObject !== undefined };
   }
-  return { world, cluster, ...(access ? { access } : {}), ...(readyNodes[0] ? { worker: nodeTarget(readyNodes[0]) } : {}), dbName };
+  return { world, cluster, ...(access ? { access } : {}), ...(readyNodes[0] ? { worker: nodeTarget(readyNodes[0]) } : {}), servers: readyNodes.map(nodeTarget), dbName };
 }
 
 function requestedBytes(size: string): number | { error: string } {
@@ -205,6 +211,10 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       world.online = new Map();
       return;
     }
+    case 'copyTls':
+      if (world.tls.kind === 'on') await copyTlsFiles(access, observed.servers ?? [], world.tls);
+      world.tlsCopied = true;
+      return;
     case 'markOwner': {
       const options: Array<[string, string]> = [[OWNER_OPTION, world.me], ...step.options];
       await access.executor.run(worker, volumeSetOptions(world.gluster, options));
@@ -297,7 +307,7 @@ async function report(ctx: ReconcileContext, volume: GlusterVolume, world: Volum
     ctx,
     volume,
     phase,
-    { ...volumeStatusFields(ctx.topology.db, record, info.id, health.brickOnline), ...health.fields, ...(rebalance ? { rebalance } : {}) },
+    { ...volumeStatusFields(ctx.topology.db, record, info.id, health.brickOnline), ...health.fields, ...(rebalance ? { rebalance } : {}), ...tlsField(world, info) },
     [...extra, ...health.conditions],
   );
   for (const event of healthEvents(volume.status?.conditions, health, phase)) {
@@ -305,6 +315,12 @@ async function report(ctx: ReconcileContext, volume: GlusterVolume, world: Volum
     else await ctx.events.normal(volume, event.reason, event.message);
   }
   return { requeueAfterMs: healthRequeueMs(health) };
+}
+
+/** status.tls when the volume runs with TLS (absent otherwise; a volume never turns it off). */
+function tlsField(world: VolumeWorld, info: GlusterVolumeInfo): { tls?: NonNullable<GlusterVolume['status']>['tls'] } {
+  const tls = tlsStatus(world.tls, info);
+  return tls ? { tls } : {};
 }
 
 /** A status patch: null removes a field (JSON merge patch), for what no longer applies or is no longer known. */
