@@ -2,6 +2,7 @@ import { ApiObject, type Chart } from 'cdk8s';
 import { DRIVER_NAME } from '../src/api/group.ts';
 import { OPERATOR_IMAGE } from '../src/deploy/images.ts';
 import { PART_OF } from '../src/deploy/labels.ts';
+import { TLS_ROOT } from '../src/gluster/tls.ts';
 
 /**
  * The CSI side of mounting on current Kubernetes (the in-tree kubernetes.io/glusterfs plugin is gone since
@@ -26,6 +27,13 @@ const KUBELET_DIR = '/var/lib/kubelet';
 const PLUGIN_DIR = `${KUBELET_DIR}/plugins/${DRIVER_NAME}`;
 const SOCKET_IN_POD = '/csi/csi.sock';
 const REGISTRATION_IN_POD = '/registration';
+/**
+ * Where the plugin keeps TLS clusters' client files on the host (src/csi/tls-files.ts), seen at TLS_ROOT in the
+ * container. Not the servers' TLS_ROOT on the host (the glusterd pods write that one), and not the container's
+ * own filesystem: FUSE clients outlive the container that started them and read the files again at every new
+ * graph, so the files must outlive it too.
+ */
+const TLS_ON_HOST = `${PLUGIN_DIR}/tls`;
 /** The host's cgroup tree, for --fuse-isolation=host-cgroup (the container's own /sys/fs/cgroup is only its subtree). */
 const HOST_CGROUP_IN_POD = '/host/sys/fs/cgroup';
 
@@ -136,6 +144,7 @@ export function addCsiNodeDaemonSet(chart: Chart, namespace: string, image: stri
                 { name: 'host-cgroup', mountPath: HOST_CGROUP_IN_POD },
                 { name: 'systemd-run', mountPath: '/run/systemd' },
                 { name: 'glusterfs-logs', mountPath: '/var/log/glusterfs' },
+                { name: 'tls', mountPath: TLS_ROOT },
               ],
             },
           ],
@@ -154,6 +163,8 @@ export function addCsiNodeDaemonSet(chart: Chart, namespace: string, image: stri
             hostPathVolume('systemd-run', '/run/systemd', 'DirectoryOrCreate'),
             // FUSE client logs on the host, where they outlive the pod.
             hostPathVolume('glusterfs-logs', '/var/log/glusterfs', 'DirectoryOrCreate'),
+            // The certificate, key and CA of TLS volumes, written at publish from the PV's nodePublishSecretRef.
+            hostPathVolume('tls', TLS_ON_HOST, 'DirectoryOrCreate'),
           ],
         },
       },

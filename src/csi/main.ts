@@ -16,6 +16,7 @@ import { absolutePathSchema } from './requests.ts';
 import { startRegistrationServer, type RegistrationServer } from './registration.ts';
 import { startCsiServer } from './server.ts';
 import { PublishStore } from './state.ts';
+import { TlsFileWriter } from './tls-files.ts';
 
 /**
  * The CSI node plugin: `node src/csi/main.ts --endpoint unix:///csi/csi.sock --node-id NODE`.
@@ -80,6 +81,7 @@ for (const warning of decision.warnings) logger.warn('FUSE client isolation', { 
 
 const mounter = new Mounter({ timeoutMs: flags['mount-timeout-seconds'] * 1000, isolation: decision.isolation });
 const store = new PublishStore(flags['state-dir']);
+const tlsFiles = new TlsFileWriter();
 const health = new MountHealthChecker({ timeoutMs: flags['statfs-timeout-seconds'] * 1000 });
 const onInvalidRecord = (file: string, error: unknown) => logger.warn('ignoring unreadable publish record', { file, error: String(error) });
 const host: NodeHost = {
@@ -90,6 +92,7 @@ const host: NodeHost = {
   readRecord: (targetPath) => store.get(targetPath, onInvalidRecord),
   saveRecord: (record) => store.save(record),
   removeRecord: (targetPath) => store.remove(targetPath),
+  writeTlsFiles: (material) => tlsFiles.write(material),
 };
 const kubeletDir = flags['kubelet-dir'];
 

@@ -9,9 +9,10 @@ import type { MountHealth } from './mount-health.ts';
 import { parseGlusterSource, sameGlusterSource } from './mount-options.ts';
 import { isGlusterMount, isReadOnly, mountAt, type MountEntry } from './mountinfo.ts';
 import { planPublish, recordedVolume } from './publish-plan.ts';
-import { parseRequest, unpublishRequestSchema, volumeStatsRequestSchema } from './requests.ts';
+import { parseRequest, tlsMaterialOf, unpublishRequestSchema, volumeStatsRequestSchema } from './requests.ts';
 import type { PublishRecord } from './state.ts';
 import { resolvedTargetProblem, targetPathProblem, type ResolveFs } from './target-path.ts';
+import type { TlsMaterial, TlsWriteReport } from './tls-files.ts';
 
 /** What the Node service needs from the host; fakes in unit tests, the real thing in main.ts. */
 export interface NodeHost {
@@ -23,6 +24,11 @@ export interface NodeHost {
   readRecord(targetPath: string): Promise<PublishRecord | undefined>;
   saveRecord(record: PublishRecord): Promise<void>;
   removeRecord(targetPath: string): Promise<void>;
+  /**
+   * Writes a TLS volume's certificate, key and CA where its FUSE client reads them (tls-files.ts). Hosts that
+   * leave it out refuse TLS volumes (FAILED_PRECONDITION).
+   */
+  writeTlsFiles?(material: TlsMaterial): Promise<TlsWriteReport>;
 }
 
 export interface NodeServiceOptions {
@@ -91,6 +97,7 @@ export class NodeService {
 
   async nodePublishVolume(raw: unknown): Promise<Record<string, never>> {
     const { request, spec, argv, record } = planPublish(raw, this.kubeletDir);
+    const tls = tlsMaterialOf(request);
     const target = request.targetPath;
     const log = this.logger.child({ volumeId: request.volumeId, targetPath: target });
     return await this.locks.run(target, async () => {
@@ -121,6 +128,7 @@ export class NodeService {
         );
       }
       await this.makeTarget(target);
+      if (tls) await this.writeTlsFiles(tls, log);
       // Recorded before mounting: a mount this plugin made always has the record unpublish asks for, even if
       // the plugin dies right after mount returns. A record without a mount is dropped at the next unpublish
       // or start-up.
@@ -169,6 +177,17 @@ export class NodeService {
       log.info('unpublished');
       return {};
     });
+  }
+
+  /** Before every mount of a TLS volume: the files of its cluster, current for this mount and any other. */
+  private async writeTlsFiles(tls: TlsMaterial, log: Logger): Promise<void> {
+    if (!this.host.writeTlsFiles) throw failedPrecondition('this plugin cannot write TLS files on this host; the volume needs TLS (volume_context.tlsDir)');
+    try {
+      // The report names files only; the material itself never reaches a log line or an error.
+      log.info('TLS files in place', { tlsDir: tls.dir, ...(await this.host.writeTlsFiles(tls)) });
+    } catch (error) {
+      throw new CsiError(status.INTERNAL, `writing the TLS files into ${tls.dir}: ${errorMessage(error)}`);
+    }
   }
 
   /** The target must resolve to where its name says (no symlink out of the kubelet directory). */

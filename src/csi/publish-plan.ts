@@ -30,12 +30,14 @@ export function planPublish(raw: unknown, kubeletDir: string): PublishPlan {
   return { request, spec, argv: glusterMountArgv(spec, request.targetPath), record: recordOfRequest(request) };
 }
 
-/** The fields of a validated request, as strings again: what a record keeps. */
+/** The fields of a validated request, as strings again: what a record keeps (no secrets). */
 export function recordOfRequest(request: PublishRequest): PublishRecord {
   const { context } = request;
   const volumeContext: Record<string, string> = { mountSource: formatSource(context.mountSource), glusterVolumeName: context.glusterVolumeName };
   if (context.backupVolfileServers.length > 0) volumeContext.backupVolfileServers = context.backupVolfileServers.join(':');
   if (context.gid !== undefined) volumeContext.gid = String(context.gid);
+  // The directory, never the secrets: recovery remounts from the files the publish wrote there.
+  if (context.tlsDir !== undefined) volumeContext.tlsDir = context.tlsDir;
   return {
     version: 2,
     volumeId: request.volumeId,

@@ -1,7 +1,10 @@
 import { posix } from 'node:path';
+import { inspect } from 'node:util';
 import { z } from 'zod';
-import { fromZodError } from './errors.ts';
+import { isTlsDir, TLS_ROOT, TLS_SECRET_KEYS } from '../gluster/tls.ts';
+import { fromZodError, invalidArgument } from './errors.ts';
 import { HOST_NAME_PATTERN, mountOptionProblem } from './mount-option-policy.ts';
+import type { TlsMaterial } from './tls-files.ts';
 import { volumeHandleProblem } from './volume-binding.ts';
 
 /**
@@ -26,6 +29,26 @@ export const mountSourceSchema = z
   .pipe(z.object({ host: hostSchema, volume: glusterVolumeNameSchema }));
 export type MountSource = z.output<typeof mountSourceSchema>;
 
+/** A Secret's value is at most 1 MiB in all. */
+const SECRET_VALUE_MAX = 1024 * 1024;
+
+/** NodePublishVolumeRequest.secrets: read by key; redacted in JSON and util.inspect. */
+export class Secrets {
+  readonly #data: ReadonlyMap<string, string>;
+  constructor(data: Record<string, string>) {
+    this.#data = new Map(Object.entries(data));
+  }
+  get(key: string): string | undefined {
+    return this.#data.get(key);
+  }
+  toJSON(): string {
+    return `[${this.#data.size} secret value(s) redacted]`;
+  }
+  [inspect.custom](): string {
+    return this.toJSON();
+  }
+}
+
 /** What the provisioner writes into the PV's `spec.csi.volumeAttributes`. */
 export const volumeContextSchema = z
   .object({
@@ -42,6 +65,13 @@ export const volumeContextSchema = z
       .regex(/^\d{1,10}$/, 'must be a decimal group id')
       .transform(Number)
       .pipe(z.number().int().max(2147483647))
+      .optional(),
+    // Set on PVs of TLS volumes (src/provisioner/pv-builder.ts): where the FUSE client finds the certificate,
+    // key and CA, written there from the request's secrets. Only a directory tlsDirFor makes: a PV author must
+    // not have the plugin write files anywhere else on the node.
+    tlsDir: z
+      .string()
+      .refine(isTlsDir, { message: `must be ${TLS_ROOT}/<GlusterCluster namespace>/<GlusterCluster name>` })
       .optional(),
   })
   // Keys other components add (e.g. csi.storage.k8s.io/* with podInfoOnMount) are allowed and ignored.
@@ -122,6 +152,12 @@ export const publishRequestSchema = z
     volume_capability: volumeCapabilitySchema,
     readonly: z.boolean().default(false),
     volume_context: volumeContextSchema,
+    // kubelet's copy of the PV's nodePublishSecretRef Secret. Never echoed in an error or a log: issues name
+    // keys only, and the map is kept as a value that logs redacted (Secrets).
+    secrets: z
+      .record(z.string().max(253), z.string().max(SECRET_VALUE_MAX, `must be at most ${SECRET_VALUE_MAX} characters`))
+      .default({})
+      .transform((data) => new Secrets(data)),
   })
   .loose()
   .superRefine((request, ctx) => {
@@ -135,6 +171,7 @@ export const publishRequestSchema = z
     accessMode: request.volume_capability.access_mode.mode,
     mountFlags: request.volume_capability.mount.mount_flags,
     context: request.volume_context,
+    secrets: request.secrets,
   }));
 export type PublishRequest = z.output<typeof publishRequestSchema>;
 
@@ -149,6 +186,25 @@ export const volumeStatsRequestSchema = z
   .loose()
   .transform((request) => ({ volumeId: request.volume_id, volumePath: request.volume_path }));
 export type VolumeStatsRequest = z.output<typeof volumeStatsRequestSchema>;
+
+/**
+ * The files a publish writes before mounting: none without volume_context.tlsDir (secrets are then ignored);
+ * with it, every key of TLS_SECRET_KEYS non-empty in secrets, else INVALID_ARGUMENT naming the missing keys.
+ * Not part of publishRequestSchema: start-up recovery replays a record (which never holds secrets) through that
+ * schema, and remounts from the files the original publish wrote.
+ */
+export function tlsMaterialOf(request: Pick<PublishRequest, 'context' | 'secrets'>): TlsMaterial | undefined {
+  const dir = request.context.tlsDir;
+  if (dir === undefined) return undefined;
+  const missing = TLS_SECRET_KEYS.filter((key) => !request.secrets.get(key));
+  if (missing.length > 0) {
+    throw invalidArgument(
+      `secrets: ${missing.join(', ')} missing or empty; volume_context.tlsDir needs ${TLS_SECRET_KEYS.join(', ')}: ` +
+        "the PV's spec.csi.nodePublishSecretRef must name the GlusterCluster's spec.tls Secret",
+    );
+  }
+  return { dir, secrets: request.secrets };
+}
 
 /** Parses or throws INVALID_ARGUMENT naming the fields. */
 export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {

@@ -62,7 +62,8 @@ export function buildPersistentVolume(input: { claim: Claim; storageClass: Stora
 /**
  * How a PV of ours mounts its GlusterVolume through the CSI driver: the one home of the volume attributes the
  * node plugin reads (src/csi/requests.ts), for provisioned PVs and for PVs migrated from in-tree ones.
- * `gid` (the supplemental group of the volume's root) and `readOnly` as the PV wants them.
+ * `gid` (the supplemental group of the volume's root) and `readOnly` as the PV wants them. A volume with
+ * `status.tls` also gets `tlsDir` and the Secret as nodePublishSecretRef.
  */
 export function csiVolumeSource(volume: GlusterVolume, options: { gid: string | undefined; readOnly?: boolean; glusterVolumeName?: string }): k8s.V1CSIPersistentVolumeSource {
   const status = volume.status ?? {};
@@ -74,5 +75,15 @@ export function csiVolumeSource(volume: GlusterVolume, options: { gid: string | 
   };
   if (status.backupVolfileServers && status.backupVolfileServers.length > 0) attributes.backupVolfileServers = status.backupVolfileServers.join(':');
   if (options.gid !== undefined) attributes.gid = options.gid;
-  return { driver: DRIVER_NAME, volumeHandle: volumeHandleFor(volume), volumeAttributes: attributes, ...(options.readOnly ? { readOnly: true } : {}) };
+  // A TLS volume: the node plugin writes the cluster's Secret, which kubelet reads with its node credentials
+  // and passes on NodePublishVolume, into the directory the volume's ssl.* options name.
+  const tls = status.tls;
+  if (tls) attributes.tlsDir = tls.dir;
+  return {
+    driver: DRIVER_NAME,
+    volumeHandle: volumeHandleFor(volume),
+    volumeAttributes: attributes,
+    ...(tls ? { nodePublishSecretRef: { name: tls.secretName, namespace: tls.secretNamespace } } : {}),
+    ...(options.readOnly ? { readOnly: true } : {}),
+  };
 }

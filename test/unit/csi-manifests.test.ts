@@ -73,6 +73,16 @@ describe('CSI manifests (cdk8s/csi.ts)', () => {
     expect(volumes[mounts['/run/systemd'].name]).to.deep.equal({ path: '/run/systemd', type: 'DirectoryOrCreate' });
   });
 
+  it('gives the plugin a writable TLS_ROOT on the host, apart from the servers\' one, so FUSE clients keep their files across plugin restarts', () => {
+    const pod = byKind('DaemonSet').spec.template.spec;
+    const mounts = Object.fromEntries(pod.containers[0].volumeMounts.map((m: Obj) => [m.mountPath, m]));
+    const volumes = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v]));
+    const tls = mounts['/var/lib/gluster-operator/tls'];
+    expect(tls.readOnly).to.not.equal(true);
+    expect(volumes[tls.name].hostPath).to.deep.equal({ path: `/var/lib/kubelet/plugins/${DRIVER_NAME}/tls`, type: 'DirectoryOrCreate' });
+    expect(pod.containers[0].securityContext.readOnlyRootFilesystem).to.not.equal(true);
+  });
+
   it('offers a sample StorageClass with in-tree style parameters', () => {
     const sc = byKind('StorageClass');
     expect(sc).to.deep.include({ provisioner: DRIVER_NAME, reclaimPolicy: 'Delete', allowVolumeExpansion: true, volumeBindingMode: 'Immediate' });

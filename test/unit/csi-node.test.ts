@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 import { CsiError } from '../../src/csi/errors.ts';
 import { checkHealth, type MountHealth } from '../../src/csi/mount-health.ts';
@@ -11,7 +12,8 @@ import { NodeService, type NodeHost } from '../../src/csi/node.ts';
 import { recordOfRequest } from '../../src/csi/publish-plan.ts';
 import { parseRequest, publishRequestSchema } from '../../src/csi/requests.ts';
 import { recoverPublishedMounts } from '../../src/csi/recovery.ts';
-import type { PublishRecord } from '../../src/csi/state.ts';
+import { PublishStore, type PublishRecord } from '../../src/csi/state.ts';
+import type { TlsMaterial, TlsWriteReport } from '../../src/csi/tls-files.ts';
 import { hangingStatfs } from './csi-mount-health.test.ts';
 
 const silentLogger = winston.createLogger({ silent: true });
@@ -61,6 +63,15 @@ class FakeHost implements NodeHost {
   }
   async listRecords() {
     return [...this.records.values()];
+  }
+  /** The TLS files written, by directory (what the real host puts on disk); calls as `tls <dir>`. */
+  tlsFiles = new Map<string, Record<string, string>>();
+  failTlsWrite = false;
+  async writeTlsFiles(material: TlsMaterial): Promise<TlsWriteReport> {
+    this.calls.push(`tls ${material.dir}`);
+    if (this.failTlsWrite) throw new Error('ENOSPC: no space left on device');
+    this.tlsFiles.set(material.dir, Object.fromEntries(['ca.crt', 'tls.crt', 'tls.key'].map((name) => [name, material.secrets.get(name) ?? ''])));
+    return { written: ['ca.crt', 'tls.crt', 'tls.key'], unchanged: [] };
   }
 }
 
@@ -349,6 +360,120 @@ describe('CSI Node service', () => {
   it('maps invalid requests to INVALID_ARGUMENT before touching the host', async () => {
     expect(await grpcCode(service.nodePublishVolume(publish({ volume_context: {} })))).to.equal(status.INVALID_ARGUMENT);
     expect(await grpcCode(service.nodeUnpublishVolume({ volume_id: 'x', target_path: '' }))).to.equal(status.INVALID_ARGUMENT);
+    expect(host.calls).to.deep.equal([]);
+  });
+});
+
+describe('CSI Node service: TLS volumes', () => {
+  const DIR = '/var/lib/gluster-operator/tls/gluster/prod';
+  const SECRETS = { 'ca.crt': 'CA-PEM-material', 'tls.crt': 'CERT-PEM-material', 'tls.key': 'KEY-PEM-material' };
+  let layout: ReturnType<typeof kubeletLayout>;
+  let host: FakeHost;
+  let service: NodeService;
+  let target: string;
+  let logged: string[];
+  const tlsPublish = (secrets: Record<string, string> = SECRETS, tlsDir = DIR) =>
+    publishRequest(target, {
+      secrets,
+      volume_context: { mountSource: '10.0.0.1:default_gv1', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_gv1', tlsDir },
+    });
+
+  beforeEach(() => {
+    layout = kubeletLayout();
+    target = layout.targetFor('tls-pod');
+    host = new FakeHost();
+    logged = [];
+    // Every log line as it would be written, to look for key material.
+    const capture = new winston.transports.Stream({ stream: new (class extends Writable {
+      override _write(chunk: Buffer, _encoding: string, done: () => void) {
+        logged.push(chunk.toString());
+        done();
+      }
+    })() });
+    const capturing = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [capture] });
+    service = new NodeService({ nodeId: 'node-a', kubeletDir: layout.kubeletDir, host, logger: capturing });
+  });
+  afterEach(() => layout.cleanup());
+
+  it('writes the cluster\'s files into tlsDir before mounting', async () => {
+    await service.nodePublishVolume(tlsPublish());
+    expect(host.calls).to.deep.equal([`tls ${DIR}`, `mount -t glusterfs -o backup-volfile-servers=10.0.0.2 10.0.0.1:/default_gv1 ${target}`]);
+    expect(host.tlsFiles.get(DIR)).to.deep.equal(SECRETS);
+  });
+
+  it('records tlsDir but never the secrets, and logs no key material', async () => {
+    await service.nodePublishVolume(tlsPublish());
+    const record = host.records.get(target)!;
+    expect(record.volumeContext).to.deep.equal({ mountSource: '10.0.0.1:/default_gv1', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_gv1', tlsDir: DIR });
+    // The record as the plugin stores it on disk.
+    const store = new PublishStore(join(layout.kubeletDir, 'published'));
+    await store.save(record);
+    const onDisk = readdirSync(store.dir).map((name) => readFileSync(join(store.dir, name), 'utf8')).join('\n');
+    expect(logged.join('\n')).to.contain('TLS files in place');
+    for (const shown of [JSON.stringify(record), onDisk, logged.join('\n')]) {
+      for (const value of Object.values(SECRETS)) expect(shown).to.not.contain(value);
+    }
+  });
+
+  it('refuses missing keys with INVALID_ARGUMENT before touching the host, naming them and nodePublishSecretRef', async () => {
+    const { 'tls.crt': _crt, ...noCertificate } = SECRETS;
+    for (const secrets of [{}, noCertificate, { ...SECRETS, 'tls.key': '' }]) {
+      const failure = await service.nodePublishVolume(tlsPublish(secrets)).then(() => expect.fail('published'), (error: CsiError) => error);
+      expect(failure.code).to.equal(status.INVALID_ARGUMENT);
+      expect(failure.message).to.match(/^secrets: .*(tls\.crt|tls\.key|ca\.crt).* missing or empty/).and.contain('nodePublishSecretRef');
+    }
+    expect(host.calls).to.deep.equal([]);
+    expect(existsSync(target)).to.equal(false);
+  });
+
+  it('refuses a tlsDir outside TLS_ROOT with INVALID_ARGUMENT before touching the host', async () => {
+    for (const dir of ['/etc', '/var/lib/gluster-operator/tls/../x', '/var/lib/gluster-operator/tls/a/b/c']) {
+      const failure = await service.nodePublishVolume(tlsPublish(SECRETS, dir)).then(() => expect.fail('published'), (error: CsiError) => error);
+      expect(failure.code, dir).to.equal(status.INVALID_ARGUMENT);
+      expect(failure.message, dir).to.contain('volume_context.tlsDir');
+    }
+    expect(host.calls).to.deep.equal([]);
+  });
+
+  it('ignores secrets without tlsDir: no files written', async () => {
+    await service.nodePublishVolume(publishRequest(target, { secrets: SECRETS }));
+    expect(host.calls).to.deep.equal([`mount -t glusterfs -o backup-volfile-servers=10.0.0.2 10.0.0.1:/default_gv1 ${target}`]);
+    expect(host.tlsFiles.size).to.equal(0);
+  });
+
+  it('answers INTERNAL and does not mount when the files cannot be written; FAILED_PRECONDITION on a host without TLS support', async () => {
+    host.failTlsWrite = true;
+    const failure = await service.nodePublishVolume(tlsPublish()).then(() => expect.fail('published'), (error: CsiError) => error);
+    expect(failure.code).to.equal(status.INTERNAL);
+    expect(failure.message).to.contain(`writing the TLS files into ${DIR}: ENOSPC`);
+    expect(host.calls).to.deep.equal([`tls ${DIR}`]);
+    expect(host.records.size).to.equal(0);
+
+    const bare: NodeHost = Object.assign(new FakeHost(), { writeTlsFiles: undefined });
+    const without = new NodeService({ nodeId: 'node-a', kubeletDir: layout.kubeletDir, host: bare, logger });
+    expect(await grpcCode(without.nodePublishVolume(tlsPublish()))).to.equal(status.FAILED_PRECONDITION);
+  });
+
+  it('unpublish leaves the files: other volumes of the cluster share them', async () => {
+    await service.nodePublishVolume(tlsPublish());
+    host.calls = [];
+    await service.nodeUnpublishVolume({ volume_id: 'default/gv1', target_path: target });
+    expect(host.calls).to.deep.equal([`umount ${target}`]);
+    expect(host.tlsFiles.get(DIR)).to.deep.equal(SECRETS);
+  });
+
+  it('start-up recovery remounts a broken TLS mount from its record, without secrets (the files are on the host)', async () => {
+    await service.nodePublishVolume(tlsPublish());
+    host.health.set(target, { state: 'broken', reason: 'ENOTCONN' });
+    host.calls = [];
+    const report = await recoverPublishedMounts(host, silentLogger, { kubeletDir: layout.kubeletDir });
+    expect(report.repaired).to.deep.equal([target]);
+    expect(host.calls).to.deep.equal([`umount ${target}`, `mount -t glusterfs -o backup-volfile-servers=10.0.0.2 10.0.0.1:/default_gv1 ${target}`]);
+    // A record edited to point tlsDir elsewhere is refused like a request would be.
+    host.records.set(target, { ...host.records.get(target)!, volumeContext: { ...host.records.get(target)!.volumeContext, tlsDir: '/etc' } });
+    host.health.set(target, { state: 'broken', reason: 'ENOTCONN' });
+    host.calls = [];
+    expect((await recoverPublishedMounts(host, silentLogger, { kubeletDir: layout.kubeletDir })).invalid).to.deep.equal([target]);
     expect(host.calls).to.deep.equal([]);
   });
 });

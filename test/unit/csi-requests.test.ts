@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { CsiError } from '../../src/csi/errors.ts';
-import { parseRequest, publishRequestSchema, unpublishRequestSchema, volumeStatsRequestSchema } from '../../src/csi/requests.ts';
+import { inspect } from 'node:util';
+import { parseRequest, publishRequestSchema, tlsMaterialOf, unpublishRequestSchema, volumeStatsRequestSchema } from '../../src/csi/requests.ts';
 
 /** A NodePublishVolumeRequest as proto-loader decodes kubelet's (defaults on: absent strings are ''). */
 const publish = (overrides: Record<string, unknown> = {}, context: Record<string, string> = {}) => ({
@@ -21,9 +22,10 @@ const publish = (overrides: Record<string, unknown> = {}, context: Record<string
   ...overrides,
 });
 
-function invalid(schema: Parameters<typeof parseRequest>[0], request: unknown): string {
+/** The INVALID_ARGUMENT message `work` throws. */
+function refusal(work: () => unknown): string {
   try {
-    parseRequest(schema, request);
+    work();
   } catch (error) {
     expect(error).to.be.instanceOf(CsiError);
     expect((error as CsiError).code).to.equal(status.INVALID_ARGUMENT);
@@ -31,6 +33,8 @@ function invalid(schema: Parameters<typeof parseRequest>[0], request: unknown): 
   }
   expect.fail('request was accepted');
 }
+
+const invalid = (schema: Parameters<typeof parseRequest>[0], request: unknown) => refusal(() => parseRequest(schema, request));
 
 describe('CSI request validation', () => {
   it('accepts a kubelet publish request and normalizes it', () => {
@@ -118,5 +122,67 @@ describe('CSI request validation', () => {
     expect(invalid(unpublishRequestSchema, { volume_id: '', target_path: '/t' })).to.contain('volume_id');
     expect(parseRequest(volumeStatsRequestSchema, { volume_id: 'ns/v', volume_path: '/t/mount', staging_target_path: '' })).to.deep.equal({ volumeId: 'ns/v', volumePath: '/t/mount' });
     expect(invalid(volumeStatsRequestSchema, { volume_id: 'ns/v', volume_path: 'x' })).to.contain('volume_path');
+  });
+});
+
+describe('CSI request validation: TLS (volume_context.tlsDir and secrets)', () => {
+  const DIR = '/var/lib/gluster-operator/tls/gluster/prod';
+  const SECRETS = { 'ca.crt': 'CA-PEM-material', 'tls.crt': 'CERT-PEM-material', 'tls.key': 'KEY-PEM-material' };
+  const withTls = (secrets: Record<string, string> = SECRETS, dir = DIR) => publish({ secrets }, { tlsDir: dir });
+
+  const tlsRefusal = (request: unknown) => refusal(() => tlsMaterialOf(parseRequest(publishRequestSchema, request)));
+
+  it('takes a tlsDir tlsDirFor makes, and the three files from secrets', () => {
+    const request = parseRequest(publishRequestSchema, withTls({ ...SECRETS, extra: 'ignored' }));
+    expect(request.context.tlsDir).to.equal(DIR);
+    const material = tlsMaterialOf(request)!;
+    expect(material.dir).to.equal(DIR);
+    expect(['ca.crt', 'tls.crt', 'tls.key'].map((key) => material.secrets.get(key))).to.deep.equal(['CA-PEM-material', 'CERT-PEM-material', 'KEY-PEM-material']);
+  });
+
+  it('refuses a tlsDir outside TLS_ROOT/<namespace>/<cluster>, naming the field', () => {
+    const hostile = [
+      '/etc',
+      '/var/lib/gluster-operator/tls/../x',
+      '/var/lib/gluster-operator/tls/a/../../../../etc',
+      '/var/lib/gluster-operator/tls/a/b/c',
+      '/var/lib/gluster-operator/tls/a',
+      '/var/lib/gluster-operator/tls/a/b/',
+      '/var/lib/gluster-operator/tls//a/b',
+      '/var/lib/gluster-operator/tls/a/..',
+      '/var/lib/gluster-operator/tls/A/b',
+      '/var/lib/gluster-operator/tls/a/b\0',
+      'var/lib/gluster-operator/tls/a/b',
+      '',
+    ];
+    for (const dir of hostile) {
+      expect(invalid(publishRequestSchema, withTls(SECRETS, dir)), dir).to.contain('volume_context.tlsDir: must be /var/lib/gluster-operator/tls/');
+    }
+  });
+
+  it('without the three keys (or with one empty), says which are missing and that nodePublishSecretRef must name the spec.tls Secret', () => {
+    const none = tlsRefusal(publish({}, { tlsDir: DIR }));
+    expect(none).to.contain('secrets: ca.crt, tls.crt, tls.key missing or empty').and.contain("nodePublishSecretRef must name the GlusterCluster's spec.tls Secret");
+    const { 'tls.key': _key, ...noKey } = SECRETS;
+    expect(tlsRefusal(withTls(noKey))).to.match(/^secrets: tls\.key missing or empty/);
+    expect(tlsRefusal(withTls({ ...SECRETS, 'ca.crt': '' }))).to.match(/^secrets: ca\.crt missing or empty/);
+  });
+
+  it('ignores secrets when the PV names no tlsDir', () => {
+    const request = parseRequest(publishRequestSchema, publish({ secrets: SECRETS }));
+    expect(request.context.tlsDir).to.equal(undefined);
+    expect(tlsMaterialOf(request)).to.equal(undefined);
+    expect(tlsMaterialOf(parseRequest(publishRequestSchema, publish()))).to.equal(undefined);
+  });
+
+  it('never shows a secret value: not in errors, JSON or util.inspect of the parsed request', () => {
+    const values = Object.values(SECRETS);
+    const request = parseRequest(publishRequestSchema, withTls());
+    for (const shown of [JSON.stringify(request), inspect(request, { depth: 10 }), JSON.stringify(tlsMaterialOf(request)), inspect(tlsMaterialOf(request), { depth: 10 })]) {
+      for (const value of values) expect(shown).to.not.contain(value);
+    }
+    const refused = invalid(publishRequestSchema, publish({ secrets: { 'tls.key': 'KEY-PEM-material'.repeat(70_000) } }, { tlsDir: DIR }));
+    expect(refused).to.contain('secrets.tls.key').and.not.contain('KEY-PEM');
+    expect(tlsRefusal(withTls({ 'tls.key': 'KEY-PEM-material' }))).to.not.contain('KEY-PEM');
   });
 });

@@ -109,6 +109,14 @@ describe('migrate pvs: planning a migration (pure)', () => {
     expect(pv.spec?.csi?.volumeAttributes).to.deep.include({ mountSource: '10.0.0.1:vol_aaaa', glusterVolumeName: 'vol_aaaa', gid: '2001' });
   });
 
+  it('gives the CSI PV of a TLS volume its tlsDir and the cluster\'s Secret as nodePublishSecretRef', () => {
+    const volume = glusterVolume();
+    volume.status!.tls = { secretName: 'heketi-tls', secretNamespace: 'gluster', dir: '/var/lib/gluster-operator/tls/gluster/heketi' };
+    const create = steps(planMigration(freshWorld({ volumes: [volume] }))).find((step) => step.kind === 'createPersistentVolume') as Extract<Step, { kind: 'createPersistentVolume' }>;
+    expect(create.persistentVolume.spec?.csi?.volumeAttributes).to.include({ tlsDir: '/var/lib/gluster-operator/tls/gluster/heketi' });
+    expect(create.persistentVolume.spec?.csi?.nodePublishSecretRef).to.deep.equal({ name: 'heketi-tls', namespace: 'gluster' });
+  });
+
   it('recreates the claim with its labels and annotations, bound to the CSI PV, without the binder’s annotations or uid', () => {
     const create = steps(planMigration(freshWorld())).find((step) => step.kind === 'createClaim') as Extract<Step, { kind: 'createClaim' }>;
     expect(create.claim.metadata?.name).to.equal('data');

@@ -239,6 +239,17 @@ describe('provisioner: PV builder', () => {
     expect(pv.metadata!.annotations).to.deep.equal({ 'pv.kubernetes.io/provisioned-by': 'gluster.gluster-operator.dev' });
     expect(pv.spec!.csi!.volumeAttributes).to.have.keys(['mountSource', 'glusterVolumeName']);
   });
+  it('names the TLS directory and the cluster\'s Secret (nodePublishSecretRef) for a volume with status.tls, and neither without', () => {
+    const volume = readyVolume();
+    volume.status!.tls = { secretName: 'prod-tls', secretNamespace: 'gluster', dir: '/var/lib/gluster-operator/tls/gluster/prod' };
+    const csi = buildPersistentVolume({ claim: sampleClaim(), storageClass: sampleClass(), volume }).spec!.csi!;
+    expect(csi.volumeAttributes).to.include({ tlsDir: '/var/lib/gluster-operator/tls/gluster/prod', mountSource: `10.77.0.11:pvc-${UID}` });
+    expect(csi.nodePublishSecretRef).to.deep.equal({ name: 'prod-tls', namespace: 'gluster' });
+    const plain = buildPersistentVolume({ claim: sampleClaim(), storageClass: sampleClass(), volume: readyVolume() }).spec!.csi!;
+    expect(plain.volumeAttributes).to.not.have.property('tlsDir');
+    expect(plain).to.not.have.property('nodePublishSecretRef');
+    expect(persistentVolumeSchema.safeParse(buildPersistentVolume({ claim: sampleClaim(), storageClass: sampleClass(), volume })).success).to.equal(true);
+  });
   it('refuses a volume without a mountSource', () => {
     const volume = readyVolume();
     delete volume.status!.mountSource;
