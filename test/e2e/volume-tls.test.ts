@@ -5,9 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterVolumeSchema, type GlusterVolume } from '../../src/api/index.ts';
 import { TLS_ROOT, tlsDirFor } from '../../src/gluster/tls.ts';
+import { csiVolumeSource } from '../../src/provisioner/pv-builder.ts';
+import { startCsiPlugin, kubeletTargetPath, type CsiPluginProcess } from '../support/csi-plugin.ts';
 import { applyTestbedTopology } from '../support/demo-topology.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
@@ -40,6 +43,8 @@ describe('volume TLS: certificates from a Secret, a client without one refused',
   let work: string | undefined;
   let tlsDir: string | undefined;
   let glusterName = '';
+  let plugin: CsiPluginProcess | undefined;
+  let csiTarget: string | undefined;
   const mountPoint = () => join(work!, 'mnt');
   const healthPort = 19350 + Math.floor(Math.random() * 50);
   const coordinates = (plural: string) => ({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural });
@@ -95,6 +100,9 @@ describe('volume TLS: certificates from a Secret, a client without one refused',
 
   after(async () => {
     if (work) await execFileAsync('umount', ['-l', mountPoint()]).catch(() => undefined);
+    // Never let the plugin's directory be removed with a mount still in it (the removal would reach the volume).
+    if (csiTarget) await execFileAsync('umount', ['-l', csiTarget]).catch(() => undefined);
+    await plugin?.stop();
     await tearDownOperatorSuite({ namespace, nodes, brickRoot, operator });
     if (tlsDir) {
       rmSync(join(tlsDir, '..'), { recursive: true, force: true });
@@ -125,6 +133,30 @@ describe('volume TLS: certificates from a Secret, a client without one refused',
     writeFileSync(join(mountPoint(), 'over-tls'), 'encrypted on the wire\n');
     expect(readFileSync(join(mountPoint(), 'over-tls'), 'utf8')).to.equal('encrypted on the wire\n');
     await execFileAsync('umount', [mountPoint()]);
+  });
+
+  it('through the CSI plugin: the PV hands the Secret over (nodePublishSecretRef), the plugin mounts with it; without it, INVALID_ARGUMENT', async () => {
+    const source = csiVolumeSource((await volume())!, { gid: undefined });
+    expect(source.nodePublishSecretRef).to.deep.equal({ name: 'gluster-tls', namespace: namespace.name });
+    expect(source.volumeAttributes?.tlsDir).to.equal(tlsDir);
+    // What kubelet reads from that Secret and passes along (NodePublishVolumeRequest.secrets).
+    const secrets = Object.fromEntries(['ca.crt', 'tls.crt', 'tls.key'].map((file) => [file, readFileSync(join(work!, file), 'utf8')]));
+    plugin = await startCsiPlugin('tls-node');
+    const target = kubeletTargetPath(plugin.dir, 'pod-tls', 'pv-tls');
+    csiTarget = target;
+    const request = {
+      volume_id: source.volumeHandle,
+      target_path: target,
+      volume_capability: { mount: { fs_type: '', mount_flags: [] }, access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } },
+      readonly: false,
+      volume_context: source.volumeAttributes,
+    };
+    const refused = await plugin.call('Node', 'NodePublishVolume', request).then(() => undefined, (error: { code: number; details: string }) => error);
+    expect(refused?.code, 'published without the Secret').to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(refused?.details).to.contain('nodePublishSecretRef');
+    await plugin.call('Node', 'NodePublishVolume', { ...request, secrets });
+    expect(readFileSync(join(target, 'over-tls'), 'utf8')).to.equal('encrypted on the wire\n');
+    await plugin.call('Node', 'NodeUnpublishVolume', { volume_id: source.volumeHandle, target_path: target });
   });
 
   it('a client with a self-signed certificate, or with none, is refused', async () => {
