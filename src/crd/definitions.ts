@@ -54,6 +54,7 @@ export const KINDS: KindDefinition[] = [
       { name: 'Capacity', type: 'string', jsonPath: '.status.capacity.total', description: 'Raw device capacity.' },
       { name: 'Free', type: 'string', jsonPath: '.status.capacity.free', description: 'Raw capacity not used by bricks.' },
       { name: 'Volumes', type: 'integer', jsonPath: '.status.volumes', description: 'GlusterVolumes on the cluster.', priority: 1 },
+      { name: 'Multiplex', type: 'boolean', jsonPath: '.status.brickMultiplexing.enabled', description: 'cluster.brick-multiplex of the pool.', priority: 1 },
       ageColumn,
     ],
   },

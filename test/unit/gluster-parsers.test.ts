@@ -6,6 +6,7 @@ import { parseLvsJson, parsePvsJson, parseVgsJson } from '../../src/gluster/pars
 import { parseFindmntJson, parseLosetupJson, parseStat } from '../../src/gluster/parsers/mounts.ts';
 import { parsePeerStatusXml, parsePoolListXml } from '../../src/gluster/parsers/peer-status.ts';
 import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, rebalanceOutcome } from '../../src/gluster/parsers/rebalance-status.ts';
+import { brickMultiplexSettings, parseVolumeGetXml } from '../../src/gluster/parsers/volume-get.ts';
 import { parseVolumeInfoXml } from '../../src/gluster/parsers/volume-info.ts';
 import { parseVolumeStatusXml } from '../../src/gluster/parsers/volume-status.ts';
 import { parseCliEnvelope } from '../../src/gluster/parsers/xml.ts';
@@ -218,5 +219,60 @@ describe('LVM and mount parsers on real output', () => {
     expect(parseLosetupJson(fixture('gluster/losetup-list.json')).map((l) => l.name)).to.deep.equal(['/dev/loop1', '/dev/loop2', '/dev/loop0']);
     expect(parseStat(fixture('gluster/stat-directory.txt'))).to.deep.equal({ type: 'directory', uid: 0, gid: 0, mode: '755', sizeBytes: 4096 });
     expect(() => parseStat('stat: cannot statx')).to.throw(ParseError);
+  });
+});
+
+// Not captured on the test bed: the shape glusterd's CLI writes for `volume get --xml` (<volGetopts>, <count>, one
+// <Opt> with <Option> and <Value> per option), with an unset option's value followed by " (DEFAULT)".
+describe('parseVolumeGetXml and brickMultiplexSettings (gluster volume get all …)', () => {
+  const volGetopts = (options: Array<[string, string]>, count = options.length) =>
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n  <volGetopts>\n' +
+    `    <count>${count}</count>\n` +
+    options.map(([key, value]) => `    <Opt>\n      <Option>${key}</Option>\n      <Value>${value}</Value>\n    </Opt>\n`).join('') +
+    '  </volGetopts>\n</cliOutput>\n';
+  const pristine = volGetopts([
+    ['cluster.server-quorum-ratio', '51 (DEFAULT)'],
+    ['cluster.enable-shared-storage', 'disable (DEFAULT)'],
+    ['cluster.op-version', '100000'],
+    ['cluster.max-op-version', '100000'],
+    ['cluster.brick-multiplex', 'disable (DEFAULT)'],
+    ['cluster.max-bricks-per-process', '250 (DEFAULT)'],
+    ['glusterd.vol_count_per_thread', '100 (DEFAULT)'],
+    ['cluster.localtime-logging', 'disable (DEFAULT)'],
+    ['cluster.daemon-log-level', 'INFO (DEFAULT)'],
+    ['cluster.brick-graceful-cleanup', 'disable (DEFAULT)'],
+  ]);
+
+  it('reads every pool-wide option of `volume get all all`, dropping " (DEFAULT)" and saying so', () => {
+    const options = parseVolumeGetXml(pristine);
+    expect(Object.keys(options)).to.have.length(10);
+    expect(options['cluster.brick-multiplex']).to.deep.equal({ value: 'disable', isDefault: true });
+    expect(options['cluster.op-version']).to.deep.equal({ value: '100000', isDefault: false });
+    expect(brickMultiplexSettings(options)).to.deep.equal({ enabled: false, maxBricksPerProcess: 250 });
+  });
+
+  it('reads multiplexing set with on/off as with enable/disable (and the other words glusterd takes)', () => {
+    const settings = (value: string, max = '250 (DEFAULT)') =>
+      brickMultiplexSettings(parseVolumeGetXml(volGetopts([['cluster.brick-multiplex', value], ['cluster.max-bricks-per-process', max]])));
+    expect(settings('on', '100')).to.deep.equal({ enabled: true, maxBricksPerProcess: 100 });
+    expect(settings('off')).to.deep.equal({ enabled: false, maxBricksPerProcess: 250 });
+    expect(settings('enable')).to.deep.equal({ enabled: true, maxBricksPerProcess: 250 });
+    expect(settings('disable')).to.deep.equal({ enabled: false, maxBricksPerProcess: 250 });
+    for (const word of ['true', '1', 'yes', 'ON']) expect(settings(word).enabled, word).to.equal(true);
+    for (const word of ['false', '0', 'no']) expect(settings(word).enabled, word).to.equal(false);
+    expect(settings('on', '0').maxBricksPerProcess, '0 is "no limit"').to.equal(0);
+    expect(() => settings('sometimes')).to.throw(ParseError, /not a boolean/);
+    expect(() => settings('on', 'many')).to.throw(ParseError, /not a count/);
+  });
+
+  it('reads a single key (`volume get all cluster.brick-multiplex`): no max then', () => {
+    expect(brickMultiplexSettings(parseVolumeGetXml(volGetopts([['cluster.brick-multiplex', 'on']])))).to.deep.equal({ enabled: true, maxBricksPerProcess: undefined });
+  });
+
+  it('refuses a document without the option, with a wrong count, or an error document', () => {
+    expect(() => brickMultiplexSettings(parseVolumeGetXml(volGetopts([['cluster.op-version', '100000']])))).to.throw(ParseError, /no cluster.brick-multiplex/);
+    expect(() => parseVolumeGetXml(volGetopts([['cluster.brick-multiplex', 'on']], 2))).to.throw(ParseError, /count 2 but 1/);
+    expect(() => parseVolumeGetXml(fixture('gluster/error-invalid-args.xml'))).to.throw(ParseError);
+    expect(() => parseVolumeGetXml('Option  Value\n------  -----\ncluster.brick-multiplex  disable')).to.throw(ParseError);
   });
 });

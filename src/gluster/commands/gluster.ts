@@ -7,6 +7,7 @@ import { parsePeerStatusXml, type GlusterPeer } from '../parsers/peer-status.ts'
 import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, type RebalanceStatus } from '../parsers/rebalance-status.ts';
 import { parseVolumeInfoXml, type GlusterVolumeInfo } from '../parsers/volume-info.ts';
 import { parseVolumeStatusXml, type GlusterVolumeStatusInfo } from '../parsers/volume-status.ts';
+import { BRICK_MULTIPLEX_KEY, MAX_BRICKS_PER_PROCESS_KEY, parseVolumeGetXml, type GlusterOptionValue } from '../parsers/volume-get.ts';
 import { command, type NodeCommand } from './command.ts';
 
 /**
@@ -159,6 +160,32 @@ export function volumeResetOption(name: string, key: string): NodeCommand<Gluste
   assertName('volume name', name);
   if (!/^[a-z0-9][a-z0-9._-]*\.[a-z0-9._-]+$/i.test(key)) throw new Error(`invalid volume option "${key}" (want a dotted name such as performance.cache-size)`);
   return mutation(['volume', 'reset', name, key], parseCliOkXml);
+}
+
+// --- pool-wide options ---------------------------------------------------------------------------------
+
+/** The options `volume set all` takes that the operator sets (brick multiplexing, brick-multiplex-decisions.ts). */
+export type GlobalOptionKey = typeof BRICK_MULTIPLEX_KEY | typeof MAX_BRICKS_PER_PROCESS_KEY;
+
+/**
+ * `volume get all KEY`, or every pool-wide option with `all` (one small answer: cluster.brick-multiplex,
+ * cluster.max-bricks-per-process, cluster.op-version and a few more), as key → value (volume-get.ts).
+ */
+export function volumeGetGlobal(key: GlobalOptionKey | 'all' = 'all'): NodeCommand<Record<string, GlusterOptionValue>> {
+  return query(['volume', 'get', 'all', key], parseVolumeGetXml);
+}
+
+/**
+ * `volume set all cluster.brick-multiplex on|off`. The CLI asks for confirmation on this key ("it is advised
+ * that all volumes are stopped"); --mode=script answers yes. glusterd applies it to bricks started afterwards.
+ */
+export const brickMultiplexSet = (enabled: boolean): NodeCommand<GlusterCliOk> =>
+  mutation(['volume', 'set', 'all', BRICK_MULTIPLEX_KEY, enabled ? 'on' : 'off'], parseCliOkXml);
+
+/** `volume set all cluster.max-bricks-per-process N`: glusterd refuses it while multiplexing is off, and refuses 1. */
+export function maxBricksPerProcessSet(count: number): NodeCommand<GlusterCliOk> {
+  if (!Number.isInteger(count) || count < 2) throw new Error(`cluster.max-bricks-per-process must be an integer >= 2, got ${count}`);
+  return mutation(['volume', 'set', 'all', MAX_BRICKS_PER_PROCESS_KEY, String(count)], parseCliOkXml);
 }
 
 // --- queries -------------------------------------------------------------------------------------------

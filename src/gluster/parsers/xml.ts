@@ -20,6 +20,7 @@ const REPEATED_PATHS = new Set([
   'cliOutput.healInfo.bricks.brick.file',
   'cliOutput.volRebalance.node',
   'cliOutput.volRemoveBrick.node',
+  'cliOutput.volGetopts.Opt',
 ]);
 
 const parser = new XMLParser({

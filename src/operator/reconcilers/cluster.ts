@@ -1,20 +1,24 @@
 import * as k8s from '@kubernetes/client-node';
-import { GROUP_VERSION, type GlusterCluster } from '../../api/index.ts';
+import { brickMultiplexingOf, GROUP_VERSION, type GlusterCluster } from '../../api/index.ts';
 import { isConditionTrue, type ConditionUpdate, type Phase } from '../../controller/conditions.ts';
 import { glusterdDaemonSetName, renderGlusterdDaemonSet } from '../../deploy/glusterd-daemonset.ts';
-import { poolList } from '../../gluster/commands/gluster.ts';
+import { brickMultiplexSet, maxBricksPerProcessSet, poolList, volumeGetGlobal, volumeInfo } from '../../gluster/commands/gluster.ts';
 import { isRetryable } from '../../gluster/errors.ts';
+import type { NodeTarget } from '../../gluster/transport.ts';
+import { brickMultiplexSettings } from '../../gluster/parsers/volume-get.ts';
+import { errorMessage } from '../../runtime/error-message.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
 import { deviceFree, findCluster, topologyName } from '../../topology/model.ts';
 import { TOPOLOGY_GENERATION_ANNOTATION } from '../../topology/rebuild/observe.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget } from '../cluster-access.ts';
-import { splitKey, type ReconcileContext } from '../context.ts';
+import { REQUEUE, splitKey, type ReconcileContext } from '../context.ts';
 import { writeStatus as writeObjectStatus } from '../status.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { brickCountInCluster, describeHeldChange, heldClusterChanges, syncCluster } from '../topology-sync.ts';
 import { accessNotConfigured, clusterPhase, clusterRequeue, daemonSetWait, decideClusterDeletion, heldReason, refusedCluster, shouldRecordGeneration } from './cluster-decisions.ts';
 import { requestedGlusterdImage } from './cluster-policy.ts';
+import { decideBrickMultiplex, type BrickMultiplexStatus, type BrickMultiplexWorld } from './brick-multiplex-decisions.ts';
 
 /**
  * GlusterCluster: for InCluster clusters, deploys and updates the glusterd DaemonSet (server-side apply,
@@ -23,8 +27,9 @@ import { requestedGlusterdImage } from './cluster-policy.ts';
  * Ready / Progressing / Degraded conditions. Deleting a cluster that still has volumes is refused (held by
  * the finalizer, said in status and Events) instead of silently doing nothing. A cluster outside the
  * operator's GLUSTER_NAMESPACES, or naming a glusterd image it does not allow, only gets that said in its
- * status and an Event (cluster-policy.ts). Every branch is decided in
- * cluster-decisions.ts (pure, unit-tested); this file observes, acts and reports.
+ * status and an Event (cluster-policy.ts). On a Ready node it also keeps the pool's brick multiplexing
+ * (spec.brickMultiplexing, one step per pass). Every branch is decided in cluster-decisions.ts and
+ * brick-multiplex-decisions.ts (pure, unit-tested); this file observes, acts and reports.
  */
 const FIELD_MANAGER = 'gluster-operator';
 
@@ -69,14 +74,17 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
 
   const readyNodes = nodes.filter((node) => isConditionTrue(node.status?.conditions, 'Ready'));
   let peers: number | undefined;
+  let answering: NodeTarget | undefined;
   for (const node of readyNodes) {
     try {
       peers = (await (await ctx.access.forCluster(cluster)).executor.run(nodeTarget(node), poolList())).length;
+      answering = nodeTarget(node);
       break;
     } catch (error) {
       if (!isRetryable(error)) throw error;
     }
   }
+  const multiplexing = answering ? await keepBrickMultiplexing(ctx, cluster, answering) : { status: cluster.status?.brickMultiplexing, changed: false };
 
   const db = ctx.topology.db;
   // Said on every pass while the spec differs, since the database keeps the old value until it is set back.
@@ -106,11 +114,56 @@ export async function reconcileCluster(ctx: ReconcileContext, key: string): Prom
       capacity: { total: formatBytes(total), free: formatBytes(free) },
       volumes: volumes.length,
       bricks: brickCountInCluster(db, topologyName(namespace, name)),
+      ...(multiplexing.status ? { brickMultiplexing: multiplexing.status } : {}),
     },
     extra,
   );
   await recordTopologyGeneration(ctx, cluster);
-  return { requeueAfterMs: clusterRequeue(phase) };
+  // A changed setting is read back soon: the next step (cluster.max-bricks-per-process after multiplexing) follows it.
+  const requeueAfterMs = clusterRequeue(phase);
+  return { requeueAfterMs: multiplexing.changed ? Math.min(requeueAfterMs, REQUEUE.waiting) : requeueAfterMs };
+}
+
+/**
+ * spec.brickMultiplexing on the pool, from the node that answered: the pool-wide options read once, whether
+ * the pool has volumes only when Auto decides, then at most one `volume set all`. Returns the status to write
+ * (the recorded one when glusterd could not be asked) and whether the pool was changed. A failure here is a
+ * Warning Event, never a failed cluster: the rest of the status is still written.
+ */
+async function keepBrickMultiplexing(
+  ctx: ReconcileContext,
+  cluster: GlusterCluster,
+  target: NodeTarget,
+): Promise<{ status: BrickMultiplexStatus | undefined; changed: boolean }> {
+  const recorded = cluster.status?.brickMultiplexing;
+  try {
+    const { executor } = await ctx.access.forCluster(cluster);
+    const live = brickMultiplexSettings(await executor.run(target, volumeGetGlobal('all')));
+    let world: BrickMultiplexWorld = { spec: brickMultiplexingOf(cluster.spec), live, poolHasVolumes: undefined, recorded };
+    let step = decideBrickMultiplex(world);
+    if (step.kind === 'observePoolVolumes') {
+      world = { ...world, poolHasVolumes: (await executor.run(target, volumeInfo())).length > 0 };
+      step = decideBrickMultiplex(world);
+    }
+    switch (step.kind) {
+      case 'observePoolVolumes':
+        return { status: recorded, changed: false };
+      case 'none':
+        return { status: step.status, changed: false };
+      case 'record':
+        if (step.event) await ctx.events.normal(cluster, step.event.reason, step.event.message);
+        return { status: step.status, changed: false };
+      case 'setMultiplex':
+      case 'setMaxBricksPerProcess':
+        await executor.run(target, step.kind === 'setMultiplex' ? brickMultiplexSet(step.enabled) : maxBricksPerProcessSet(step.count));
+        ctx.logger.info('brick multiplexing changed', { cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, change: step.event.message });
+        await ctx.events.normal(cluster, step.event.reason, step.event.message);
+        return { status: step.status, changed: true };
+    }
+  } catch (error) {
+    if (!isRetryable(error)) await ctx.events.warning(cluster, 'BrickMultiplexingFailed', `brick multiplexing (spec.brickMultiplexing): ${errorMessage(error)}`);
+    return { status: recorded, changed: false };
+  }
 }
 
 /** Server-side applies the DaemonSet; returns why it is not ready yet, or undefined when all pods are. */
