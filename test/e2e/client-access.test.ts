@@ -20,7 +20,8 @@ const execFileAsync = promisify(execFile);
 
 /**
  * Who may mount (issue 12, item 4), with the real operator process, apiserver, Kubernetes nodes and glusterd:
- * each volume's auth.allow lists the Kubernetes nodes' InternalIP addresses and spec.clientAccess.addresses,
+ * each volume's auth.allow lists the Kubernetes nodes' InternalIP addresses, the pool's own servers and
+ * spec.clientAccess.addresses,
  * and follows both; the bricks refuse a client outside it (the test host once it is no longer listed) and
  * still serve a Kubernetes node; mode Open is Gluster's `*`.
  */
@@ -117,8 +118,8 @@ describe('client access: auth.allow lists the Kubernetes nodes, follows them, an
     await tearDownOperatorSuite({ namespace, nodes, brickRoot, operator });
   });
 
-  it('lists exactly the Kubernetes nodes and the listed addresses, and a listed client mounts and writes', async () => {
-    const expected = [...(await kubernetesNodeAddresses()), env.TESTBED_HOST_IP].sort().join(',');
+  it('lists exactly the Kubernetes nodes, the pool\'s servers and the listed addresses, and a listed client mounts and writes', async () => {
+    const expected = [...(await kubernetesNodeAddresses()), ...nodes, env.TESTBED_HOST_IP].sort().join(',');
     expect(expected.split(',')).to.include(kubeNode.ip);
     expect(await authAllow()).to.equal(expected);
     expect(await mountOnHost(), 'the listed test host mounts').to.equal(true);
@@ -127,7 +128,7 @@ describe('client access: auth.allow lists the Kubernetes nodes, follows them, an
 
   it('a client no longer listed is cut off and refused; a Kubernetes node still mounts and reads', async () => {
     await patchClientAccess({ addresses: [] });
-    const nodesOnly = (await kubernetesNodeAddresses()).join(',');
+    const nodesOnly = [...(await kubernetesNodeAddresses()), ...nodes].sort().join(',');
     await waitForAuthAllow('without the test host', nodesOnly);
     // Gluster re-checks connected clients when the option changes: the host's mount loses its bricks.
     await eventually('the host mount cut off', async () => {
@@ -147,7 +148,7 @@ describe('client access: auth.allow lists the Kubernetes nodes, follows them, an
   });
 
   it('follows the Kubernetes nodes: a node that joins is added, and removed when it leaves', async () => {
-    const before = await kubernetesNodeAddresses();
+    const before = [...(await kubernetesNodeAddresses()), ...nodes];
     await core.createNode({
       body: {
         metadata: { name: fakeNode },
@@ -158,7 +159,7 @@ describe('client access: auth.allow lists the Kubernetes nodes, follows them, an
     });
     await waitForAuthAllow('with the node that joined', [...before, fakeNodeIp].sort().join(','));
     await core.deleteNode({ name: fakeNode });
-    await waitForAuthAllow('without the node that left', before.join(','));
+    await waitForAuthAllow('without the node that left', before.sort().join(','));
   });
 
   it('mode Open is Gluster\'s *: the test host mounts again', async () => {

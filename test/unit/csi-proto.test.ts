@@ -21,6 +21,8 @@ const SPEC: Record<string, Record<string, [number, string]>> = {
     target_path: [4, 'TYPE_STRING'],
     volume_capability: [5, 'TYPE_MESSAGE'],
     readonly: [6, 'TYPE_BOOL'],
+    // The TLS Secret (nodePublishSecretRef) arrives here: the spec's field 7.
+    secrets: [7, 'TYPE_MESSAGE'],
     volume_context: [8, 'TYPE_MESSAGE'],
   },
   NodeUnpublishVolumeRequest: { volume_id: [1, 'TYPE_STRING'], target_path: [2, 'TYPE_STRING'] },

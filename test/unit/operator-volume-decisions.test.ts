@@ -440,32 +440,37 @@ describe('GlusterVolume decisions: who may mount (auth.allow)', () => {
 describe('client access: the auth.allow a volume wants', () => {
   const nodes = ['10.0.1.2', '10.0.1.1'];
 
-  it('by default: the Kubernetes nodes, sorted, and nothing else', () => {
-    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2' });
+  it('by default: the Kubernetes nodes and the pool\'s own servers, sorted, once each, and nothing else', () => {
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: nodes, serverAddresses: [] })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2' });
+    // The servers always: a TLS volume admits its self-heal daemons only by address.
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: nodes, serverAddresses: ['10.0.9.1', '10.0.1.1'] })).to.deep.equal({
+      kind: 'set',
+      value: '10.0.1.1,10.0.1.2,10.0.9.1',
+    });
   });
 
   it('the listed addresses are added, once each; kubernetesNodes false leaves the nodes out', () => {
     const clientAccess = { ...DEFAULT_CLIENT_ACCESS, addresses: ['192.168.0.0/24', '10.0.1.1'] };
-    expect(wantedClientAccess({ clientAccess, adopted: false, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2,192.168.0.0/24' });
+    expect(wantedClientAccess({ clientAccess, adopted: false, kubernetesNodeAddresses: nodes, serverAddresses: [] })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2,192.168.0.0/24' });
     const behindNat = { ...clientAccess, kubernetesNodes: false };
-    expect(wantedClientAccess({ clientAccess: behindNat, adopted: false, kubernetesNodeAddresses: undefined })).to.deep.equal({ kind: 'set', value: '10.0.1.1,192.168.0.0/24' });
+    expect(wantedClientAccess({ clientAccess: behindNat, adopted: false, kubernetesNodeAddresses: undefined, serverAddresses: [] })).to.deep.equal({ kind: 'set', value: '10.0.1.1,192.168.0.0/24' });
   });
 
   it('an unsynced node cache is unknown, never an empty list', () => {
-    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: undefined })).to.include({ kind: 'unknown' });
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: undefined, serverAddresses: [] })).to.include({ kind: 'unknown' });
   });
 
   it('no node and no address is refused, naming the field', () => {
-    const wanted = wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: [] });
+    const wanted = wantedClientAccess({ clientAccess: undefined, adopted: false, kubernetesNodeAddresses: [], serverAddresses: ['10.0.9.1'] });
     expect(wanted).to.include({ kind: 'refused' });
     expect((wanted as { why: string }).why).to.contain('spec.clientAccess.addresses');
   });
 
   it('Open is * whatever the nodes; adopted volumes are left alone unless adoptedVolumes is Restricted', () => {
-    expect(wantedClientAccess({ clientAccess: { ...DEFAULT_CLIENT_ACCESS, mode: 'Open' }, adopted: false, kubernetesNodeAddresses: undefined })).to.deep.equal({ kind: 'set', value: '*' });
-    expect(wantedClientAccess({ clientAccess: undefined, adopted: true, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'unmanaged' });
+    expect(wantedClientAccess({ clientAccess: { ...DEFAULT_CLIENT_ACCESS, mode: 'Open' }, adopted: false, kubernetesNodeAddresses: undefined, serverAddresses: [] })).to.deep.equal({ kind: 'set', value: '*' });
+    expect(wantedClientAccess({ clientAccess: undefined, adopted: true, kubernetesNodeAddresses: nodes, serverAddresses: [] })).to.deep.equal({ kind: 'unmanaged' });
     const restrictAdopted = { ...DEFAULT_CLIENT_ACCESS, adoptedVolumes: 'Restricted' as const };
-    expect(wantedClientAccess({ clientAccess: restrictAdopted, adopted: true, kubernetesNodeAddresses: nodes })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2' });
+    expect(wantedClientAccess({ clientAccess: restrictAdopted, adopted: true, kubernetesNodeAddresses: nodes, serverAddresses: [] })).to.deep.equal({ kind: 'set', value: '10.0.1.1,10.0.1.2' });
   });
 
   it('node addresses: InternalIP only, each once', () => {

@@ -9,8 +9,10 @@ import type { GlusterClusterSpec } from '../../api/gluster-cluster.ts';
  * client outside the list is refused (its mount helper still exits 0, but the mount is gone: "Server
  * authentication failed"), and one connected before is disconnected (both seen on the test bed, glusterd
  * 10.3). So the list is never computed from a node cache that has not synced yet: that could cut off every
- * Kubernetes node at once. Self-heal, heal info and rebalance run on the servers with glusterd's own
- * credentials and need no entry (tried: heal info works with auth.allow listing no server).
+ * Kubernetes node at once. The pool's own servers are always listed: self-heal, heal info, rebalance and
+ * glusterd's brick queries connect from them, and while a plain volume admits those by glusterd's own
+ * credentials, a TLS volume admits them only by address (seen on the test bed: with client.ssl on and the
+ * servers left out, the bricks refused every self-heal daemon, "no authentication module is interested").
  */
 
 export const AUTH_ALLOW = 'auth.allow';
@@ -37,15 +39,17 @@ export interface ClientAccessInputs {
   adopted: boolean;
   /** InternalIP addresses of the Kubernetes nodes; undefined until the operator's node cache has synced. */
   kubernetesNodeAddresses: readonly string[] | undefined;
+  /** storageAddress of the cluster's GlusterNodes: the servers, always allowed. */
+  serverAddresses: readonly string[];
 }
 
-export function wantedClientAccess({ clientAccess, adopted, kubernetesNodeAddresses }: ClientAccessInputs): WantedClientAccess {
+export function wantedClientAccess({ clientAccess, adopted, kubernetesNodeAddresses, serverAddresses }: ClientAccessInputs): WantedClientAccess {
   const access = { ...DEFAULT_CLIENT_ACCESS, ...clientAccess };
   if (adopted && access.adoptedVolumes === 'Unchanged') return { kind: 'unmanaged' };
   if (access.mode === 'Open') return { kind: 'set', value: ANY_CLIENT };
   if (access.kubernetesNodes && kubernetesNodeAddresses === undefined) return { kind: 'unknown', why: 'the Kubernetes nodes are not known yet (the node cache has not synced)' };
-  const addresses = [...new Set([...(access.kubernetesNodes ? kubernetesNodeAddresses! : []), ...access.addresses])].sort();
-  if (addresses.length === 0) {
+  const clients = [...(access.kubernetesNodes ? kubernetesNodeAddresses! : []), ...access.addresses];
+  if (clients.length === 0) {
     return {
       kind: 'refused',
       why:
@@ -53,7 +57,7 @@ export function wantedClientAccess({ clientAccess, adopted, kubernetesNodeAddres
         `${access.kubernetesNodes ? '' : ', and kubernetesNodes is false'}, and addresses is empty); list the clients in spec.clientAccess.addresses, or set mode Open`,
     };
   }
-  return { kind: 'set', value: addresses.join(',') };
+  return { kind: 'set', value: [...new Set([...clients, ...serverAddresses])].sort().join(',') };
 }
 
 /** The live value, as Gluster applies it: an unset option is its default, every address. */

@@ -123,11 +123,8 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
     specOptions: volume.spec.options ?? {},
     clusterOptions: cluster?.spec.volumeOptions ?? {},
     appliedOptions: volume.status?.appliedOptions ?? [],
-    clientAccess: wantedClientAccess({
-      clientAccess: cluster?.spec.clientAccess,
-      adopted: volume.spec.adoptExisting === true,
-      kubernetesNodeAddresses: ctx.kubernetesNodeAddresses(),
-    }),
+    // Set below, once the cluster's servers are known (no cluster: the pass fails before it is read).
+    clientAccess: { kind: 'unmanaged' },
     tls: await observeTls(ctx.kubeConfig, cluster),
     tlsRecorded: false,
     clusterAddresses: undefined,
@@ -147,6 +144,12 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
   const clusterNodes = (await ctx.nodes.list(namespace)).filter((node) => node.spec.cluster === cluster.metadata.name);
   const readyNodes = clusterNodes.filter((node) => isConditionTrue(node.status?.conditions, 'Ready'));
   world.clusterAddresses = new Set(clusterNodes.map((node) => node.spec.storageAddress));
+  world.clientAccess = wantedClientAccess({
+    clientAccess: cluster.spec.clientAccess,
+    adopted: volume.spec.adoptExisting === true,
+    kubernetesNodeAddresses: ctx.kubernetesNodeAddresses(),
+    serverAddresses: [...world.clusterAddresses],
+  });
   world.readyNodes = new Set(readyNodes.map((node) => node.metadata.name));
   world.tlsRecorded = world.tls.kind === 'on' && volume.status?.tls?.dir === world.tls.dir;
   const db = ctx.topology.db;
