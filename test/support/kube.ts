@@ -95,3 +95,11 @@ export async function createTestNamespace(prefix: string, options: { servesGlust
 
 /** The polling helper lives in eventually.ts; re-exported for suites that still import it from here. */
 export { eventually, notYet } from './eventually.ts';
+
+/**
+ * What an operator process run from the tests needs installed: the CRDs and the operator's namespace,
+ * ServiceAccount and RBAC, exactly as shipped. Not the operator Deployment nor the CSI DaemonSet
+ * (manifests/20-*, 30-*): on the test bed's real nodes they would run, and an in-cluster operator would win
+ * the leader election against the process and serve only its own namespace.
+ */
+export const SHARED_MANIFESTS = ['crds/', 'manifests/00-namespace.yaml', 'manifests/10-rbac.yaml'];
