@@ -3,7 +3,7 @@ import * as lvm from '../gluster/commands/lvm.ts';
 import { NodeCommandError } from '../gluster/errors.ts';
 import type { NodeTarget } from '../gluster/transport.ts';
 import { assertBrickId, joinPath, type BrickBackend, type BrickRecord, type BrickRequest, type DeviceRequest, type NodeRunner, type PreparedDevice } from './backend.ts';
-import { decideDevice, deviceIdentity, type DeviceWorld } from '../operator/reconcilers/device-decisions.ts';
+import { decideDevice, deviceIdentity, type DeviceWorld } from './device-decisions.ts';
 import { thinPoolSizing } from './sizing.ts';
 import { brickMountRecord, ensureBrickDirectory, ensureMount, ensureUnmounted, ensureXfs, removeDirectoryIfPresent } from './xfs-mount.ts';
 

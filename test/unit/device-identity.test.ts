@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { parseLsblkJson } from '../../src/gluster/parsers/lsblk.ts';
 import { ParseError } from '../../src/gluster/errors.ts';
-import { carriedRecord, decideDevice, deviceIdentity, statusesAfterWipe, type DeviceWorld } from '../../src/operator/reconcilers/device-decisions.ts';
+import { carriedRecord, decideDevice, deviceIdentity, statusesAfterWipe, type DeviceWorld } from '../../src/bricks/device-decisions.ts';
 import { fixture } from './gluster-fake-transport.ts';
 
 describe('devices: lsblk identity parser', () => {

@@ -17,7 +17,7 @@ import { filesystemSize } from '../node-commands.ts';
 import { describeHeldChange, heldNodeChanges, syncDevice, syncNode } from '../topology-sync.ts';
 import { brickCountOnNode, volumesOnNode } from '../../topology/evacuation.ts';
 import { evacuateNode } from './node-evacuation.ts';
-import { carriedRecord, statusesAfterWipe, type DeviceRecord } from './device-decisions.ts';
+import { carriedRecord, statusesAfterWipe, type DeviceRecord } from '../../bricks/device-decisions.ts';
 import {
   classifyDeviceFailure,
   decideAccessGuard,

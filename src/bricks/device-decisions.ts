@@ -1,4 +1,4 @@
-import type { BlockDevice } from '../../gluster/parsers/lsblk.ts';
+import type { BlockDevice } from '../gluster/parsers/lsblk.ts';
 
 /**
  * Which disk a spec entry means, and whether destroyData may erase it. A /dev/sdX name is not a disk: after a
@@ -6,7 +6,7 @@ import type { BlockDevice } from '../../gluster/parsers/lsblk.ts';
  * it was first prepared on, and destroyData erases one identity once. Pure; test/unit/device-identity.test.ts.
  */
 
-import type { DeviceRecord } from '../../bricks/backend.ts';
+import type { DeviceRecord } from './backend.ts';
 
 export type { DeviceRecord };
 
