@@ -42,14 +42,7 @@ export async function kubectl(args: string[], options: { allowFailure?: boolean 
 }
 
 /** The object a read returns, or undefined when the apiserver says 404; other errors are thrown. */
-export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-    throw error;
-  }
-}
+export { unlessNotFound } from '../../src/controller/api-errors.ts';
 
 /**
  * The live test namespaces where the operator is to serve GlusterClusters: startOperatorProcess passes them

@@ -275,7 +275,8 @@ export function optionSteps(world: Pick<VolumeWorld, 'specOptions' | 'clusterOpt
   // auth.allow comes from typed fields (never a spec option, the policy refuses it there), so it is not recorded
   // for a reset: the operator keeps it set for as long as it manages the volume's clients.
   const access = world.clientAccess;
-  const managed: Array<[string, string]> = [...(access.kind === 'set' && liveAuthAllow(info.options) !== access.value ? [[AUTH_ALLOW, access.value] as [string, string]] : [])];
+  const managed: Array<[string, string]> = [];
+  if (access.kind === 'set' && liveAuthAllow(info.options) !== access.value) managed.push([AUTH_ALLOW, access.value]);
   // TLS, likewise from typed fields: set with the owner mark on a new volume, kept on one that has it.
   for (const [key, value] of wantedTlsOptions(world.tls, info)) if (info.options[key] !== value) managed.push([key, value]);
   const set: Array<[string, string]> = [...fromSpec, ...managed];
