@@ -27,6 +27,7 @@ describe('conformance: the CI subset of Kubernetes external storage suite', func
   let gluster: InClusterGluster | undefined;
   let binary: string;
   let workDir: string | undefined;
+  let keepWorkDir = true;
 
   before(async function () {
     this.timeout(1_800_000);
@@ -40,13 +41,14 @@ describe('conformance: the CI subset of Kubernetes external storage suite', func
     this.timeout(900_000);
     await gluster?.tearDown();
     await removeShippedWorkloads();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    // The report and e2e.log stay when the subset failed (or under OPERATOR_TEST_LOG_DIR); the message names them.
+    if (workDir && !keepWorkDir) rmSync(workDir, { recursive: true, force: true });
   });
 
   it('runs every spec of the subset, and none fails', async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'conformance-'));
-    let result: ExternalStorageResult;
-    result = await runExternalStorage({
+    const logDir = process.env.OPERATOR_TEST_LOG_DIR;
+    workDir = logDir ? join(logDir, 'conformance') : mkdtempSync(join(tmpdir(), 'conformance-'));
+    const result: ExternalStorageResult = await runExternalStorage({
       binary,
       storageClass: gluster!.storageClass,
       focus: CI_SUBSET.focus,
@@ -64,5 +66,6 @@ describe('conformance: the CI subset of Kubernetes external storage suite', func
     expect(result.skipped.map((spec) => `${spec.name}: ${spec.message}`), summary).to.deep.equal([]);
     expect(result.passed.length, summary).to.equal(CI_SUBSET.specs);
     expect(result.selected, summary).to.equal(CI_SUBSET.specs);
+    keepWorkDir = Boolean(logDir);
   });
 });
