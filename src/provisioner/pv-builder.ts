@@ -4,8 +4,12 @@ import { isConditionTrue } from '../controller/conditions.ts';
 import { ANN_GID, ANN_PROVISIONED_BY, PROVISIONER_NAME, provisionedName } from './constants.ts';
 import { quantityString, type Claim, type StorageClass } from './kube-objects.ts';
 
-/** Access modes a FUSE-mounted Gluster volume serves. ReadWriteOncePod needs a driver that enforces it; this one does not. */
-export const SUPPORTED_ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'] as const;
+/**
+ * Access modes a FUSE-mounted Gluster volume serves. ReadWriteOncePod is enforced by Kubernetes itself (the
+ * scheduler's VolumeRestrictions plugin and kubelet admit one pod at a time); kubelet then asks the node plugin
+ * for SINGLE_NODE_WRITER, since it does not advertise SINGLE_NODE_MULTI_WRITER.
+ */
+export const SUPPORTED_ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] as const;
 
 /** `volumeHandle` of our PVs: the GlusterVolume's `<namespace>/<name>`, so the PV leads back to its volume. */
 export function volumeHandleFor(volume: Pick<GlusterVolume, 'metadata'>): string {

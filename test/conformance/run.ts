@@ -5,7 +5,7 @@
  * Prints each spec as it ends, then the counts, a Markdown table by test pattern (the README's), every failure,
  * and one JSON object as the last line. Exit 1 when a spec failed.
  * Knobs: CONFORMANCE_FOCUS / CONFORMANCE_SKIP (ginkgo regular expressions, default the whole selection),
- * CONFORMANCE_TIMEOUT_MIN (240), CONFORMANCE_DIR (where the report and e2e.log go; default a new temporary
+ * CONFORMANCE_PROCS (specs at once, each in its own e2e.test process; 3), CONFORMANCE_TIMEOUT_MIN (240), CONFORMANCE_DIR (where the report and e2e.log go; default a new temporary
  * directory, kept).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -75,6 +75,7 @@ async function main(): Promise<number> {
       kubeconfig: env.KUBECONFIG,
       kubectlPath: join(env.TESTBED_BIN_DIR, 'kubectl'),
       timeoutMinutes: Number(process.env.CONFORMANCE_TIMEOUT_MIN ?? 240),
+      procs: Number(process.env.CONFORMANCE_PROCS ?? 3),
       onLine: (line) => {
         // ginkgo's end-of-spec lines in its default (succinct) output.
         if (/^\s*\[(FAILED|FAIL|PANICKED|TIMEDOUT)\]/.test(line) || /^Ran \d+ of \d+ Specs/.test(line)) say(line.trim());
@@ -82,7 +83,9 @@ async function main(): Promise<number> {
     });
     const rows = tabulate(result);
     console.log(`\nKubernetes external storage suite (e2e.test ${kubeVersion()}), driver ${DRIVER_NAME}:`);
-    console.log(`${result.passed.length} passed, ${result.failed.length} failed, ${result.skipped.length} skipped by the suite, of ${result.selected} selected, in ${result.seconds} s\n`);
+    console.log(
+      `${result.passed.length} passed, ${result.failed.length} failed, ${result.skipped.length} skipped by the suite, ${result.notRun} not run, of ${result.selected} selected, in ${result.seconds} s\n`,
+    );
     console.log(markdownTable(rows));
     if (result.failed.length > 0) console.log(`\nFailed:\n${describeFailures(result)}\n(log: ${result.logFile})`);
     console.log(
@@ -91,13 +94,14 @@ async function main(): Promise<number> {
         passed: result.passed.length,
         failed: result.failed.length,
         skipped: result.skipped.length,
+        not_run: result.notRun,
         suite_seconds: result.seconds,
         total_seconds: Math.round((Date.now() - started) / 1000),
         failed_specs: result.failed.map((spec) => spec.name),
         report: result.reportFile,
       }),
     );
-    return result.failed.length === 0 && result.suiteSucceeded ? 0 : 1;
+    return result.failed.length === 0 && result.notRun === 0 && result.suiteSucceeded ? 0 : 1;
   } finally {
     await gluster?.tearDown();
     await removeShippedWorkloads();

@@ -1,6 +1,6 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { REPO_ROOT } from './paths.ts';
@@ -67,6 +67,8 @@ export interface ExternalStorageResult {
   failed: SpecOutcome[];
   /** Selected, but skipped by the suite at run time: a capability our driver does not declare. */
   skipped: SpecOutcome[];
+  /** Selected, but never started: the run was interrupted or timed out first. 0 in a complete run. */
+  notRun: number;
   suiteSucceeded: boolean;
   seconds: number;
   logFile: string;
@@ -85,12 +87,18 @@ export function summariseReport(json: unknown): Omit<ExternalStorageResult, 'sec
   const reports = reportSchema.parse(json);
   const specs = reports.flatMap((report) => report.SpecReports ?? []);
   const its = specs.filter((spec) => spec.LeafNodeType === 'It');
+  const selected = reports.reduce((sum, report) => sum + report.PreRunStats.SpecsThatWillRun, 0);
+  const passed = its.filter((spec) => spec.State === 'passed').map(outcome);
+  const failed = specs.filter((spec) => !['passed', 'skipped', 'pending'].includes(spec.State)).map(outcome);
+  // Specs the focus did not select are reported as skipped too, without a message; the suite's own skips say why.
+  const skipped = its.filter((spec) => spec.State === 'skipped' && spec.Failure?.Message).map(outcome);
+  const failedSpecs = its.filter((spec) => !['passed', 'skipped', 'pending'].includes(spec.State)).length;
   return {
-    selected: reports.reduce((sum, report) => sum + report.PreRunStats.SpecsThatWillRun, 0),
-    passed: its.filter((spec) => spec.State === 'passed').map(outcome),
-    failed: specs.filter((spec) => !['passed', 'skipped', 'pending'].includes(spec.State)).map(outcome),
-    // Specs the focus did not select are reported as skipped too, without a message; the suite's own skips say why.
-    skipped: its.filter((spec) => spec.State === 'skipped' && spec.Failure?.Message).map(outcome),
+    selected,
+    passed,
+    failed,
+    skipped,
+    notRun: selected - passed.length - failedSpecs - skipped.length,
     suiteSucceeded: reports.every((report) => report.SuiteSucceeded),
   };
 }
@@ -107,6 +115,11 @@ export interface ExternalStorageRun {
   kubectlPath: string;
   /** ginkgo's own suite timeout; the run is killed a minute after it. */
   timeoutMinutes: number;
+  /**
+   * Specs at once, each in its own e2e.test process, run by the ginkgo command hack/build-e2e-test puts next to
+   * e2e.test (1: e2e.test alone). Most of a spec's time is spent waiting for pods and mounts.
+   */
+  procs?: number;
   /** Each line the suite prints, e.g. for progress; the whole output is in the log file anyway. */
   onLine?: (line: string) => void;
 }
@@ -116,23 +129,25 @@ export async function runExternalStorage(run: ExternalStorageRun): Promise<Exter
   const driverFile = writeDriverDefinition(run.workDir, run.storageClass);
   const reportFile = join(run.workDir, 'report.json');
   const logFile = join(run.workDir, 'e2e.log');
-  const args = [
+  // e2e.test's own flags; ginkgo's go to the ginkgo command when it runs the specs in several processes.
+  const e2eArgs = [
     `--kubeconfig=${run.kubeconfig}`,
     // No cloud: nodes, volumes and everything else come from the cluster itself.
     '--provider=skeleton',
     `--kubectl-path=${run.kubectlPath}`,
     `--storage.testdriver=${driverFile}`,
-    `--ginkgo.focus=${run.focus}`,
-    `--ginkgo.skip=${run.skip}`,
-    `--ginkgo.json-report=${reportFile}`,
-    `--ginkgo.timeout=${run.timeoutMinutes}m`,
-    '--ginkgo.no-color',
     `--report-dir=${run.workDir}`,
   ];
+  const ginkgoArgs = [`focus=${run.focus}`, `skip=${run.skip}`, `json-report=${reportFile}`, `timeout=${run.timeoutMinutes}m`, 'no-color'];
+  const procs = run.procs ?? 1;
+  const [command, args] =
+    procs > 1
+      ? [join(dirname(run.binary), 'ginkgo'), [...ginkgoArgs.map((flag) => `--${flag}`), `--procs=${procs}`, run.binary, '--', ...e2eArgs]]
+      : [run.binary, [...e2eArgs, ...ginkgoArgs.map((flag) => `--ginkgo.${flag}`)]];
   const started = Date.now();
   const log = createWriteStream(logFile);
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(run.binary, args, {
+    const child = spawn(command, args, {
       cwd: run.workDir,
       // The test images under our own names (hack/build-images imports them on every node).
       env: { ...process.env, KUBE_TEST_REPO_LIST: join(REPO_ROOT, 'test', 'conformance', 'repo-list.yaml') },

@@ -108,7 +108,7 @@ describe('provisioner: claim decisions', () => {
     ['a selector', (raw: Record<string, any>) => (raw.spec.selector = { matchLabels: { a: 'b' } }), 'selector'],
     ['a data source', (raw: Record<string, any>) => (raw.spec.dataSource = { kind: 'PersistentVolumeClaim', name: 'x' }), 'dataSource'],
     ['block mode', (raw: Record<string, any>) => (raw.spec.volumeMode = 'Block'), 'Block'],
-    ['ReadWriteOncePod', (raw: Record<string, any>) => (raw.spec.accessModes = ['ReadWriteOncePod']), 'ReadWriteOncePod'],
+    ['an access mode Kubernetes does not have', (raw: Record<string, any>) => (raw.spec.accessModes = ['ReadWriteSometimes']), 'ReadWriteSometimes'],
     ['no access modes', (raw: Record<string, any>) => (raw.spec.accessModes = []), 'accessModes'],
     ['no request', (raw: Record<string, any>) => delete raw.spec.resources, 'requests.storage'],
   ] as const) {
@@ -118,6 +118,10 @@ describe('provisioner: claim decisions', () => {
       if (decision.action === 'fail') expect(decision.message).to.contain(message);
     });
   }
+
+  it('accepts ReadWriteOncePod (Kubernetes enforces one pod; the volume is an ordinary one)', () => {
+    expect(decideClaim(world({ claim: sampleClaim({ accessModes: ['ReadWriteOncePod'] }) })).action).to.equal('createVolume');
+  });
 
   it('accepts RWO, ROX and RWX together', () => {
     expect(decideClaim(world({ claim: sampleClaim({ accessModes: ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'] }) })).action).to.equal('createVolume');
