@@ -93,6 +93,19 @@ function volumeFailure(volume: GlusterVolume): string | undefined {
   return `GlusterVolume ${volume.metadata.namespace}/${volume.metadata.name} failed: ${ready.reason}${ready.message ? `: ${ready.message}` : ''}`;
 }
 
+/**
+ * The kind a claim's dataSourceRef names when that is a volume populator's: anything but a claim (clone) or a
+ * VolumeSnapshot, which are the provisioner's to serve (and this one does not).
+ */
+export function volumePopulatorOf(claim: Claim): string | undefined {
+  const ref = claim.spec.dataSourceRef;
+  if (!ref?.kind) return undefined;
+  const group = ref.apiGroup ?? '';
+  if (group === '' && ref.kind === 'PersistentVolumeClaim') return undefined;
+  if (group === 'snapshot.storage.k8s.io' && ref.kind === 'VolumeSnapshot') return undefined;
+  return group === '' ? ref.kind : `${ref.kind}.${group}`;
+}
+
 export function decideClaim(world: ClaimWorld): ClaimDecision {
   const { claim, storageClass, volume, persistentVolume } = world;
   const name = provisionedName(claim.metadata.uid);
@@ -135,6 +148,12 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
 
   const fail = (message: string): ClaimDecision => ({ action: 'fail', reason: 'ProvisioningFailed', message, requeueAfterMs: FAILED_REQUEUE_MS });
   if (claim.spec.selector) return fail('claim.spec.selector is not supported for dynamic provisioning');
+  const populator = volumePopulatorOf(claim);
+  if (populator) {
+    // As Kubernetes' own external-provisioner does: the populator makes a claim of its own (no data source) in
+    // this class, which is provisioned here, fills it, and binds its PV to this claim.
+    return { action: 'ignore', why: `spec.dataSourceRef names ${populator}: a volume populator fills this claim` };
+  }
   if (claim.spec.dataSource || claim.spec.dataSourceRef) return fail('claim.spec.dataSource (cloning, snapshots) is not supported');
   if (claim.spec.volumeMode === 'Block') return fail('volumeMode Block is not supported: Gluster volumes are file systems');
   const modes = claim.spec.accessModes ?? [];

@@ -43,7 +43,8 @@ export const claimSchema = wire(z.looseObject({
     volumeMode: z.string().optional(),
     selector: z.unknown().optional(),
     dataSource: z.unknown().optional(),
-    dataSourceRef: z.unknown().optional(),
+    /** What a populator reads (AnyVolumeDataSource): only the kind and group are looked at. */
+    dataSourceRef: z.object({ apiGroup: z.string().nullish(), kind: z.string().nullish() }).passthrough().nullish(),
     resources: z.looseObject({ requests: z.record(z.string(), z.unknown()).optional() }).optional(),
   }),
   status: z

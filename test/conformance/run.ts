@@ -1,6 +1,7 @@
 /**
  * `npm run test:conformance` (issue 13): the whole External Storage selection of Kubernetes' own e2e.test
- * (every spec of our driver but the Disruptive and Serial ones) against the operator installed as users install
+ * (every spec of our driver but the Disruptive ones: first the others several at once, then the Serial ones
+ * one at a time) against the operator installed as users install
  * it, on the test bed's real kubelet nodes. Uses a running test bed, or brings one up and down again.
  * Prints each spec as it ends, then the counts, a Markdown table by test pattern (the README's), every failure,
  * and one JSON object as the last line. Exit 1 when a spec failed.
@@ -15,10 +16,14 @@ import { join } from 'node:path';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import {
   EXTERNAL_STORAGE_FOCUS,
+  EXTERNAL_STORAGE_SERIAL_FOCUS,
+  EXTERNAL_STORAGE_SERIAL_SKIP,
   EXTERNAL_STORAGE_SKIP,
+  combineResults,
   describeFailures,
   e2eTestBinary,
   runExternalStorage,
+  type ExternalStorageResult,
 } from '../support/conformance.ts';
 import { createInClusterGluster, installShippedOperator, removeShippedWorkloads } from '../support/in-cluster.ts';
 import { kubeNodesEnv } from '../support/kube-nodes.ts';
@@ -63,24 +68,38 @@ async function main(): Promise<number> {
     await installShippedOperator();
     gluster = await createInClusterGluster({ nodes: kubeNodesEnv().nodes, prefix: 'conformance' });
     const workDir = process.env.CONFORMANCE_DIR ?? mkdtempSync(join(tmpdir(), 'conformance-'));
-    const focus = process.env.CONFORMANCE_FOCUS ?? EXTERNAL_STORAGE_FOCUS;
-    const skip = process.env.CONFORMANCE_SKIP ?? EXTERNAL_STORAGE_SKIP;
-    say(`running e2e.test --ginkgo.focus='${focus}' --ginkgo.skip='${skip}' (output: ${join(workDir, 'e2e.log')})`);
-    const result = await runExternalStorage({
-      binary,
-      storageClass: gluster.storageClass,
-      focus,
-      skip,
-      workDir,
-      kubeconfig: env.KUBECONFIG,
-      kubectlPath: join(env.TESTBED_BIN_DIR, 'kubectl'),
-      timeoutMinutes: Number(process.env.CONFORMANCE_TIMEOUT_MIN ?? 240),
-      procs: Number(process.env.CONFORMANCE_PROCS ?? 3),
-      onLine: (line) => {
-        // ginkgo's end-of-spec lines in its default (succinct) output.
-        if (/^\s*\[(FAILED|FAIL|PANICKED|TIMEDOUT)\]/.test(line) || /^Ran \d+ of \d+ Specs/.test(line)) say(line.trim());
-      },
-    });
+    const custom = process.env.CONFORMANCE_FOCUS !== undefined || process.env.CONFORMANCE_SKIP !== undefined;
+    // The whole selection is two runs: the specs that may share the cluster, several at once; then the Serial
+    // ones (they assume the cluster to themselves: preemption, volume limits, stress), one at a time.
+    const phases = custom
+      ? [{ name: 'selected', focus: process.env.CONFORMANCE_FOCUS ?? EXTERNAL_STORAGE_FOCUS, skip: process.env.CONFORMANCE_SKIP ?? EXTERNAL_STORAGE_SKIP, procs: Number(process.env.CONFORMANCE_PROCS ?? 3) }]
+      : [
+          { name: 'parallel', focus: EXTERNAL_STORAGE_FOCUS, skip: EXTERNAL_STORAGE_SKIP, procs: Number(process.env.CONFORMANCE_PROCS ?? 3) },
+          { name: 'serial', focus: EXTERNAL_STORAGE_SERIAL_FOCUS, skip: EXTERNAL_STORAGE_SERIAL_SKIP, procs: 1 },
+        ];
+    const results: ExternalStorageResult[] = [];
+    for (const phase of phases) {
+      const dir = join(workDir, phase.name);
+      say(`${phase.name}: e2e.test focus '${phase.focus}', skip '${phase.skip}', ${phase.procs} at once (output: ${join(dir, 'e2e.log')})`);
+      results.push(
+        await runExternalStorage({
+          binary,
+          storageClass: gluster.storageClass,
+          focus: phase.focus,
+          skip: phase.skip,
+          workDir: dir,
+          kubeconfig: env.KUBECONFIG,
+          kubectlPath: join(env.TESTBED_BIN_DIR, 'kubectl'),
+          timeoutMinutes: Number(process.env.CONFORMANCE_TIMEOUT_MIN ?? 240),
+          procs: phase.procs,
+          onLine: (line) => {
+            // ginkgo's end-of-spec lines in its default (succinct) output.
+            if (/^\s*\[(FAILED|FAIL|PANICKED|TIMEDOUT)\]/.test(line) || /^Ran \d+ of \d+ Specs/.test(line)) say(line.trim());
+          },
+        }),
+      );
+    }
+    const result = combineResults(results);
     const rows = tabulate(result);
     console.log(`\nKubernetes external storage suite (e2e.test ${kubeVersion()}), driver ${DRIVER_NAME}:`);
     console.log(
@@ -98,7 +117,7 @@ async function main(): Promise<number> {
         suite_seconds: result.seconds,
         total_seconds: Math.round((Date.now() - started) / 1000),
         failed_specs: result.failed.map((spec) => spec.name),
-        report: result.reportFile,
+        reports: results.map((each) => each.reportFile),
       }),
     );
     return result.failed.length === 0 && result.notRun === 0 && result.suiteSucceeded ? 0 : 1;

@@ -107,6 +107,12 @@ describe('provisioner: claim decisions', () => {
   for (const [what, mutate, message] of [
     ['a selector', (raw: Record<string, any>) => (raw.spec.selector = { matchLabels: { a: 'b' } }), 'selector'],
     ['a data source', (raw: Record<string, any>) => (raw.spec.dataSource = { kind: 'PersistentVolumeClaim', name: 'x' }), 'dataSource'],
+    ['a clone source in dataSourceRef', (raw: Record<string, any>) => (raw.spec.dataSourceRef = { kind: 'PersistentVolumeClaim', name: 'x' }), 'dataSource'],
+    [
+      'a snapshot in dataSourceRef',
+      (raw: Record<string, any>) => (raw.spec.dataSourceRef = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 's' }),
+      'dataSource',
+    ],
     ['block mode', (raw: Record<string, any>) => (raw.spec.volumeMode = 'Block'), 'Block'],
     ['an access mode Kubernetes does not have', (raw: Record<string, any>) => (raw.spec.accessModes = ['ReadWriteSometimes']), 'ReadWriteSometimes'],
     ['no access modes', (raw: Record<string, any>) => (raw.spec.accessModes = []), 'accessModes'],
@@ -118,6 +124,11 @@ describe('provisioner: claim decisions', () => {
       if (decision.action === 'fail') expect(decision.message).to.contain(message);
     });
   }
+
+  it("leaves a claim a volume populator fills to the populator (no Event, no volume): it provisions the populator's own claim", () => {
+    const decision = decideClaim(world({ claim: withClaim((raw) => (raw.spec.dataSourceRef = { apiGroup: 'hello.example.com', kind: 'Hello', name: 'example-hello' })) }));
+    expect(decision).to.deep.equal({ action: 'ignore', why: 'spec.dataSourceRef names Hello.hello.example.com: a volume populator fills this claim' });
+  });
 
   it('accepts ReadWriteOncePod (Kubernetes enforces one pod; the volume is an ordinary one)', () => {
     expect(decideClaim(world({ claim: sampleClaim({ accessModes: ['ReadWriteOncePod'] }) })).action).to.equal('createVolume');
