@@ -22,6 +22,29 @@ export const SSH_HOST_KEY_FORMAT_MESSAGE =
 
 export type SshHostKeySpec = { kind: 'fingerprint'; fingerprint: string } | { kind: 'publicKey'; keyType: SshHostKeyType; blob: Buffer };
 
+/** Length-prefixed strings of an SSH public key blob (RFC 4253 6.6), or undefined when they do not use it up exactly. */
+function wireFields(blob: Buffer): Buffer[] | undefined {
+  const fields: Buffer[] = [];
+  let at = 0;
+  while (at < blob.length) {
+    if (at + 4 > blob.length) return undefined;
+    const length = blob.readUInt32BE(at);
+    if (length === 0 || at + 4 + length > blob.length) return undefined;
+    fields.push(blob.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return fields;
+}
+
+/** How many fields each key type's blob holds: type and key (ed25519); type, curve and point (ecdsa); type, e and n (rsa). */
+const WIRE_FIELD_COUNT: Readonly<Record<SshHostKeyType, number>> = {
+  'ssh-ed25519': 2,
+  'ecdsa-sha2-nistp256': 3,
+  'ecdsa-sha2-nistp384': 3,
+  'ecdsa-sha2-nistp521': 3,
+  'ssh-rsa': 3,
+};
+
 /**
  * spec.sshHostKey read: a fingerprint as given, or a key line's type and decoded blob (whose own type field
  * must agree with the line's). Pure; the transport turns a blob into its fingerprint.
@@ -31,10 +54,13 @@ export function parseSshHostKeySpec(value: string): SshHostKeySpec | { problem: 
   if (value.startsWith('SHA256:')) return { kind: 'fingerprint', fingerprint: value };
   const [keyType, encoded] = value.split(' ') as [SshHostKeyType, string];
   const blob = Buffer.from(encoded, 'base64');
-  // The wire format starts with the key type as a length-prefixed string: what a pasted line was cut from.
-  const typeLength = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
-  const embedded = typeLength > 0 && 4 + typeLength < blob.length ? blob.subarray(4, 4 + typeLength).toString('latin1') : undefined;
-  if (blob.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '') || embedded === undefined) {
+  const fields = wireFields(blob);
+  // The wire format is length-prefixed strings, the key type first, that use up the blob exactly: a line cut
+  // short leaves a field unfinished or too few of them. (A base64 round trip alone is not enough: 1 cut in 16
+  // ends on a clean base64 boundary.)
+  const embedded = fields?.[0]?.toString('latin1');
+  const whole = fields !== undefined && embedded !== undefined && fields.length === (WIRE_FIELD_COUNT[embedded as SshHostKeyType] ?? fields.length);
+  if (blob.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '') || !whole || fields.length < 2) {
     return { problem: `spec.sshHostKey: the key after "${keyType}" is not a whole OpenSSH public key (cut short or altered?); ${HOW_TO_GET_IT}` };
   }
   if (embedded !== keyType) return { problem: `spec.sshHostKey says ${keyType} but its key is of type ${embedded}: copy the line whole` };

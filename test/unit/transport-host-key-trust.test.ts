@@ -85,6 +85,9 @@ describe('transport: spec.sshHostKey (zod, CRD, and what the handshake makes of 
     `${ed.line}\n`,
     `ssh-rsa ${edBlob}`, // the line says rsa, the key is ed25519
     `${edType} ${edBlob.slice(0, 30)}`, // cut short
+    // Cut short on a clean base64 boundary (1 cut in 16 is): the type string whole, the key not.
+    `${edType} ${Buffer.from(edBlob, 'base64').subarray(0, 22).toString('base64')}`,
+    `${edType} ${Buffer.from(edBlob, 'base64').subarray(0, 15).toString('base64')}`, // only the type
   ];
 
   it('zod takes OpenSSH public key lines (ed25519, ecdsa, rsa, with or without comment) and SHA256 fingerprints; nothing else', () => {
