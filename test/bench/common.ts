@@ -13,7 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { eventually, notYet } from '../support/eventually.ts';
-import { kubeConfig, kubectl, serveTestNamespace, SHARED_MANIFESTS } from '../support/kube.ts';
+import { installSharedManifests, kubeConfig, kubectl, serveTestNamespace } from '../support/kube.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { nodeDir } from '../support/testbed-nodes.ts';
 import { loadTestbedEnvFile } from '../support/testbed-env.ts';
@@ -88,9 +88,9 @@ export async function deleteClaims(bench: Bench, timeoutMs = 600_000): Promise<v
  */
 export async function setUpBench(bench: Bench, parameters: Record<string, string> = {}): Promise<OperatorProcess> {
   const { namespace, nodes, brickRoot, env } = bench;
-  // Not all of manifests/: an in-cluster operator would take the leadership from the bench's process.
-  await kubectl(['apply', ...SHARED_MANIFESTS.flatMap((path) => ['-f', path])]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'crds/']);
+  // Not all of manifests/: an in-cluster operator would take the leadership from the bench's process. Benches
+  // leave them installed (they run on a test bed someone else brings down).
+  await installSharedManifests();
   await kubectl(['create', 'namespace', namespace]);
   // The operator serves GlusterClusters only where it is granted and told (GLUSTER_NAMESPACES).
   await serveTestNamespace(namespace);

@@ -27,7 +27,7 @@ import {
 } from '../support/conformance.ts';
 import { createInClusterGluster, installShippedOperator, removeShippedWorkloads } from '../support/in-cluster.ts';
 import { kubeNodesEnv } from '../support/kube-nodes.ts';
-import { kubectl, SHARED_MANIFESTS } from '../support/kube.ts';
+import { installSharedManifests, removeSharedManifests } from '../support/kube.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { clusterEnv, loadTestbedEnvFile } from '../support/testbed-env.ts';
 import { markdownTable, tabulate } from './selection.ts';
@@ -62,19 +62,19 @@ async function main(): Promise<number> {
   try {
     const binary = e2eTestBinary();
     const env = clusterEnv();
-    crdsInstalledHere = (await kubectl(['get', '-f', 'crds/', '-o', 'name'], { allowFailure: true })).code !== 0;
-    await kubectl(['apply', ...SHARED_MANIFESTS.flatMap((path) => ['-f', path])]);
+    crdsInstalledHere = await installSharedManifests();
     say('installing the shipped operator and an InCluster GlusterCluster on the kubelet nodes');
     await installShippedOperator();
     gluster = await createInClusterGluster({ nodes: kubeNodesEnv().nodes, prefix: 'conformance' });
     const workDir = process.env.CONFORMANCE_DIR ?? mkdtempSync(join(tmpdir(), 'conformance-'));
     const custom = process.env.CONFORMANCE_FOCUS !== undefined || process.env.CONFORMANCE_SKIP !== undefined;
+    const procs = Number(process.env.CONFORMANCE_PROCS ?? 3);
     // The whole selection is two runs: the specs that may share the cluster, several at once; then the Serial
     // ones (they assume the cluster to themselves: preemption, volume limits, stress), one at a time.
     const phases = custom
-      ? [{ name: 'selected', focus: process.env.CONFORMANCE_FOCUS ?? EXTERNAL_STORAGE_FOCUS, skip: process.env.CONFORMANCE_SKIP ?? EXTERNAL_STORAGE_SKIP, procs: Number(process.env.CONFORMANCE_PROCS ?? 3) }]
+      ? [{ name: 'selected', focus: process.env.CONFORMANCE_FOCUS ?? EXTERNAL_STORAGE_FOCUS, skip: process.env.CONFORMANCE_SKIP ?? EXTERNAL_STORAGE_SKIP, procs }]
       : [
-          { name: 'parallel', focus: EXTERNAL_STORAGE_FOCUS, skip: EXTERNAL_STORAGE_SKIP, procs: Number(process.env.CONFORMANCE_PROCS ?? 3) },
+          { name: 'parallel', focus: EXTERNAL_STORAGE_FOCUS, skip: EXTERNAL_STORAGE_SKIP, procs },
           { name: 'serial', focus: EXTERNAL_STORAGE_SERIAL_FOCUS, skip: EXTERNAL_STORAGE_SERIAL_SKIP, procs: 1 },
         ];
     const results: ExternalStorageResult[] = [];
@@ -124,9 +124,7 @@ async function main(): Promise<number> {
   } finally {
     await gluster?.tearDown();
     await removeShippedWorkloads();
-    if (crdsInstalledHere && !ownTestbed) {
-      await kubectl(['delete', '--ignore-not-found', '--wait=true', '--timeout=150s', '-f', 'manifests/', '-f', 'crds/'], { allowFailure: true });
-    }
+    if (crdsInstalledHere && !ownTestbed) await removeSharedManifests({ allowFailure: true });
     if (ownTestbed) execFileSync(testbed, ['down'], { stdio: 'inherit' });
   }
 }

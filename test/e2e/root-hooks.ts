@@ -1,4 +1,4 @@
-import { kubectl, SHARED_MANIFESTS } from '../support/kube.ts';
+import { installSharedManifests, removeSharedManifests } from '../support/kube.ts';
 
 /**
  * Installs what every suite needs before the e2e suites (SHARED_MANIFESTS, test/support/kube.ts), and removes
@@ -6,20 +6,16 @@ import { kubectl, SHARED_MANIFESTS } from '../support/kube.ts';
  * When the CRDs were already there (a developer's long-running test bed shared by several runs), they are left
  * for whoever installed them.
  */
-const fileArgs = SHARED_MANIFESTS.flatMap((path) => ['-f', path]);
 let installedHere = false;
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(120_000);
-    const before = await kubectl(['get', '-f', 'crds/', '-o', 'name'], { allowFailure: true });
-    installedHere = before.code !== 0;
-    await kubectl(['apply', ...fileArgs]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'crds/']);
+    installedHere = await installSharedManifests();
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(180_000);
     if (!installedHere) return;
-    await kubectl(['delete', '--ignore-not-found', '--wait=true', '--timeout=150s', '-f', 'manifests/', '-f', 'crds/']);
+    await removeSharedManifests();
   },
 };

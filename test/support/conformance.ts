@@ -99,11 +99,12 @@ export function summariseReport(json: unknown): Omit<ExternalStorageResult, 'sec
   const specs = reports.flatMap((report) => report.SpecReports ?? []);
   const its = specs.filter((spec) => spec.LeafNodeType === 'It');
   const selected = reports.reduce((sum, report) => sum + report.PreRunStats.SpecsThatWillRun, 0);
+  const endedBadly = (spec: SpecReport) => !['passed', 'skipped', 'pending'].includes(spec.State);
   const passed = its.filter((spec) => spec.State === 'passed').map(outcome);
-  const failed = specs.filter((spec) => !['passed', 'skipped', 'pending'].includes(spec.State)).map(outcome);
+  const failed = specs.filter(endedBadly).map(outcome);
   // Specs the focus did not select are reported as skipped too, without a message; the suite's own skips say why.
   const skipped = its.filter((spec) => spec.State === 'skipped' && spec.Failure?.Message).map(outcome);
-  const failedSpecs = its.filter((spec) => !['passed', 'skipped', 'pending'].includes(spec.State)).length;
+  const failedSpecs = its.filter(endedBadly).length;
   return {
     selected,
     passed,

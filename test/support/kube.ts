@@ -96,3 +96,20 @@ export { eventually, notYet } from './eventually.ts';
  * the leader election against the process and serve only its own namespace.
  */
 export const SHARED_MANIFESTS = ['crds/', 'manifests/00-namespace.yaml', 'manifests/10-rbac.yaml'];
+
+/**
+ * SHARED_MANIFESTS applied and the CRDs Established. Returns whether the CRDs were installed here: when they
+ * were already there (a developer's long-running test bed shared by several runs), they are left for whoever
+ * installed them (removeSharedManifests is then not called).
+ */
+export async function installSharedManifests(): Promise<boolean> {
+  const before = await kubectl(['get', '-f', 'crds/', '-o', 'name'], { allowFailure: true });
+  await kubectl(['apply', ...SHARED_MANIFESTS.flatMap((path) => ['-f', path])]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'crds/']);
+  return before.code !== 0;
+}
+
+/** Everything of crds/ and manifests/ gone again, the CRDs' objects with them. */
+export async function removeSharedManifests(options: { allowFailure?: boolean } = {}): Promise<void> {
+  await kubectl(['delete', '--ignore-not-found', '--wait=true', '--timeout=150s', '-f', 'manifests/', '-f', 'crds/'], options);
+}
