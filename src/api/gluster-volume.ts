@@ -63,6 +63,15 @@ export const glusterVolumeSpecSchema = cel(
           'Gluster volume options (gluster volume set), e.g. performance.cache-size: 64MB; at most 64, and only performance tuning and a short ' +
             'list (see the README, "Volume options"). An option the operator set and this map no longer names is reset to Gluster\'s default.',
         ),
+      directoryOf: immutable(objectName, 'directoryOf')
+        .optional()
+        .describe(
+          'Make this volume a directory of another GlusterVolume of this namespace instead of a Gluster volume of its own: the directory ' +
+            '/<metadata.name> at the root of that volume\'s Gluster volume, limited to size by Gluster\'s directory quota (features.quota, ' +
+            'limit-usage), owned by gid. The provisioner makes these for StorageClasses with claimLayout: directory. durability, ' +
+            'glusterVolumeName, options, deviceSelector and adoptExisting do not apply. Deleting it with reclaimPolicy Delete removes the ' +
+            'directory and its files; Retain keeps them.',
+        ),
       gid: z
         .number()
         .int()
@@ -109,7 +118,22 @@ export const glusterVolumeSpecSchema = cel(
     message: 'glusterVolumeName cannot be added or removed after creation',
     fieldPath: '.glusterVolumeName',
   },
+  {
+    rule: 'has(self.directoryOf) == has(oldSelf.directoryOf)',
+    message: 'directoryOf cannot be added or removed after creation',
+    fieldPath: '.directoryOf',
+  },
+  {
+    rule: '!has(self.directoryOf) || !(has(self.glusterVolumeName) || has(self.options) || has(self.deviceSelector) || has(self.adoptExisting))',
+    message: 'a directory (directoryOf) has no Gluster volume of its own: glusterVolumeName, options, deviceSelector and adoptExisting do not apply',
+    fieldPath: '.directoryOf',
+  },
 );
+
+/** A GlusterVolume that is a quota-limited directory of another one's Gluster volume (spec.directoryOf), not a Gluster volume. */
+export function isDirectoryVolume(volume: { spec: Pick<GlusterVolumeSpec, 'directoryOf'> }): boolean {
+  return volume.spec.directoryOf !== undefined;
+}
 
 export const brickStatusSchema = z.object({
   node: z.string().describe('GlusterNode holding the brick.'),
@@ -187,6 +211,10 @@ export const glusterVolumeStatusSchema = z
     quorum: volumeQuorumStatusSchema.optional(),
     rebalance: volumeRebalanceStatusSchema.optional(),
     clients: z.number().int().min(0).optional().describe('FUSE and gfapi clients connected to the volume when last observed (deletion waits while any are).'),
+    directory: z
+      .string()
+      .optional()
+      .describe('For a directory (spec.directoryOf): its path inside glusterVolumeName, e.g. /pvc-0b1c...; mountSource and this mount it alone.'),
     tls: z
       .object({
         secretName: z.string().describe('Secret (ca.crt, tls.crt, tls.key) a client presents a certificate from; the PVs of this volume name it as nodePublishSecretRef.'),

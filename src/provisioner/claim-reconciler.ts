@@ -15,6 +15,10 @@ import type { ProvisionerKube } from './kube-io.ts';
 import type { Claim, PersistentVolume, StorageClass } from './kube-objects.ts';
 import { parseVolumeHandle } from './pv-builder.ts';
 import { buildGlusterVolume } from './volume-builder.ts';
+import { buildSharedVolume, isSharedVolumeOf, placeDirectory, sharedVolumesOfClass } from './directory-placement.ts';
+import type { ProvisioningParameters } from './storage-class-parameters.ts';
+import type { GlusterVolume } from '../api/index.ts';
+import { parseQuantity } from '../topology/sizing.ts';
 
 /** Moved to src/controller/event-once.ts (the PV reconciler deduplicates its Events too). */
 export { EventOnce } from '../controller/event-once.ts';
@@ -172,7 +176,8 @@ export class ClaimReconciler {
       const [pvs, volumes] = await Promise.all([kube.listPersistentVolumes(), kube.listGlusterVolumes(`${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`)]);
       const gid = allocateGid(gidsInUse(storageClass.metadata.name, pvs, volumes), parameters.gidMin, parameters.gidMax);
       if (gid === undefined) return { created: false as const, exhausted: true as const };
-      return kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace }));
+      const directoryOf = parameters.claimLayout === 'directory' ? await this.sharedVolumeFor(storageClass, parameters, cluster, size, volumeNamespace, volumes) : undefined;
+      return kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace, ...(directoryOf ? { directoryOf } : {}) }));
     });
     if ('exhausted' in outcome) {
       await this.once.record(reference, 'Warning', 'ProvisioningFailed', `no free GID left in ${parameters.gidMin}..${parameters.gidMax} of StorageClass ${storageClass.metadata.name}`);
@@ -184,6 +189,37 @@ export class ClaimReconciler {
     }
     // The GlusterVolume's status changes wake this claim (related watch); the requeue is a safety net.
     return { requeueAfterMs: WAIT_REQUEUE_MS };
+  }
+
+  /**
+   * claimLayout directory: the class's shared volume with room for `size`, made when none has (under the class
+   * lock, from the fresh list: two claims never make two shared volumes of one name, and a 409 means it exists).
+   */
+  private async sharedVolumeFor(
+    storageClass: StorageClass,
+    parameters: ProvisioningParameters,
+    cluster: string,
+    size: string,
+    namespace: string,
+    volumes: readonly GlusterVolume[],
+  ): Promise<string> {
+    const className = storageClass.metadata.name;
+    const placement = placeDirectory({
+      storageClass: className,
+      shared: sharedVolumesOfClass(className, namespace, volumes),
+      requestBytes: parseQuantity(size),
+      sharedVolumeBytes: parseQuantity(parameters.sharedVolumeSize),
+      taken: new Set(volumes.filter((volume) => volume.metadata.namespace === namespace).map((volume) => volume.metadata.name)),
+    });
+    if (placement.kind === 'use') return placement.shared;
+    const sizeText = placement.sizeBytes === parseQuantity(parameters.sharedVolumeSize) ? parameters.sharedVolumeSize : size;
+    const made = await this.deps.kube.createGlusterVolume(buildSharedVolume({ name: placement.shared, namespace, storageClass: className, cluster, size: sizeText, parameters }));
+    if (!made.created && !isSharedVolumeOf(made.volume, className, namespace)) {
+      // A GlusterVolume of that name the provisioner did not make for this class: never put claims in it.
+      throw new Error(`GlusterVolume ${namespace}/${placement.shared} exists and is not a shared volume of StorageClass ${className}; rename it, or it blocks this class's next shared volume`);
+    }
+    if (made.created) this.deps.logger.info('claim: shared volume created', { storageClass: className, volume: `${namespace}/${placement.shared}`, size: sizeText });
+    return placement.shared;
   }
 
   /** Claim `namespace/name` is gone (or is another one now): GlusterVolumes made for it that never got a PV. */

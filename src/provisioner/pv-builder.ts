@@ -79,6 +79,8 @@ export function csiVolumeSource(volume: GlusterVolume, options: { gid: string | 
   };
   if (status.backupVolfileServers && status.backupVolfileServers.length > 0) attributes.backupVolfileServers = status.backupVolfileServers.join(':');
   if (options.gid !== undefined) attributes.gid = options.gid;
+  // A directory of a shared volume (spec.directoryOf): the node plugin mounts host:/volume/<subdirectory> alone.
+  if (status.directory !== undefined) attributes.subdirectory = status.directory.replace(/^\//, '');
   // A TLS volume: the node plugin writes the cluster's Secret, which kubelet reads with its node credentials
   // and passes on NodePublishVolume, into the directory the volume's ssl.* options name.
   const tls = status.tls;

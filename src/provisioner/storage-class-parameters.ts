@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { objectName, type Durability } from '../api/index.ts';
+import { MAX_VOLUME_SIZE, objectName, type Durability } from '../api/index.ts';
 import { volumeOptionsProblems } from '../gluster/volume-option-policy.ts';
+import { parseQuantity } from '../topology/sizing.ts';
 
 /**
  * StorageClass `parameters` of the removed in-tree `kubernetes.io/glusterfs` provisioner, parsed so users can
@@ -48,7 +49,18 @@ export interface ProvisioningParameters {
   options: Record<string, string>;
   volumeNamePrefix?: string;
   snapshotFactor: number;
+  /**
+   * `claimLayout`: `volume` (the default) gives each claim a Gluster volume of its own; `directory` gives it a
+   * directory of a shared Gluster volume of the class, sized by Gluster's directory quota (many small claims
+   * without a brick process each).
+   */
+  claimLayout: ClaimLayout;
+  /** `sharedVolumeSize`, bytes as written: the size of each shared volume a directory class makes (default 100Gi). */
+  sharedVolumeSize: string;
 }
+
+export type ClaimLayout = 'volume' | 'directory';
+export const DEFAULT_SHARED_VOLUME_SIZE = '100Gi';
 
 export interface ParameterError {
   /** The key as the StorageClass spells it. */
@@ -167,6 +179,17 @@ const parametersSchema = z.strictObject({
     .refine((value) => !value.includes('_'), "must not contain '_' (it separates the parts of the volume name)")
     .pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be letters, digits and -, starting with a letter or digit')),
   snapfactor: integerString(1, 100),
+  claimlayout: z.enum(['volume', 'directory'], { error: 'must be volume (a Gluster volume per claim) or directory (a directory of a shared volume per claim)' }),
+  sharedvolumesize: z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return parseQuantity(value, MAX_VOLUME_SIZE.bytes) > 0;
+      } catch {
+        return false;
+      }
+    }, 'must be a size such as 100Gi, at most 1Pi'),
   resturl: z.string(),
   restuser: z.string(),
   restuserkey: z.string(),
@@ -242,6 +265,13 @@ export function parseStorageClassParameters(parameters: Record<string, string> |
   // reconciler would refuse: the claim fails at once with a ProvisioningFailed Event naming the option.
   for (const problem of volumeOptionsProblems(options)) errors.push({ parameter: nameOf('volumeoptions'), message: problem });
 
+  const claimLayout = value.claimlayout ?? 'volume';
+  if (value.sharedvolumesize !== undefined && claimLayout !== 'directory') {
+    errors.push({ parameter: nameOf('sharedvolumesize'), message: 'applies only with claimLayout: directory' });
+  }
+  if (claimLayout === 'directory' && value.volumenameprefix !== undefined) {
+    errors.push({ parameter: nameOf('volumenameprefix'), message: 'does not apply with claimLayout: directory (claims are directories named like their PV)' });
+  }
   if (errors.length > 0) return { success: false, errors };
   return {
     success: true,
@@ -255,6 +285,8 @@ export function parseStorageClassParameters(parameters: Record<string, string> |
       options,
       ...(value.volumenameprefix !== undefined ? { volumeNamePrefix: value.volumenameprefix } : {}),
       snapshotFactor: value.snapfactor ?? 1,
+      claimLayout,
+      sharedVolumeSize: value.sharedvolumesize ?? DEFAULT_SHARED_VOLUME_SIZE,
     },
   };
 }

@@ -49,6 +49,8 @@ export function buildGlusterVolume(input: {
   gid: number | undefined;
   /** Namespace of the GlusterCluster, where the GlusterVolume goes (default: the claim's). */
   namespace?: string;
+  /** claimLayout directory: the shared GlusterVolume the claim is a directory of (directory-placement.ts). */
+  directoryOf?: string;
 }): GlusterVolume {
   const { claim, storageClass, parameters, size, gid } = input;
   const labels: Record<string, string> = {
@@ -56,16 +58,21 @@ export function buildGlusterVolume(input: {
     [LABEL_CLAIM_UID]: claim.metadata.uid,
   };
   if (claim.metadata.name.length <= 63 && LABEL_VALUE.test(claim.metadata.name)) labels[LABEL_CLAIM_NAME] = claim.metadata.name;
-  const spec: GlusterVolumeSpec = {
-    cluster: input.cluster,
-    size,
-    durability: parameters.durability,
-    glusterVolumeName: glusterVolumeNameFor(parameters, claim),
-    snapshotFactor: parameters.snapshotFactor,
-    reclaimPolicy: storageClass.reclaimPolicy === 'Retain' ? 'Retain' : 'Delete',
-    ...(Object.keys(parameters.options).length > 0 ? { options: parameters.options } : {}),
-    ...(gid !== undefined ? { gid } : {}),
-  };
+  const reclaimPolicy = storageClass.reclaimPolicy === 'Retain' ? 'Retain' : 'Delete';
+  // A directory has no Gluster volume of its own: durability and options are its shared volume's.
+  const spec: GlusterVolumeSpec =
+    input.directoryOf !== undefined
+      ? { cluster: input.cluster, size, durability: parameters.durability, snapshotFactor: parameters.snapshotFactor, reclaimPolicy, directoryOf: input.directoryOf, ...(gid !== undefined ? { gid } : {}) }
+      : {
+          cluster: input.cluster,
+          size,
+          durability: parameters.durability,
+          glusterVolumeName: glusterVolumeNameFor(parameters, claim),
+          snapshotFactor: parameters.snapshotFactor,
+          reclaimPolicy,
+          ...(Object.keys(parameters.options).length > 0 ? { options: parameters.options } : {}),
+          ...(gid !== undefined ? { gid } : {}),
+        };
   return {
     apiVersion: GROUP_VERSION,
     kind: 'GlusterVolume',

@@ -291,6 +291,15 @@ describe('GlusterVolume deletion decisions', () => {
     expect(decideDeletion(deletion({ live: { kind: 'missing' } }))).to.deep.equal({ kind: 'removeBricks' });
   });
 
+  it('a volume holding directories (spec.directoryOf) is not deleted, whatever its reclaim policy', () => {
+    for (const reclaimPolicy of ['Delete', 'Retain'] as const) {
+      const step = decideDeletion(deletion({ reclaimPolicy, directories: ['pvc-a', 'pvc-b'] }));
+      expect(step, reclaimPolicy).to.include({ kind: 'wait', reason: 'VolumeInUse' });
+      expect((step as { message: string }).message).to.contain('pvc-a, pvc-b').and.contain('directories of this volume');
+    }
+    expect(decideDeletion(deletion({ directories: [] }))).to.deep.equal({ kind: 'deleteVolume' });
+  });
+
   it('Retain keeps the data and releases the owner mark', () => {
     expect(decideDeletion(deletion({ reclaimPolicy: 'Retain' }))).to.include({ kind: 'keep', reason: 'VolumeRetained', unmark: true });
     expect(decideDeletion(deletion({ reclaimPolicy: 'Retain', live: { kind: 'present', info: info() } }))).to.include({ kind: 'keep', reason: 'VolumeRetained', unmark: false });

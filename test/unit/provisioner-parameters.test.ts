@@ -20,8 +20,22 @@ describe('provisioner: StorageClass parameters', () => {
       gidMax: 2147483647,
       options: {},
       snapshotFactor: 1,
+      claimLayout: 'volume',
+      sharedVolumeSize: '100Gi',
     });
     expect(warnings).to.deep.equal([]);
+  });
+
+  it('claimLayout directory, with sharedVolumeSize; each refused where it does not apply or does not parse', () => {
+    const { parameters } = ok(parseStorageClassParameters({ claimLayout: 'directory', sharedVolumeSize: '500Gi' }));
+    expect(parameters).to.include({ claimLayout: 'directory', sharedVolumeSize: '500Gi' });
+    expect(ok(parseStorageClassParameters({ claimlayout: 'directory' })).parameters.sharedVolumeSize).to.equal('100Gi');
+    expect(failure(parseStorageClassParameters({ claimLayout: 'directories' }))[0]).to.include({ parameter: 'claimLayout' });
+    expect(failure(parseStorageClassParameters({ sharedVolumeSize: '1Gi' }))[0]).to.deep.equal({ parameter: 'sharedVolumeSize', message: 'applies only with claimLayout: directory' });
+    for (const size of ['ten gigs', '0', '-1Gi', '2Pi']) {
+      expect(failure(parseStorageClassParameters({ claimLayout: 'directory', sharedVolumeSize: size }))[0], size).to.include({ parameter: 'sharedVolumeSize' });
+    }
+    expect(failure(parseStorageClassParameters({ claimLayout: 'directory', volumenameprefix: 'app' }))[0]).to.include({ parameter: 'volumenameprefix' });
   });
 
   it('takes a full in-tree StorageClass (camelCase keys as the docs spelled them) and warns about heketi-only ones', () => {
@@ -50,6 +64,8 @@ describe('provisioner: StorageClass parameters', () => {
       options: { 'performance.cache-size': '64MB', 'performance.quick-read': 'on' },
       volumeNamePrefix: 'dept-dev',
       snapshotFactor: 10,
+      claimLayout: 'volume',
+      sharedVolumeSize: '100Gi',
     });
     expect(result.warnings).to.have.length(1);
     for (const key of ['resturl', 'restauthenabled', 'restuser', 'secretNamespace', 'secretName', 'customepnameprefix']) {

@@ -190,3 +190,33 @@ export const moveFile = (from: string, to: string): NodeCommand<void> => {
   assertAbsolutePath(to);
   return action(['mv', '-f', from, to]);
 };
+
+/**
+ * A FUSE mount of a whole Gluster volume from the node's own glusterd, to make, mark or remove directories of
+ * it (claims as directories of a shared volume). Unmounted again at the end of each step.
+ */
+export const glusterFuseMount = (volume: string, mountPoint: string): NodeCommand<void> => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(volume)) throw new Error(`invalid volume name "${volume}"`);
+  assertAbsolutePath(mountPoint);
+  return action(['mount', '-t', 'glusterfs', '-o', 'log-level=WARNING', `localhost:/${volume}`, mountPoint], 60_000);
+};
+
+/** A user.* extended attribute of a path through the FUSE mount; undefined when the path has none (getfattr exits 1). */
+export const readXattr = (path: string, name: string): NodeCommand<string | undefined> => {
+  assertAbsolutePath(path);
+  if (!/^user\.[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid attribute name "${name}"`);
+  return command({
+    argv: ['getfattr', '--absolute-names', '--only-values', '-n', name, path],
+    outcome: 'exit-code',
+    mutatesCluster: false,
+    okExitCodes: [0, 1],
+    parse: (stdout, exitCode) => (exitCode === 1 ? undefined : stdout),
+  });
+};
+
+export const writeXattr = (path: string, name: string, value: string): NodeCommand<void> => {
+  assertAbsolutePath(path);
+  if (!/^user\.[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid attribute name "${name}"`);
+  if (!/^[A-Za-z0-9._/@:-]{1,255}$/.test(value)) throw new Error(`invalid attribute value "${value}"`);
+  return action(['setfattr', '-n', name, '-v', value, path]);
+};

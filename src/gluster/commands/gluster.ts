@@ -7,6 +7,7 @@ import { parsePeerStatusXml, type GlusterPeer } from '../parsers/peer-status.ts'
 import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, type RebalanceStatus } from '../parsers/rebalance-status.ts';
 import { parseVolumeInfoXml, type GlusterVolumeInfo } from '../parsers/volume-info.ts';
 import { parseVolumeStatusXml, type GlusterVolumeStatusInfo } from '../parsers/volume-status.ts';
+import { parseQuotaListXml, type DirectoryQuota } from '../parsers/quota-list.ts';
 import { BRICK_MULTIPLEX_KEY, MAX_BRICKS_PER_PROCESS_KEY, parseVolumeGetXml, type GlusterOptionValue } from '../parsers/volume-get.ts';
 import { command, type NodeCommand } from './command.ts';
 
@@ -295,4 +296,39 @@ export function volumeRebalanceStart(name: string, options: { force?: boolean } 
 export function volumeRebalanceStatus(name: string): NodeCommand<RebalanceStatus> {
   assertName('volume name', name);
   return query(['volume', 'rebalance', name, 'status'], parseRebalanceStatusXml);
+}
+
+// --- directory quota (claims as directories of a shared volume) --------------------------------------------
+
+/** A directory at the root of a volume, as quota names it: `/<object name>`, never deeper, never `/`. */
+function assertQuotaPath(path: string): void {
+  if (!/^\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(path) || path.length > 254) throw new Error(`invalid quota directory "${path}" (want /<object name>)`);
+}
+
+/** Turns on Gluster's directory quota (quotad on every node, accounting on the bricks). Refused when already on: callers look first. */
+export function volumeQuotaEnable(name: string): NodeCommand<GlusterCliOk> {
+  assertName('volume name', name);
+  return mutation(['volume', 'quota', name, 'enable'], parseCliOkXml);
+}
+
+/** The hard limit of one directory, in bytes (the CLI takes a plain number as bytes). Setting it again changes it. */
+export function volumeQuotaLimitUsage(name: string, path: string, bytes: number): NodeCommand<GlusterCliOk> {
+  assertName('volume name', name);
+  assertQuotaPath(path);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`invalid quota limit ${bytes}`);
+  return mutation(['volume', 'quota', name, 'limit-usage', path, String(bytes)], parseCliOkXml);
+}
+
+/** Removes one directory's limit (the files stay). Refused when it has none ("No data available"): callers look first. */
+export function volumeQuotaRemove(name: string, path: string): NodeCommand<GlusterCliOk> {
+  assertName('volume name', name);
+  assertQuotaPath(path);
+  return mutation(['volume', 'quota', name, 'remove', path], parseCliOkXml);
+}
+
+/** The limit and usage of one existing directory (a missing one makes the CLI print text before its XML). */
+export function volumeQuotaList(name: string, path: string): NodeCommand<DirectoryQuota | undefined> {
+  assertName('volume name', name);
+  assertQuotaPath(path);
+  return query(['volume', 'quota', name, 'list', path], (stdout) => parseQuotaListXml(stdout).find((limit) => limit.path === path));
 }

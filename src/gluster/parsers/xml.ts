@@ -21,6 +21,7 @@ const REPEATED_PATHS = new Set([
   'cliOutput.volRebalance.node',
   'cliOutput.volRemoveBrick.node',
   'cliOutput.volGetopts.Opt',
+  'cliOutput.volQuota.limit',
 ]);
 
 const parser = new XMLParser({

@@ -5,6 +5,7 @@ import { ownershipOf } from './volume-ownership.ts';
 /**
  * What deleting a GlusterVolume may do, decided from what was observed (pure; volume-deletion.ts acts).
  * Data goes only when all of these hold, and each has a unit test that fails without it:
+ *   - no GlusterVolume is a directory of it (spec.directoryOf), whatever the reclaim policy;
  *   - reclaimPolicy is Delete (the default is Retain);
  *   - the Gluster volume is provably this object's (owner mark, or exactly the bricks placed for it);
  *   - no PersistentVolume is bound to it (a Released PV is not: that is the provisioner deleting it);
@@ -35,6 +36,8 @@ export interface DeletionWorld {
   live?: LiveVolume;
   /** FUSE and gfapi clients; undefined until asked. */
   clients?: number;
+  /** GlusterVolumes that are directories of this one (spec.directoryOf): their files live in its Gluster volume. */
+  directories?: readonly string[];
   /** The Gluster volume is gone (it was absent, or this pass deleted it). */
   volumeDeleted?: boolean;
   /**
@@ -66,6 +69,16 @@ export function holdsVolume(pv: PersistentVolumeUse): boolean {
 }
 
 export function decideDeletion(world: DeletionWorld): DeletionStep {
+  if (world.directories !== undefined && world.directories.length > 0) {
+    // Whatever the reclaim policy: Delete would take their files, Retain would leave them unmanaged.
+    const names = world.directories.slice(0, 5).join(', ') + (world.directories.length > 5 ? ` and ${world.directories.length - 5} more` : '');
+    return {
+      kind: 'wait',
+      reason: 'VolumeInUse',
+      message: `deletion waits: GlusterVolume ${names} ${world.directories.length === 1 ? 'is a directory' : 'are directories'} of this volume (spec.directoryOf); delete ${world.directories.length === 1 ? 'it' : 'them'} first`,
+      requeueAfterMs: REQUEUE.waiting,
+    };
+  }
   if (world.placedBricks === undefined || world.gluster === undefined) {
     return { kind: 'keep', reason: 'NothingPlaced', message: 'no Gluster volume was placed for this object; nothing to delete', warning: false, unmark: false };
   }

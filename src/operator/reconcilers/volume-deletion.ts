@@ -31,6 +31,7 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
     reclaimPolicy: volume.spec.reclaimPolicy,
     namespaceTerminating: await namespaceTerminating(ctx, namespace),
     cleanupConfirmed: cluster?.spec.cleanupPolicy?.confirmation === DESTROY_DATA_CONFIRMATION,
+    directories: (await ctx.volumes.list(namespace)).filter((other) => other.spec.directoryOf === volume.metadata.name).map((other) => other.metadata.name),
     ...(record ? { gluster: record.gluster, placedBricks: bricksInSetOrder(record).map((brick) => brickGlusterName(ctx.topology.db, brick)) } : {}),
   };
   if (record && !cluster) {
@@ -125,7 +126,7 @@ async function failDeletion(ctx: ReconcileContext, volume: GlusterVolume, reason
 
 
 /** PVs of our CSI driver whose volumeHandle names this GlusterVolume (the provisioner's, or made by hand). */
-async function persistentVolumesOf(ctx: ReconcileContext, namespace: string, name: string): Promise<PersistentVolumeUse[]> {
+export async function persistentVolumesOf(ctx: ReconcileContext, namespace: string, name: string): Promise<PersistentVolumeUse[]> {
   const core = ctx.kubeConfig.makeApiClient(k8s.CoreV1Api);
   const list = await core.listPersistentVolume();
   return list.items

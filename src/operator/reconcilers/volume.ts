@@ -1,4 +1,4 @@
-import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
+import { isDirectoryVolume, type GlusterCluster, type GlusterVolume } from '../../api/index.ts';
 import type { ConditionUpdate, Phase } from '../../controller/conditions.ts';
 import { isConditionTrue } from '../../controller/conditions.ts';
 import { volumeSetOptions, volumeStart } from '../../gluster/commands/gluster.ts';
@@ -31,6 +31,7 @@ import {
 import { wantedClientAccess } from './client-access.ts';
 import { copyTlsFiles, observeTls, tlsStatus } from './volume-tls.ts';
 import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
+import { reconcileDirectory } from './directory.ts';
 import { finalizeVolume } from './volume-deletion.ts';
 import { StepRefused } from './volume-errors.ts';
 import { bricksInSetOrder, describeLayout, glusterVolumeNameOf, modelDurability } from './volume-layout.ts';
@@ -51,6 +52,8 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
   const { namespace, name } = splitKey(key);
   let volume = await ctx.volumes.get(namespace, name);
   if (!volume) return;
+  // A directory of another volume's Gluster volume, not a Gluster volume: its own reconciler.
+  if (isDirectoryVolume(volume)) return reconcileDirectory(ctx, volume);
   if (volume.metadata.deletionTimestamp) return finalizeVolume(ctx, volume);
   volume = await ensureFinalizer(ctx.volumes, volume);
 
@@ -65,12 +68,8 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
     ctx.logger.debug('volume step', { volume: key, step: step.kind });
     switch (step.kind) {
       case 'fail':
-        await writeStatus(ctx, volume, { state: 'failed', reason: step.reason, message: step.message });
-        await ctx.events.warning(volume, step.reason, step.message);
-        return { requeueAfterMs: step.requeueAfterMs };
       case 'wait':
-        await writeStatus(ctx, volume, { state: 'progressing', reason: step.reason, message: step.message });
-        return { requeueAfterMs: step.requeueAfterMs };
+        return stopPass(ctx, volume, step);
       case 'ready':
         return report(ctx, volume, world, extra, rebalance);
       case 'observeRebalance': {
@@ -324,6 +323,13 @@ async function report(ctx: ReconcileContext, volume: GlusterVolume, world: Volum
 function tlsField(world: VolumeWorld, info: GlusterVolumeInfo): { tls?: NonNullable<GlusterVolume['status']>['tls'] } {
   const tls = tlsStatus(world.tls, info);
   return tls ? { tls } : {};
+}
+
+/** A pass that stops short of Ready: the condition (and for a failure a Warning Event), and the requeue the step asked for. */
+export async function stopPass(ctx: ReconcileContext, volume: GlusterVolume, step: { kind: 'fail' | 'wait'; reason: string; message: string; requeueAfterMs: number }): Promise<ReconcileResult> {
+  await writeStatus(ctx, volume, { state: step.kind === 'fail' ? 'failed' : 'progressing', reason: step.reason, message: step.message });
+  if (step.kind === 'fail') await ctx.events.warning(volume, step.reason, step.message);
+  return { requeueAfterMs: step.requeueAfterMs };
 }
 
 /** A status patch: null removes a field (JSON merge patch), for what no longer applies or is no longer known. */

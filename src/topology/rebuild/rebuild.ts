@@ -1,5 +1,5 @@
 import { markedOwner, OWNER_OPTION } from '../../gluster/owner-mark.ts';
-import type { GlusterNode } from '../../api/index.ts';
+import { isDirectoryVolume, type GlusterNode } from '../../api/index.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import {
   SCHEMA_VERSION,
@@ -149,7 +149,8 @@ export function rebuildTopology(inputs: RebuildInputs): RebuildResult {
   // Volumes --------------------------------------------------------------------------------------------------
   const volumes: TopologyVolume[] = [];
   const claimed = new Set<string>();
-  for (const cr of inputs.volumes) {
+  // Directories (spec.directoryOf) have no Gluster volume of their own: nothing of theirs is in the database.
+  for (const cr of inputs.volumes.filter((volume) => !isDirectoryVolume(volume))) {
     const name = topologyName(cr.metadata.namespace, cr.metadata.name);
     const cluster = clusters.find((c) => c.name === topologyName(cr.metadata.namespace, cr.spec.cluster));
     if (!cluster) {

@@ -1,4 +1,4 @@
-import { conditionMessage, type Condition } from '../../api/index.ts';
+import { conditionMessage, isDirectoryVolume, type Condition } from '../../api/index.ts';
 import { brickGlusterName, topologyName, type TopologyDatabase } from '../model.ts';
 import { glusterNameOrFinding, rebuildTopology, type Finding, type RebuildInputs, type RebuildResult } from './rebuild.ts';
 
@@ -52,7 +52,8 @@ export function backupLag(db: TopologyDatabase, inputs: Omit<StartupInputs, 'bac
     }
     return undefined;
   };
-  for (const cr of inputs.volumes) {
+  // Directories (spec.directoryOf) have no Gluster volume of their own: nothing of theirs is in the database.
+  for (const cr of inputs.volumes.filter((volume) => !isDirectoryVolume(volume))) {
     const cluster = topologyName(cr.metadata.namespace, cr.spec.cluster);
     const live = liveOf(cluster);
     const known = db.volumes.find((v) => v.name === topologyName(cr.metadata.namespace, cr.metadata.name) && v.cluster === cluster);
