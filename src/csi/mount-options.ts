@@ -7,6 +7,11 @@ import type { MountSource } from './requests.ts';
  */
 export interface GlusterMountSpec {
   source: MountSource;
+  /**
+   * Directory mode: the one directory at the root of the volume that is mounted, instead of the whole volume
+   * (mount.glusterfs mounts `host:/volume/directory` as Gluster's subdirectory mount).
+   */
+  subdirectory?: string | undefined;
   /** Other servers that can hand out the volfile if `source.host` is down at mount time. */
   backupVolfileServers: readonly string[];
   /** Options from the PV's mountOptions, already split on commas. */
@@ -43,29 +48,55 @@ export function glusterMountArgv(spec: GlusterMountSpec, targetPath: string): st
     '-t',
     'glusterfs',
     ...(options.length > 0 ? ['-o', options.join(',')] : []),
-    formatSource(spec.source),
+    formatSource(spec.source, spec.subdirectory),
     targetPath,
   ];
 }
 
-export function formatSource(source: MountSource): string {
-  return `${source.host}:/${source.volume}`;
+/** What a mount makes visible: a whole Gluster volume, or (directory mode) one directory at its root. */
+export interface MountedVolume {
+  volume: string;
+  subdirectory?: string | undefined;
+}
+
+export function mountedVolumeOf(spec: Pick<GlusterMountSpec, 'source' | 'subdirectory'>): MountedVolume {
+  return { volume: spec.source.volume, subdirectory: spec.subdirectory };
+}
+
+/** `volume` or `volume/subdirectory`, as mount.glusterfs takes it after `host:/`. */
+export function mountedPath(mounted: MountedVolume): string {
+  return mounted.subdirectory === undefined ? mounted.volume : `${mounted.volume}/${mounted.subdirectory}`;
+}
+
+export function formatSource(source: MountSource, subdirectory?: string): string {
+  return `${source.host}:/${mountedPath({ volume: source.volume, subdirectory })}`;
 }
 
 /**
- * The host and volume of an existing mount's source. The kernel shows it as mount.glusterfs passed it
- * (`host:/volume` or `host:volume`); undefined for anything else.
+ * The host, volume and directory of an existing mount's source. The kernel shows it as mount.glusterfs passed
+ * it (`host:/volume`, `host:volume`, and with a directory `host:/volume/directory` or `host:volume/directory`);
+ * undefined for anything else. Everything after the volume's slash is the directory, unnormalized: a source
+ * this plugin did not write that way is not taken for one it did.
  */
-export function parseGlusterSource(mountSource: string): { host: string; volume: string } | undefined {
+export function parseGlusterSource(mountSource: string): ({ host: string } & MountedVolume) | undefined {
   const colon = mountSource.lastIndexOf(':');
   if (colon < 0) return undefined;
-  return { host: mountSource.slice(0, colon), volume: mountSource.slice(colon + 1).replace(/^\/+/, '') };
+  const host = mountSource.slice(0, colon);
+  const path = mountSource.slice(colon + 1).replace(/^\/+/, '');
+  const slash = path.indexOf('/');
+  if (slash < 0) return { host, volume: path };
+  return { host, volume: path.slice(0, slash), subdirectory: path.slice(slash + 1) };
 }
 
-/** Whether an existing mount's source is this volume; any of the volfile servers may have been the one used. */
-export function sameGlusterSource(mountSource: string, spec: Pick<GlusterMountSpec, 'source' | 'backupVolfileServers'>): boolean {
+/** Whether two mounts show the same thing: a volume is not a directory of it, nor one directory another. */
+export function sameMountedVolume(a: MountedVolume, b: MountedVolume): boolean {
+  return a.volume === b.volume && a.subdirectory === b.subdirectory;
+}
+
+/** Whether an existing mount's source is this volume (or directory); any of the volfile servers may have been the one used. */
+export function sameGlusterSource(mountSource: string, spec: Pick<GlusterMountSpec, 'source' | 'subdirectory' | 'backupVolfileServers'>): boolean {
   const parsed = parseGlusterSource(mountSource);
   if (!parsed) return false;
   const hosts = new Set([spec.source.host, ...spec.backupVolfileServers]);
-  return parsed.volume === spec.source.volume && hosts.has(parsed.host);
+  return sameMountedVolume(parsed, mountedVolumeOf(spec)) && hosts.has(parsed.host);
 }

@@ -6,9 +6,9 @@ import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { CsiError, failedPrecondition, invalidArgument, notFound } from './errors.ts';
 import type { MountHealth } from './mount-health.ts';
-import { parseGlusterSource, sameGlusterSource } from './mount-options.ts';
+import { formatSource, mountedPath, mountedVolumeOf, sameGlusterSource } from './mount-options.ts';
 import { isGlusterMount, isReadOnly, mountAt, type MountEntry } from './mountinfo.ts';
-import { planPublish, recordedVolume } from './publish-plan.ts';
+import { mountsRecorded, planPublish, recordedMount } from './publish-plan.ts';
 import { parseRequest, tlsMaterialOf, unpublishRequestSchema, volumeStatsRequestSchema } from './requests.ts';
 import type { PublishRecord } from './state.ts';
 import { resolvedTargetProblem, targetPathProblem, type ResolveFs } from './target-path.ts';
@@ -49,8 +49,9 @@ const errnoOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)
 
 /**
  * Why the mount on top of `target` is not one unpublish may remove, or undefined when it is: a glusterfs mount
- * of the Gluster volume this plugin recorded publishing there, for the volume_id asked about. Anything else
- * (kubelet's tmpfs, another driver's mount, a glusterfs mount someone made by hand) is not ours to take away.
+ * of the Gluster volume (or, for a directory-mode PV, the directory of it) this plugin recorded publishing
+ * there, for the volume_id asked about. Anything else (kubelet's tmpfs, another driver's mount, a glusterfs
+ * mount someone made by hand, a mount of another directory of the same volume) is not ours to take away.
  */
 export function unmountRefusal(target: string, entry: MountEntry, record: PublishRecord | undefined, volumeId: string): string | undefined {
   const leftAlone = 'it is left alone';
@@ -59,9 +60,9 @@ export function unmountRefusal(target: string, entry: MountEntry, record: Publis
     return `${target} holds a glusterfs mount of ${entry.source} that this plugin has no record of publishing; ${leftAlone} (if it is stale, unmount it on the node)`;
   }
   if (record.volumeId !== volumeId) return `${target} was published for volume ${record.volumeId}, not ${volumeId}; ${leftAlone}`;
-  const volume = recordedVolume(record);
-  if (volume === undefined || parseGlusterSource(entry.source)?.volume !== volume) {
-    return `${target} holds a glusterfs mount of ${entry.source}, not of ${volume ?? 'the volume'} this plugin published there; ${leftAlone}`;
+  if (!mountsRecorded(entry.source, record)) {
+    const recorded = recordedMount(record);
+    return `${target} holds a glusterfs mount of ${entry.source}, not of ${recorded ? mountedPath(recorded) : 'the volume'} this plugin published there; ${leftAlone}`;
   }
   return undefined;
 }
@@ -107,7 +108,7 @@ export class NodeService {
         if (!isGlusterMount(existing) || !sameGlusterSource(existing.source, spec)) {
           throw new CsiError(
             status.ALREADY_EXISTS,
-            `target_path ${target} already has a ${existing.fsType} mount of ${existing.source}, not volume ${spec.source.volume}`,
+            `target_path ${target} already has a ${existing.fsType} mount of ${existing.source}, not volume ${mountedPath(mountedVolumeOf(spec))}`,
           );
         }
         if (isReadOnly(existing) !== request.readOnly) {
@@ -137,7 +138,7 @@ export class NodeService {
       try {
         await this.host.mount(argv, target);
       } catch (error) {
-        throw new CsiError(status.INTERNAL, `mounting ${spec.source.host}:${spec.source.volume}: ${errorMessage(error)}`);
+        throw new CsiError(status.INTERNAL, `mounting ${formatSource(spec.source, spec.subdirectory)}: ${errorMessage(error)}`);
       }
       // mount.glusterfs has exited 0 without a mount in some versions; trust the mount table, not the exit code.
       const mounted = mountAt(await this.host.readMounts(), target);
@@ -258,7 +259,7 @@ export class NodeService {
     const record = await this.host.readRecord(path);
     if (!record) throw absent('this plugin has no record of publishing it');
     if (record.volumeId !== request.volumeId) throw absent(`it was published for volume ${record.volumeId}`);
-    if (parseGlusterSource(entry.source)?.volume !== recordedVolume(record)) throw absent(`the mount there is of ${entry.source}`);
+    if (!mountsRecorded(entry.source, record)) throw absent(`the mount there is of ${entry.source}`);
     const health = await this.host.checkHealth(path);
     if (health.state === 'missing') throw absent('the mount point disappeared');
     if (health.state === 'broken') return { usage: [], volume_condition: { abnormal: true, message: `the Gluster FUSE mount is broken: ${health.reason}` } };

@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import { invalidArgument } from './errors.ts';
-import { formatSource, glusterMountArgv, type GlusterMountSpec } from './mount-options.ts';
-import { mountSourceSchema, parseRequest, publishRequestSchema, type PublishRequest } from './requests.ts';
+import { formatSource, glusterMountArgv, parseGlusterSource, sameMountedVolume, type GlusterMountSpec, type MountedVolume } from './mount-options.ts';
+import { mountSourceSchema, parseRequest, publishRequestSchema, subdirectorySchema, type PublishRequest } from './requests.ts';
 import type { PublishRecord } from './state.ts';
 import { targetPathProblem } from './target-path.ts';
 
@@ -23,6 +24,7 @@ export function planPublish(raw: unknown, kubeletDir: string): PublishPlan {
   if (problem !== undefined) throw invalidArgument(`target_path: ${problem}`);
   const spec: GlusterMountSpec = {
     source: request.context.mountSource,
+    subdirectory: request.context.subdirectory,
     backupVolfileServers: request.context.backupVolfileServers,
     mountFlags: request.mountFlags,
     readOnly: request.readOnly,
@@ -35,6 +37,10 @@ export function recordOfRequest(request: PublishRequest): PublishRecord {
   const { context } = request;
   const volumeContext: Record<string, string> = { mountSource: formatSource(context.mountSource), glusterVolumeName: context.glusterVolumeName };
   if (context.backupVolfileServers.length > 0) volumeContext.backupVolfileServers = context.backupVolfileServers.join(':');
+  // Kept apart from mountSource (which stays host:/volume, as the schema takes it): recovery replays the record
+  // through that schema, and must mount the same directory again. Absent for a whole volume, as in the records
+  // of earlier releases.
+  if (context.subdirectory !== undefined) volumeContext.subdirectory = context.subdirectory;
   if (context.gid !== undefined) volumeContext.gid = String(context.gid);
   // The directory, never the secrets: recovery remounts from the files the publish wrote there.
   if (context.tlsDir !== undefined) volumeContext.tlsDir = context.tlsDir;
@@ -60,8 +66,23 @@ export function requestOfRecord(record: PublishRecord): Record<string, unknown> 
   };
 }
 
-/** The Gluster volume a record says was mounted; undefined when its mountSource does not parse. */
-export function recordedVolume(record: PublishRecord): string | undefined {
-  const source = mountSourceSchema.safeParse(record.volumeContext.mountSource ?? '');
-  return source.success ? source.data.volume : undefined;
+const recordedMountSchema = z.object({ mountSource: mountSourceSchema, subdirectory: subdirectorySchema.optional() });
+
+/**
+ * What a record says was mounted: the volume, and the directory of it for a directory-mode PV (none in a record
+ * of an earlier release); undefined when the record's fields do not parse.
+ */
+export function recordedMount(record: PublishRecord): MountedVolume | undefined {
+  const parsed = recordedMountSchema.safeParse(record.volumeContext);
+  return parsed.success ? { volume: parsed.data.mountSource.volume, subdirectory: parsed.data.subdirectory } : undefined;
+}
+
+/**
+ * Whether a mount's source shows what the record says was mounted there, from whichever server: the same
+ * volume and the same directory of it (a whole volume is not one of its directories, nor one directory another).
+ */
+export function mountsRecorded(mountSource: string, record: PublishRecord): boolean {
+  const recorded = recordedMount(record);
+  const mounted = parseGlusterSource(mountSource);
+  return recorded !== undefined && mounted !== undefined && sameMountedVolume(mounted, recorded);
 }

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
+import { objectName } from '../api/common.ts';
 import { isTlsDir, TLS_ROOT, TLS_SECRET_KEYS } from '../gluster/tls.ts';
 import { fromZodError, invalidArgument } from './errors.ts';
 import { HOST_NAME_PATTERN, mountOptionProblem } from './mount-option-policy.ts';
@@ -28,6 +29,22 @@ export const mountSourceSchema = z
   })
   .pipe(z.object({ host: hostSchema, volume: glusterVolumeNameSchema }));
 export type MountSource = z.output<typeof mountSourceSchema>;
+
+/**
+ * volume_context.subdirectory, the directory of a directory-mode PV: named after the PV's GlusterVolume, so an
+ * object name and one path component. It never holds a `/` (nothing below or beside the directory is
+ * reachable through it), and never `.` or `..` (the object name pattern has neither; refused here on their
+ * own as well, since they would mount the volume's root or leave it).
+ */
+export const subdirectorySchema = z.string().refine((name) => name !== '.' && name !== '..' && objectName.safeParse(name).success, {
+  message: "must be the name of the PV's GlusterVolume (one directory at the root of the Gluster volume): a lowercase RFC 1123 name of at most 253 characters",
+});
+
+/**
+ * mount.glusterfs reads `host:/snaps/<x>` as a mount of snapshot <x> (read-only), never as directory <x> of a
+ * volume named snaps: such a directory cannot be mounted.
+ */
+const SNAPSHOT_MOUNT_VOLUME = 'snaps';
 
 /** A Secret's value is at most 1 MiB in all. */
 const SECRET_VALUE_MAX = 1024 * 1024;
@@ -59,6 +76,9 @@ export const volumeContextSchema = z
       .transform((value) => (value ?? '').split(':').filter((host) => host !== ''))
       .pipe(z.array(hostSchema)),
     glusterVolumeName: glusterVolumeNameSchema,
+    // Set on PVs of directory-mode volumes (spec.directoryOf): the PV is this directory of glusterVolumeName,
+    // which many PVs share; absent, the PV is the whole volume.
+    subdirectory: subdirectorySchema.optional(),
     // Informational: kubelet adds the PV's pv.beta.kubernetes.io/gid annotation to the pod's groups itself.
     gid: z
       .string()
@@ -82,6 +102,13 @@ export const volumeContextSchema = z
         code: 'custom',
         path: ['glusterVolumeName'],
         message: `"${context.glusterVolumeName}" does not match the volume of mountSource ("${context.mountSource.volume}")`,
+      });
+    }
+    if (context.subdirectory !== undefined && context.mountSource.volume === SNAPSHOT_MOUNT_VOLUME) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['subdirectory'],
+        message: `a directory of a Gluster volume named ${SNAPSHOT_MOUNT_VOLUME} cannot be mounted: mount.glusterfs reads host:/${SNAPSHOT_MOUNT_VOLUME}/<name> as a snapshot`,
       });
     }
   });
@@ -161,7 +188,8 @@ export const publishRequestSchema = z
   })
   .loose()
   .superRefine((request, ctx) => {
-    const problem = volumeHandleProblem(request.volume_id, request.volume_context.glusterVolumeName);
+    const { glusterVolumeName, subdirectory } = request.volume_context;
+    const problem = volumeHandleProblem(request.volume_id, glusterVolumeName, subdirectory);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['volume_id'], message: problem });
   })
   .transform((request) => ({

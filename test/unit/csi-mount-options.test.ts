@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { glusterMountArgv, glusterMountOptions, sameGlusterSource, type GlusterMountSpec } from '../../src/csi/mount-options.ts';
+import { formatSource, glusterMountArgv, glusterMountOptions, parseGlusterSource, sameGlusterSource, type GlusterMountSpec } from '../../src/csi/mount-options.ts';
 
 const spec = (overrides: Partial<GlusterMountSpec> = {}): GlusterMountSpec => ({
   source: { host: '10.77.0.11', volume: 'default_pvc-123' },
@@ -52,5 +52,42 @@ describe('CSI mount command', () => {
     expect(sameGlusterSource('10.77.0.99:/default_pvc-123', spec())).to.equal(false);
     expect(sameGlusterSource('10.77.0.11:/other', spec())).to.equal(false);
     expect(sameGlusterSource('tmpfs', spec())).to.equal(false);
+  });
+
+  it('mounts a directory-mode PV as host:/volume/directory, the options as for the whole volume', () => {
+    expect(glusterMountArgv(spec({ source: { host: '10.77.0.11', volume: 'vol' }, subdirectory: 'pvc-x' }), '/t')).to.deep.equal([
+      'mount',
+      '-t',
+      'glusterfs',
+      '-o',
+      'backup-volfile-servers=10.77.0.12:10.77.0.13',
+      '10.77.0.11:/vol/pvc-x',
+      '/t',
+    ]);
+    expect(formatSource({ host: 'h', volume: 'vol' })).to.equal('h:/vol');
+    expect(formatSource({ host: 'h', volume: 'vol' }, 'pvc-x')).to.equal('h:/vol/pvc-x');
+  });
+
+  it('reads the directory from a mount\'s source, and a source without one as before', () => {
+    expect(parseGlusterSource('10.77.0.11:/q1/d1')).to.deep.equal({ host: '10.77.0.11', volume: 'q1', subdirectory: 'd1' });
+    expect(parseGlusterSource('10.77.0.11:q1/d1')).to.deep.equal({ host: '10.77.0.11', volume: 'q1', subdirectory: 'd1' });
+    for (const source of ['10.77.0.11:/q1', '10.77.0.11:q1', '10.77.0.11://q1']) {
+      expect(parseGlusterSource(source), source).to.deep.equal({ host: '10.77.0.11', volume: 'q1' });
+    }
+    expect(parseGlusterSource('10.77.0.11:')).to.deep.equal({ host: '10.77.0.11', volume: '' });
+    expect(parseGlusterSource('tmpfs')).to.equal(undefined);
+  });
+
+  it('tells a volume, a directory of it and another directory apart', () => {
+    const whole = spec();
+    const directory = spec({ subdirectory: 'pvc-x' });
+    expect(sameGlusterSource('10.77.0.11:/default_pvc-123/pvc-x', directory)).to.equal(true);
+    expect(sameGlusterSource('10.77.0.13:default_pvc-123/pvc-x', directory)).to.equal(true);
+    expect(sameGlusterSource('10.77.0.11:/default_pvc-123', directory)).to.equal(false);
+    expect(sameGlusterSource('10.77.0.11:/default_pvc-123/pvc-x', whole)).to.equal(false);
+    expect(sameGlusterSource('10.77.0.11:/default_pvc-123/pvc-y', directory)).to.equal(false);
+    expect(sameGlusterSource('10.77.0.11:/default_pvc-123/pvc-x/deeper', directory)).to.equal(false);
+    expect(sameGlusterSource('10.77.0.11:/other/pvc-x', directory)).to.equal(false);
+    expect(sameGlusterSource('10.77.0.99:/default_pvc-123/pvc-x', directory)).to.equal(false);
   });
 });

@@ -9,7 +9,7 @@ import { CsiError } from '../../src/csi/errors.ts';
 import { checkHealth, type MountHealth } from '../../src/csi/mount-health.ts';
 import type { MountEntry } from '../../src/csi/mountinfo.ts';
 import { NodeService, type NodeHost } from '../../src/csi/node.ts';
-import { recordOfRequest } from '../../src/csi/publish-plan.ts';
+import { planPublish, recordOfRequest, requestOfRecord } from '../../src/csi/publish-plan.ts';
 import { parseRequest, publishRequestSchema } from '../../src/csi/requests.ts';
 import { recoverPublishedMounts } from '../../src/csi/recovery.ts';
 import { PublishStore, type PublishRecord } from '../../src/csi/state.ts';
@@ -361,6 +361,104 @@ describe('CSI Node service', () => {
     expect(await grpcCode(service.nodePublishVolume(publish({ volume_context: {} })))).to.equal(status.INVALID_ARGUMENT);
     expect(await grpcCode(service.nodeUnpublishVolume({ volume_id: 'x', target_path: '' }))).to.equal(status.INVALID_ARGUMENT);
     expect(host.calls).to.deep.equal([]);
+  });
+
+  describe('directory-mode PVs (volume_context.subdirectory)', () => {
+    /** Directory pvc-x of the shared Gluster volume default_shared, as the PV of GlusterVolume default/pvc-x. */
+    const directoryPublish = (subdirectory = 'pvc-x', path = target) =>
+      publishRequest(path, {
+        volume_id: `default/${subdirectory}`,
+        volume_context: { mountSource: '10.0.0.1:default_shared', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_shared', subdirectory },
+      });
+    const mountLine = (path: string, subdirectory = 'pvc-x') => `mount -t glusterfs -o backup-volfile-servers=10.0.0.2 10.0.0.1:/default_shared/${subdirectory} ${path}`;
+    const stats = (volumeId = 'default/pvc-x') => service.nodeGetVolumeStats({ volume_id: volumeId, volume_path: target });
+    /** The target holding only a glusterfs mount of `source` (the record, if any, stays as it is). */
+    const mountedThere = (source: string) => {
+      host.mounts = [];
+      host.add(target, 'fuse.glusterfs', source);
+    };
+
+    it('mounts the directory alone and records it apart from mountSource', async () => {
+      await service.nodePublishVolume(directoryPublish());
+      expect(host.calls).to.deep.equal([mountLine(target)]);
+      expect(host.records.get(target)!.volumeContext).to.deep.equal({
+        mountSource: '10.0.0.1:/default_shared', backupVolfileServers: '10.0.0.2', glusterVolumeName: 'default_shared', subdirectory: 'pvc-x',
+      });
+    });
+
+    it('a record replays to the same directory, also after a trip through the on-disk store', async () => {
+      await service.nodePublishVolume(directoryPublish());
+      const store = new PublishStore(join(layout.kubeletDir, 'published'));
+      await store.save(host.records.get(target)!);
+      const replayed = planPublish(requestOfRecord((await store.get(target))!), layout.kubeletDir);
+      expect(replayed.spec.subdirectory).to.equal('pvc-x');
+      expect(replayed.argv.join(' ')).to.equal(mountLine(target));
+      expect(replayed.record).to.deep.equal(host.records.get(target));
+    });
+
+    it('reports stats of its mount, from any volfile server, and NOT_FOUND for the whole volume or another directory there', async () => {
+      await service.nodePublishVolume(directoryPublish());
+      expect((await stats()).volume_condition.abnormal).to.equal(false);
+      mountedThere('10.0.0.2:default_shared/pvc-x');
+      expect((await stats()).usage).to.have.length(2);
+      for (const source of ['10.0.0.1:/default_shared', '10.0.0.1:/default_shared/pvc-y', '10.0.0.1:/other/pvc-x']) {
+        mountedThere(source);
+        expect(await grpcCode(stats()), source).to.equal(status.NOT_FOUND);
+      }
+    });
+
+    it('unpublishes its mount; leaves the whole volume or another directory mounted there alone', async () => {
+      await service.nodePublishVolume(directoryPublish());
+      for (const source of ['10.0.0.1:/default_shared', '10.0.0.1:/default_shared/pvc-y']) {
+        mountedThere(source);
+        const refused = await unpublish('default/pvc-x').catch((error: CsiError) => error);
+        expect(refused, source).to.be.instanceOf(CsiError).and.to.have.property('code', status.FAILED_PRECONDITION);
+        expect((refused as CsiError).message).to.contain(`holds a glusterfs mount of ${source}, not of default_shared/pvc-x`);
+      }
+      expect(host.calls.filter((c) => c.startsWith('umount'))).to.deep.equal([]);
+      mountedThere('10.0.0.1:/default_shared/pvc-x');
+      await unpublish('default/pvc-x');
+      expect(host.calls.at(-1)).to.equal(`umount ${target}`);
+      expect(host.mounts).to.deep.equal([]);
+      expect(host.records.size).to.equal(0);
+      expect(existsSync(target)).to.equal(false);
+    });
+
+    it('a record without a directory (an earlier release\'s) is not taken for a mount of a directory', async () => {
+      await service.nodePublishVolume(publishRequest(target));
+      mountedThere('10.0.0.1:/default_gv1/pvc-x');
+      expect(await grpcCode(service.nodeGetVolumeStats({ volume_id: 'default/gv1', volume_path: target }))).to.equal(status.NOT_FOUND);
+      expect(await grpcCode(unpublish('default/gv1'))).to.equal(status.FAILED_PRECONDITION);
+      mountedThere('10.0.0.1:/default_gv1');
+      await unpublish('default/gv1');
+      expect(host.mounts).to.deep.equal([]);
+    });
+
+    it('publish is idempotent for its directory, and ALREADY_EXISTS over the whole volume or another directory', async () => {
+      mkdirSync(target);
+      host.add(target, 'fuse.glusterfs', '10.0.0.2:/default_shared/pvc-x');
+      await service.nodePublishVolume(directoryPublish());
+      expect(host.calls).to.deep.equal([]);
+      for (const source of ['10.0.0.1:/default_shared', '10.0.0.1:/default_shared/pvc-y']) {
+        mountedThere(source);
+        expect(await grpcCode(service.nodePublishVolume(directoryPublish())), source).to.equal(status.ALREADY_EXISTS);
+      }
+      expect(host.calls).to.deep.equal([]);
+    });
+
+    it('start-up recovery remounts a broken directory mount, and never over another directory', async () => {
+      await service.nodePublishVolume(directoryPublish());
+      host.health.set(target, { state: 'broken', reason: 'ENOTCONN' });
+      host.calls = [];
+      expect((await recoverPublishedMounts(host, silentLogger, { kubeletDir: layout.kubeletDir })).repaired).to.deep.equal([target]);
+      expect(host.calls).to.deep.equal([`umount ${target}`, mountLine(target)]);
+      // The record, valid on its own, says pvc-y; the broken mount there is of pvc-x.
+      host.records.set(target, recordOfRequest(parseRequest(publishRequestSchema, directoryPublish('pvc-y'))));
+      host.health.set(target, { state: 'broken', reason: 'ENOTCONN' });
+      host.calls = [];
+      expect((await recoverPublishedMounts(host, silentLogger, { kubeletDir: layout.kubeletDir })).invalid).to.deep.equal([target]);
+      expect(host.calls).to.deep.equal([]);
+    });
   });
 });
 

@@ -125,6 +125,47 @@ describe('CSI request validation', () => {
   });
 });
 
+describe('CSI request validation: directory mode (volume_context.subdirectory)', () => {
+  /** A directory-mode PV: directory pvc-x of the shared Gluster volume team-a_shared. */
+  const directory = (subdirectory: string, volumeId = `default/${subdirectory}`) =>
+    publish({ volume_id: volumeId }, { mountSource: '10.77.0.11:team-a_shared', glusterVolumeName: 'team-a_shared', subdirectory });
+
+  it('takes the directory named after the handle\'s GlusterVolume, whatever the shared volume is called', () => {
+    const request = parseRequest(publishRequestSchema, directory('pvc-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0'));
+    expect(request.context.subdirectory).to.equal('pvc-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0');
+    expect(request.context.glusterVolumeName).to.equal('team-a_shared');
+    expect(parseRequest(publishRequestSchema, directory('web.cache')).context.subdirectory).to.equal('web.cache');
+    expect(parseRequest(publishRequestSchema, directory('d'.repeat(253))).context.subdirectory).to.equal('d'.repeat(253));
+    expect(parseRequest(publishRequestSchema, publish()).context.subdirectory).to.equal(undefined);
+  });
+
+  it('refuses anything but one lowercase object name, naming the field', () => {
+    const hostile = ['.', '..', 'a/b', '../x', '/pvc-x', 'pvc-x/', '', ' ', 'PVC-X', 'pvc_x', '-x', 'x-', '.x', 'a b', 'x\0', 'd'.repeat(254)];
+    for (const subdirectory of hostile) {
+      // volume_id names the same string, so only the subdirectory itself can be refused.
+      const message = invalid(publishRequestSchema, directory(subdirectory, 'default/pvc-x'));
+      expect(message, JSON.stringify(subdirectory)).to.contain("volume_context.subdirectory: must be the name of the PV's GlusterVolume");
+    }
+  });
+
+  it('ties volume_id to the directory, not to the shared volume\'s name, and says which directory would match', () => {
+    const message = invalid(publishRequestSchema, directory('pvc-x', 'default/pvc-y'));
+    expect(message).to.match(/^volume_id: names GlusterVolume default\/pvc-y, whose directory would be subdirectory pvc-y; the volume context mounts directory pvc-x of team-a_shared/);
+    expect(message).to.contain("Set the PV's volumeHandle to default/pvc-x");
+    // A handle that would match the shared volume as a whole does not make a directory of it someone else's.
+    expect(invalid(publishRequestSchema, directory('pvc-x', 'default/team-a-shared'))).to.contain('whose directory would be subdirectory team-a-shared');
+    // The shared volume must still be the one mountSource mounts.
+    expect(invalid(publishRequestSchema, publish({ volume_id: 'default/pvc-x' }, { mountSource: '10.77.0.11:other', glusterVolumeName: 'team-a_shared', subdirectory: 'pvc-x' }))).to.match(
+      /glusterVolumeName.*does not match/,
+    );
+  });
+
+  it('refuses a directory of a volume named snaps, which mount.glusterfs would mount as a snapshot', () => {
+    const request = publish({ volume_id: 'default/pvc-x' }, { mountSource: '10.77.0.11:snaps', glusterVolumeName: 'snaps', subdirectory: 'pvc-x' });
+    expect(invalid(publishRequestSchema, request)).to.contain('volume_context.subdirectory: a directory of a Gluster volume named snaps cannot be mounted');
+  });
+});
+
 describe('CSI request validation: TLS (volume_context.tlsDir and secrets)', () => {
   const DIR = '/var/lib/gluster-operator/tls/gluster/prod';
   const SECRETS = { 'ca.crt': 'CA-PEM-material', 'tls.crt': 'CERT-PEM-material', 'tls.key': 'KEY-PEM-material' };

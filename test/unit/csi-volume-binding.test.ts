@@ -95,4 +95,18 @@ describe('CSI volume_id bound to its volume context', () => {
     expect(volumeHandleProblem('gluster/vol-abc-2', 'vol_abc')).to.equal(undefined);
     expect(volumeHandleProblem('team-a_db', 'team-a_db')).to.match(/not <namespace>\/<GlusterVolume name>/);
   });
+
+  it('binds a directory-mode PV by its directory: the subdirectory must be the handle\'s name, the shared volume\'s name is not checked', () => {
+    expect(volumeHandleProblem(`team-a/pvc-${UID}`, 'team-a_shared', `pvc-${UID}`)).to.equal(undefined);
+    expect(volumeHandleProblem('team-a/db', 'any_shared_volume', 'db')).to.equal(undefined);
+    const problem = volumeHandleProblem('team-a/db', 'team-a_shared', 'web');
+    expect(problem).to.contain('names GlusterVolume team-a/db, whose directory would be subdirectory db').and.contain('mounts directory web of team-a_shared');
+    expect(problem).to.contain("Set the PV's volumeHandle to team-a/web");
+    // Handles the whole-volume rules take for the shared volume do not take a directory of it.
+    for (const handle of ['team-a/team-a-shared', 'team-a/shared']) {
+      expect(volumeHandleProblem(handle, 'team-a_shared'), handle).to.equal(undefined);
+      expect(volumeHandleProblem(handle, 'team-a_shared', 'web'), handle).to.be.a('string');
+    }
+    expect(volumeHandleProblem('team-a_db', 'team-a_shared', 'db')).to.match(/not <namespace>\/<GlusterVolume name>/);
+  });
 });
