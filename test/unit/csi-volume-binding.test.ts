@@ -77,6 +77,18 @@ describe('CSI volume_id bound to its volume context', () => {
     }
   });
 
+  it('publishes the PV the provisioner makes for a directory of a shared volume (spec.directoryOf)', () => {
+    const shared = readyVolume('gluster', `pvc-${UID}`, 'gluster_shared-1');
+    const directory = glusterVolumeSchema.parse({
+      ...shared,
+      spec: { ...shared.spec, directoryOf: 'shared-1' },
+      status: { ...shared.status, directory: `/pvc-${UID}` },
+    });
+    const request = parseRequest(publishRequestSchema, publishFor(buildPersistentVolume({ claim, storageClass, volume: directory })));
+    expect(request.context.subdirectory).to.equal(`pvc-${UID}`);
+    expect(request.context.glusterVolumeName).to.equal('gluster_shared-1');
+  });
+
   it('accepts every volumenameprefix name prefixedGlusterVolumeName makes for the claim uid', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 200; i++) {
