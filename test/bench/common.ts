@@ -14,6 +14,7 @@ import { DRIVER_NAME } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from '../support/demo-topology.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { installSharedManifests, kubeConfig, kubectl, serveTestNamespace } from '../support/kube.ts';
+import { releaseSharedVolumes } from '../support/shared-volumes.ts';
 import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { nodeDir } from '../support/testbed-nodes.ts';
 import { loadTestbedEnvFile } from '../support/testbed-env.ts';
@@ -68,13 +69,14 @@ export async function onNode(argv: string[], index = 1): Promise<string> {
   return stdout;
 }
 
-export function claim(bench: Bench, name: string): k8s.V1PersistentVolumeClaim {
-  return { metadata: { name }, spec: { storageClassName: bench.storageClass, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } };
+export function claim(bench: Bench, name: string, size = '1Gi'): k8s.V1PersistentVolumeClaim {
+  return { metadata: { name }, spec: { storageClassName: bench.storageClass, accessModes: ['ReadWriteMany'], resources: { requests: { storage: size } } } };
 }
 
-/** Deletes every claim of the bench and waits until their GlusterVolumes are gone too. */
+/** Deletes every claim of the bench and waits until their GlusterVolumes (and the shared volumes of directory claims) are gone too. */
 export async function deleteClaims(bench: Bench, timeoutMs = 600_000): Promise<void> {
   await kubectl(['-n', bench.namespace, 'delete', 'pvc', '--all', '--wait=true', `--timeout=${Math.round(timeoutMs / 2000)}s`]);
+  await releaseSharedVolumes(bench.namespace, Math.round(timeoutMs / 2000));
   await eventually('provisioned volumes deleted', async () => {
     const { stdout } = await kubectl(['-n', bench.namespace, 'get', 'glustervolumes', '-o', 'name']);
     return stdout.trim() === '' ? true : notYet(stdout.trim().split('\n'));

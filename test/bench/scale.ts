@@ -1,20 +1,26 @@
 /**
- * `npm run bench:scale` (issue 16 item 3, volume mode): what N volumes cost, in one run against the running
- * test bed and the operator as a process (bench:provision's set-up, test/bench/common.ts):
- *   - lock baseline: K=10 raw `gluster volume create` + `volume start` (replica 3, on node 1 itself) one after
- *     another, then 10 others all at once; `lock_serialisation` = concurrent / sequential (1.0: glusterd's lock
- *     runs them one at a time, 0.1: fully parallel);
+ * `npm run bench:scale` (issue 16 item 3): what N claims cost, in one run against the running test bed and the
+ * operator as a process (bench:provision's set-up, test/bench/common.ts), in either claim layout:
+ * BENCH_MODE=volume (a Gluster volume per claim of 1Gi, brick multiplexing on) or directory (claimLayout:
+ * directory: claims of 16Mi as quota-limited directories of shared volumes of 1600Mi, 100 claims to a shared
+ * volume, so 1,000 claims make 10 of them and fit the test bed's disks).
+ *   - lock baseline: K=10 of the cluster-wide step each claim needs, run on node 1 itself, one after another,
+ *     then 10 others all at once; `lock_serialisation` = concurrent / sequential (1.0: glusterd's lock runs them
+ *     one at a time, 0.1: fully parallel). Volume mode: raw `gluster volume create` + `volume start` (replica 3);
+ *     directory mode: `gluster volume quota VOL limit-usage` on directories of a scratch volume;
  *   - warm-up: 10 claims at once → all Bound → all deleted (the per-claim baseline);
  *   - scale: BENCH_CLAIMS (300) claims of a replica-3 StorageClass at once → all Bound (time to all Bound,
  *     PVC→Bound p50/p99 per claim, glusterfsd processes and their RSS per Gluster node at that moment) → one
  *     delete call → all PVCs, PVs and GlusterVolumes gone;
  *   - what is left: Gluster volumes named with the bench's prefix, GlusterVolumes, PVs, glusterfsd processes
- *     beyond the count before the run;
+ *     beyond the count before the run; in directory mode also the directories left in the shared volumes (read
+ *     on node 1's bricks), which the bench then lets go (Retain by design: released with Delete, untimed);
  *   - the operator process's RSS, read from /proc every second throughout (max, final).
  * Per claim, PVC→Bound is measured by the bench alone (no creationTimestamp): from its create call's answer to
  * the first LIST (one every 250 ms, all claims at once) that shows it Bound.
  * Progress on stderr; the last line of stdout is one JSON object, with the issue's goals as booleans.
- * Knobs: BENCH_CLAIMS (300), BENCH_MODE (volume; directory is issue 16 item 2), BENCH_TIMEOUT_S (each wait:
+ * Knobs: BENCH_MODE (volume), BENCH_CLAIMS (300 in volume mode, 1000 in directory mode), BENCH_CLAIM_SIZE and
+ * BENCH_SHARED_VOLUME_SIZE (directory mode's sizes, above), BENCH_TIMEOUT_S (each wait:
  * the larger of 30 min and 8 s a claim). Needs a running test bed (`hack/testbed up`); it never starts or stops one.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -25,6 +31,8 @@ import { classifyFailure } from '../../src/gluster/classify.ts';
 import { removeLeftoverVolumes } from '../support/brick-cleanup.ts';
 import { eventually, giveUp, notYet } from '../support/eventually.ts';
 import { REPO_ROOT } from '../support/paths.ts';
+import { LABEL_ROLE } from '../../src/provisioner/directory-placement.ts';
+import { releaseSharedVolumes, SHARED_VOLUME_SELECTOR } from '../support/shared-volumes.ts';
 import { claim, glusterdPid, onNode, openBench, round, setUpBench, tearDownBench } from './common.ts';
 
 const TOOL = 'bench:scale';
@@ -35,25 +43,31 @@ function usage(message: string): never {
 }
 
 const mode = process.env.BENCH_MODE ?? 'volume';
-if (mode === 'directory') usage('directory mode is not built yet (issue 16 item 2)');
-if (mode !== 'volume') usage(`BENCH_MODE must be volume (directory is not built yet), got ${JSON.stringify(mode)}`);
-const claims = Number(process.env.BENCH_CLAIMS ?? 300);
+if (mode !== 'volume' && mode !== 'directory') usage(`BENCH_MODE must be volume or directory, got ${JSON.stringify(mode)}`);
+const claims = Number(process.env.BENCH_CLAIMS ?? (mode === 'directory' ? 1000 : 300));
 if (!Number.isInteger(claims) || claims < 1) usage(`BENCH_CLAIMS must be a positive integer, got ${JSON.stringify(process.env.BENCH_CLAIMS)}`);
 const timeoutMs = process.env.BENCH_TIMEOUT_S ? Number(process.env.BENCH_TIMEOUT_S) * 1000 : Math.max(30 * 60_000, claims * 8_000);
 if (!(timeoutMs > 0)) usage(`BENCH_TIMEOUT_S must be a positive number of seconds, got ${JSON.stringify(process.env.BENCH_TIMEOUT_S)}`);
+const claimSize = process.env.BENCH_CLAIM_SIZE ?? (mode === 'directory' ? '16Mi' : '1Gi');
+const sharedVolumeSize = process.env.BENCH_SHARED_VOLUME_SIZE ?? '1600Mi';
 const WARMUP = 10;
 const LOCK_K = 10;
 const PROGRESS_MS = 10_000;
 /** The issue's goals. */
 const BRICK_RSS_PER_NODE_MIB = 1024;
 const OPERATOR_RSS_MIB = 300;
+const DIRECTORY_ALL_BOUND_MS = 60_000;
+const DIRECTORY_P99_MS = 5_000;
 
 const bench = openBench(TOOL);
 const { namespace, nodes, brickRoot, core } = bench;
 const custom = bench.config.makeApiClient(k8s.CustomObjectsApi);
-/** Every Gluster name of this run starts so: the provisioner's (`volumenameprefix` bench) and the lock baseline's. */
+/**
+ * Every Gluster name of this run starts so: the provisioner's (`volumenameprefix` bench in volume mode; the
+ * shared volumes' default names `<namespace>_<class>-shared-N` in directory mode) and the lock baseline's.
+ */
 const VOLUME_PREFIX = 'bench';
-const glusterPrefix = `${VOLUME_PREFIX}_${namespace}_`;
+const glusterPrefix = mode === 'volume' ? `${VOLUME_PREFIX}_${namespace}_` : `${namespace}_`;
 /** Every Gluster node of the test bed, in order (node i is .testbed/nodes/gl<i>), to attribute brick processes. */
 const allNodes = bench.env.TESTBED_NODES!.split(/\s+/).filter(Boolean);
 
@@ -242,35 +256,93 @@ async function removeRaw(names: string[]): Promise<void> {
   }
 }
 
+/**
+ * K steps one after another, then K others at once (each returns how often glusterd said its lock was busy):
+ * what the lock costs. Both batches must settle before the caller cleans up.
+ */
+async function measureLock(operation: string, sequential: Array<() => Promise<number>>, concurrent: Array<() => Promise<number>>, between?: () => Promise<void>) {
+  let started = performance.now();
+  let sequentialBusy = 0;
+  for (const step of sequential) sequentialBusy += await step();
+  const sequentialMs = performance.now() - started;
+  await between?.();
+  started = performance.now();
+  const outcomes = await Promise.allSettled(concurrent.map((step) => step()));
+  const concurrentMs = performance.now() - started;
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  const concurrentBusy = outcomes.reduce((sum, outcome) => sum + (outcome.status === 'fulfilled' ? outcome.value : 0), 0);
+  say(`lock baseline: ${sequential.length} × ${operation} one after another ${round(sequentialMs)} ms, all at once ${round(concurrentMs)} ms`);
+  return {
+    steps: sequential.length,
+    operation,
+    sequential_ms: round(sequentialMs),
+    per_step_ms: round(sequentialMs / sequential.length),
+    concurrent_ms: round(concurrentMs),
+    lock_serialisation: Math.round((concurrentMs / sequentialMs) * 100) / 100,
+    lock_busy_retries_sequential: sequentialBusy,
+    lock_busy_retries_concurrent: concurrentBusy,
+  };
+}
+
+/** Volume mode's cluster-wide step: raw `gluster volume create` + `volume start` (replica 3) on node 1 itself. */
 async function lockBaseline() {
   const sequentialNames = Array.from({ length: LOCK_K }, (_, i) => `${glusterPrefix}lock-seq-${i}`);
   const concurrentNames = Array.from({ length: LOCK_K }, (_, i) => `${glusterPrefix}lock-par-${i}`);
   try {
-    let sequentialBusy = 0;
-    let started = performance.now();
-    for (const name of sequentialNames) sequentialBusy += await createAndStart(name);
-    const sequentialMs = performance.now() - started;
-    await removeRaw(sequentialNames);
-    started = performance.now();
-    // allSettled: the clean-up below must not start while some of them are still running.
-    const outcomes = await Promise.allSettled(concurrentNames.map(createAndStart));
-    const concurrentMs = performance.now() - started;
-    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
-    const concurrentBusy = outcomes.reduce((sum, outcome) => sum + (outcome.status === 'fulfilled' ? outcome.value : 0), 0);
-    say(`lock baseline: ${LOCK_K} × gluster volume create+start one after another ${round(sequentialMs)} ms, all at once ${round(concurrentMs)} ms`);
-    return {
-      volumes: LOCK_K,
-      operation: 'gluster volume create (replica 3) + volume start, on node 1 itself',
-      sequential_ms: round(sequentialMs),
-      concurrent_ms: round(concurrentMs),
-      lock_serialisation: Math.round((concurrentMs / sequentialMs) * 100) / 100,
-      lock_busy_retries_sequential: sequentialBusy,
-      lock_busy_retries_concurrent: concurrentBusy,
-    };
+    const create = (name: string) => () => createAndStart(name);
+    // The sequential volumes go (untimed) before the concurrent ones are made.
+    return await measureLock('gluster volume create (replica 3) + volume start, on node 1 itself', sequentialNames.map(create), concurrentNames.map(create), () => removeRaw(sequentialNames));
   } finally {
     await removeRaw([...rawVolumes]);
   }
+}
+
+/**
+ * Directory mode's cluster-wide step: `gluster volume quota VOL limit-usage /DIR SIZE`, each a glusterd
+ * transaction under its lock. On a scratch replica-3 volume with quota on and 2K directories (made through a
+ * mount on node 1): K limits one after another, then K others at once.
+ */
+async function quotaBaseline() {
+  const name = `${glusterPrefix}quota-base`;
+  const mountPoint = `/run/${namespace}-quota-base`;
+  const directories = Array.from({ length: 2 * LOCK_K }, (_, i) => `/d${i}`);
+  rawVolumes.add(name);
+  try {
+    const bricks = nodes.map((node) => `${node}:${brickRoot}/quota-base`);
+    await glusterOnNode(['volume', 'create', name, 'replica', '3', ...bricks, 'force']);
+    await glusterOnNode(['volume', 'start', name]);
+    await glusterOnNode(['volume', 'quota', name, 'enable']);
+    await onNode(['mkdir', '-p', mountPoint]);
+    await onNode(['mount', '-t', 'glusterfs', `localhost:/${name}`, mountPoint]);
+    try {
+      await onNode(['mkdir', ...directories.map((directory) => `${mountPoint}${directory}`)]);
+    } finally {
+      await onNode(['umount', mountPoint]);
+      await onNode(['rmdir', mountPoint]);
+    }
+    const limit = (directory: string) => () => glusterOnNode(['volume', 'quota', name, 'limit-usage', directory, '1GB']);
+    return await measureLock('gluster volume quota limit-usage (replica 3 volume), on node 1 itself', directories.slice(0, LOCK_K).map(limit), directories.slice(LOCK_K).map(limit));
+  } finally {
+    await removeRaw([...rawVolumes]);
+    for (let i = 1; i <= nodes.length; i += 1) await onNode(['rm', '-rf', `${brickRoot}/quota-base`], i).catch(() => undefined);
+  }
+}
+
+/** Directory mode: the shared volumes of the class and the top-level directories left on node 1's brick of each. */
+async function sharedVolumesAndDirectories(): Promise<{ shared: number; directories: number; examples: string[] }> {
+  const list = (await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: 'glustervolumes', labelSelector: SHARED_VOLUME_SELECTOR })) as {
+    items?: Array<{ status?: { bricks?: Array<{ path: string }> } }>;
+  };
+  const found: string[] = [];
+  for (const shared of list.items ?? []) {
+    const brick = (shared.status?.bricks ?? []).find((b) => b.path.startsWith(`${nodes[0]}:`));
+    if (!brick) continue;
+    const path = brick.path.slice(brick.path.indexOf(':') + 1);
+    // Gluster's own entries at a brick's root (.glusterfs, .trashcan) start with a dot; claims' never do.
+    found.push(...(await onNode(['ls', '-1', path])).split('\n').filter((entry) => entry !== '' && !entry.startsWith('.')));
+  }
+  return { shared: (list.items ?? []).length, directories: found.length, examples: found.slice(0, 5) };
 }
 
 // --- claims -------------------------------------------------------------------------------------------------
@@ -296,7 +368,7 @@ async function burst(label: string, names: string[]): Promise<Burst> {
   const creating = Promise.all(
     names.map(async (name) => {
       try {
-        await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim(bench, name) });
+        await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim(bench, name, claimSize) });
         createdAt.set(name, performance.now());
       } catch (error) {
         failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
@@ -343,7 +415,8 @@ async function remaining(pvNames: Set<string>) {
   const [pvcs, pvs, volumes] = await Promise.all([
     core.listNamespacedPersistentVolumeClaim({ namespace }),
     core.listPersistentVolume(),
-    custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: 'glustervolumes' }) as Promise<{ items?: Array<{ metadata?: { name?: string } }> }>,
+    // The claims' own GlusterVolumes: a directory class's shared volumes stay by design (Retain), counted apart.
+    custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: 'glustervolumes', labelSelector: `!${LABEL_ROLE}` }) as Promise<{ items?: Array<{ metadata?: { name?: string } }> }>,
   ]);
   const benchPvs = pvs.items.filter((pv) => pvNames.has(pv.metadata!.name!) || pv.spec?.claimRef?.namespace === namespace);
   const names = (items: Array<{ metadata?: { name?: string } }>) => items.slice(0, 5).map((item) => item.metadata?.name);
@@ -403,14 +476,14 @@ async function extraBrickProcesses(before: number): Promise<number> {
 
 async function main(): Promise<void> {
   process.chdir(REPO_ROOT);
-  say(`volume mode, ${claims} claims (replica 3) on ${nodes.join(' ')}, namespace ${namespace}, each wait up to ${round(timeoutMs / 1000)} s`);
-  const operator = await setUpBench(bench, { volumenameprefix: VOLUME_PREFIX });
+  say(`${mode} mode, ${claims} claims (replica 3) on ${nodes.join(' ')}, namespace ${namespace}, each wait up to ${round(timeoutMs / 1000)} s`);
+  const operator = await setUpBench(bench, mode === 'volume' ? { volumenameprefix: VOLUME_PREFIX } : { claimLayout: 'directory', sharedVolumeSize });
   const rss = sampleRss(operator.pid);
   let result: Record<string, unknown>;
   try {
     const before = glusterProcesses();
     const multiplex = await brickMultiplex();
-    const lock = await lockBaseline();
+    const lock = mode === 'volume' ? await lockBaseline() : await quotaBaseline();
 
     const warm = await burst('warm-up', Array.from({ length: WARMUP }, (_, i) => `warm-${i}`));
     const warmDeleteMs = await deleteAll('warm-up', warm.pvs);
@@ -420,6 +493,11 @@ async function main(): Promise<void> {
     const operatorAtBoundKib = rss.state.lastKib;
     say(`scale: glusterfsd at all Bound: ${JSON.stringify(atBound)}`);
     const deleteMs = await deleteAll('scale', scale.pvs);
+    const sharedLeft = mode === 'directory' ? await sharedVolumesAndDirectories() : undefined;
+    if (sharedLeft) {
+      say(`scale: ${sharedLeft.shared} shared volume(s), ${sharedLeft.directories} directories left in them; releasing them (untimed)`);
+      await releaseSharedVolumes(namespace, Math.round(timeoutMs / 1000));
+    }
 
     const leftVolumes = await benchGlusterVolumes();
     const leftKube = await remaining(new Set([...warm.pvs, ...scale.pvs]));
@@ -431,17 +509,20 @@ async function main(): Promise<void> {
     const operatorMax = rss.state.maxKib === undefined ? null : mib(rss.state.maxKib);
     const perClaim = scale.allBoundMs / claims;
     const warmPerClaim = warm.allBoundMs / WARMUP;
-    const nothingLeft = leftVolumes.length + leftKube.pvcs + leftKube.pvs + leftKube.glustervolumes + leftBricks === 0;
+    const nothingLeft = leftVolumes.length + leftKube.pvcs + leftKube.pvs + leftKube.glustervolumes + leftBricks + (sharedLeft?.directories ?? 0) === 0;
+    const p99 = percentile(scale.latencies, 99)!;
     result = {
       mode,
       claims,
       volume_type: 'replicate:3',
+      claim_size: claimSize,
+      ...(mode === 'directory' ? { shared_volume_size: sharedVolumeSize } : {}),
       brick_backend: 'Directory',
       brick_multiplex: multiplex,
       create_calls_ms: round(scale.createMs),
       all_bound_ms: round(scale.allBoundMs),
       bound_latency_ms_p50: round(percentile(scale.latencies, 50)!),
-      bound_latency_ms_p99: round(percentile(scale.latencies, 99)!),
+      bound_latency_ms_p99: round(p99),
       bound_latency_ms_max: round(Math.max(...scale.latencies)),
       delete_to_gone_ms: round(deleteMs),
       operator_rss_max_mib: operatorMax,
@@ -450,6 +531,7 @@ async function main(): Promise<void> {
       operator_rss_samples: rss.state.samples,
       glusterfsd_before: byNode(before),
       glusterfsd_at_all_bound: atBound,
+      ...(sharedLeft ? { shared_volumes: sharedLeft.shared, claims_per_shared_volume: Math.round((claims / Math.max(1, sharedLeft.shared)) * 10) / 10 } : {}),
       brick_rss_per_node_max_mib: brickRssMax,
       left_after_delete: {
         gluster_volumes: leftVolumes.length,
@@ -458,6 +540,7 @@ async function main(): Promise<void> {
         pvs: leftKube.pvs,
         pvcs: leftKube.pvcs,
         glusterfsd_beyond_before: leftBricks,
+        ...(sharedLeft ? { directories_in_shared_volumes: sharedLeft.directories, directory_examples: sharedLeft.examples } : {}),
       },
       lock_serialisation: lock.lock_serialisation,
       lock_baseline: lock,
@@ -470,7 +553,13 @@ async function main(): Promise<void> {
         ratio: Math.round((perClaim / warmPerClaim) * 100) / 100,
       },
       goals: {
-        volumes_300_brick_rss_per_node_le_1024_mib: claims >= 300 && brickRssMax <= BRICK_RSS_PER_NODE_MIB,
+        ...(mode === 'directory'
+          ? {
+              directories_1000_all_bound_within_60_s: claims >= 1000 && scale.allBoundMs <= DIRECTORY_ALL_BOUND_MS,
+              all_bound_within_60_s: scale.allBoundMs <= DIRECTORY_ALL_BOUND_MS,
+              p99_under_5_s: p99 < DIRECTORY_P99_MS,
+            }
+          : { volumes_300_brick_rss_per_node_le_1024_mib: claims >= 300 && brickRssMax <= BRICK_RSS_PER_NODE_MIB }),
         brick_rss_per_node_le_1024_mib: brickRssMax <= BRICK_RSS_PER_NODE_MIB,
         operator_rss_under_300_mib_throughout: operatorMax !== null && operatorMax < OPERATOR_RSS_MIB,
         nothing_left_after_delete: nothingLeft,

@@ -129,3 +129,40 @@ describe('LVM and filesystem argv builders', () => {
     expect(() => fsCmd.rmRf('/bricks/../etc')).to.throw();
   });
 });
+
+describe('gluster commands: directories of a shared volume', () => {
+  const input = { volume: 'storage_fast-shared-1', mountPoint: '/run/gluster-operator/directories/storage.pvc-1', directory: 'pvc-1', attribute: 'user.gluster-operator.owner', mark: 'storage/pvc-1@uid', gid: 2001 };
+
+  it('one command: a constant script, everything it acts on as positional parameters', () => {
+    const { ensureMarkedDirectory, removeMarkedDirectory } = fsCmd;
+    const ensure = ensureMarkedDirectory(input);
+    expect(ensure.argv.slice(0, 2)).to.deep.equal(['sh', '-c']);
+    expect(ensure.argv.slice(3)).to.deep.equal(['sh', 'ensure', input.volume, input.mountPoint, 'pvc-1', input.attribute, input.mark, '2001']);
+    expect(ensure.argv[2]).to.not.contain('pvc-1').and.not.contain('storage_');
+    expect(removeMarkedDirectory(input).argv.slice(3, 5)).to.deep.equal(['sh', 'remove']);
+    expect(removeMarkedDirectory(input).argv[2]).to.equal(ensure.argv[2]);
+  });
+
+  it('refuses a directory that is not one object name, and other bad inputs, before anything runs', () => {
+    const { ensureMarkedDirectory, removeMarkedDirectory } = fsCmd;
+    for (const directory of ['..', '.', 'a/b', '', 'PVC', '-x', `${'a'.repeat(254)}`]) {
+      expect(() => removeMarkedDirectory({ ...input, directory }), directory).to.throw(/invalid directory/);
+    }
+    expect(() => ensureMarkedDirectory({ ...input, volume: '-all' })).to.throw(/invalid volume/);
+    expect(() => ensureMarkedDirectory({ ...input, mountPoint: '/run/../etc' })).to.throw(/invalid absolute path/);
+    expect(() => ensureMarkedDirectory({ ...input, attribute: 'trusted.glusterfs.x' })).to.throw(/invalid attribute/);
+    expect(() => ensureMarkedDirectory({ ...input, mark: 'a b' })).to.throw(/invalid owner mark/);
+    expect(() => ensureMarkedDirectory({ ...input, gid: -1 })).to.throw(/invalid gid/);
+  });
+
+  it('reads the script’s last line: made, absent, removed, or found with the mark (none when empty)', () => {
+    const { ensureMarkedDirectory } = fsCmd;
+    const parse = (stdout: string) => ensureMarkedDirectory(input).parse(stdout, 0);
+    expect(parse('made\n')).to.deep.equal({ kind: 'made' });
+    expect(parse('absent\n')).to.deep.equal({ kind: 'absent' });
+    expect(parse('removed\n')).to.deep.equal({ kind: 'removed' });
+    expect(parse('found storage/pvc-1@uid\n')).to.deep.equal({ kind: 'found', mark: 'storage/pvc-1@uid' });
+    expect(parse('found \n')).to.deep.equal({ kind: 'found', mark: undefined });
+    expect(() => parse('mount: permission denied\n')).to.throw();
+  });
+});

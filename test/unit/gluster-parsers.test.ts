@@ -276,16 +276,3 @@ describe('parseVolumeGetXml and brickMultiplexSettings (gluster volume get all â
     expect(() => parseVolumeGetXml('Option  Value\n------  -----\ncluster.brick-multiplex  disable')).to.throw(ParseError);
   });
 });
-
-describe('gluster parsers: directory quota', () => {
-  it('reads limits and usage in bytes; N/A is no limit; an empty list is empty', async () => {
-    const { parseQuotaListXml } = await import('../../src/gluster/parsers/quota-list.ts');
-    expect(parseQuotaListXml(fixture('gluster/quota-list-all.xml'))).to.deep.equal([
-      { path: '/d1', hardLimitBytes: 10485760, usedBytes: 20971520 },
-      { path: '/d2', hardLimitBytes: 31457280, usedBytes: 0 },
-    ]);
-    expect(parseQuotaListXml(fixture('gluster/quota-list-no-limit.xml'))).to.deep.equal([{ path: '/d3', hardLimitBytes: undefined, usedBytes: 0 }]);
-    expect(parseQuotaListXml(fixture('gluster/quota-list-limit-exceeded.xml'))).to.deep.equal([{ path: '/d1', hardLimitBytes: 10485760, usedBytes: 20971520 }]);
-    expect(() => parseQuotaListXml(fixture('gluster/error-quota-list-disabled.xml'))).to.throw();
-  });
-});

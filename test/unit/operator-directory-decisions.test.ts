@@ -13,7 +13,7 @@ const MiB = 1024 * 1024;
 const PARENT: ParentVolume = { name: 'fast-shared-1', cluster: 'main', deleting: false, isDirectory: false, ready: true, glusterVolumeName: 'storage_fast-shared-1', mountSource: '10.0.0.1:storage_fast-shared-1' };
 
 function world(overrides: Partial<DirectoryWorld> = {}): DirectoryWorld {
-  return { me: ME, path: '/pvc-1', cluster: 'main', requested: 64 * MiB, parent: PARENT, madeBefore: false, quotaEnabled: true, directory: { exists: true, mark: ME }, limitBytes: 64 * MiB, ...overrides };
+  return { me: ME, path: '/pvc-1', cluster: 'main', requested: 64 * MiB, parent: PARENT, madeBefore: false, quotaEnabled: true, directory: { made: false, mark: ME }, limitBytes: 64 * MiB, ...overrides };
 }
 
 describe('directory decisions (claims as directories of a shared volume)', () => {
@@ -21,19 +21,21 @@ describe('directory decisions (claims as directories of a shared volume)', () =>
     expect(decideDirectory(world({ quotaEnabled: undefined, directory: undefined, limitBytes: undefined }))).to.deep.equal({ kind: 'observeQuota' });
     expect(decideDirectory(world({ quotaEnabled: false, directory: undefined, limitBytes: undefined }))).to.deep.equal({ kind: 'enableQuota' });
     expect(decideDirectory(world({ directory: undefined, limitBytes: undefined }))).to.deep.equal({ kind: 'ensureDirectory' });
-    expect(decideDirectory(world({ limitBytes: undefined }))).to.deep.equal({ kind: 'observeLimit' });
-    expect(decideDirectory(world({ limitBytes: null }))).to.deep.equal({ kind: 'setLimit', bytes: 64 * MiB });
+    expect(decideDirectory(world({ directory: { made: true }, limitBytes: undefined }))).to.deep.equal({ kind: 'setLimit', bytes: 64 * MiB });
+    // Found with this object's mark (a pass that died before reporting): its limit is set again, not trusted.
+    expect(decideDirectory(world({ limitBytes: undefined }))).to.deep.equal({ kind: 'setLimit', bytes: 64 * MiB });
     expect(decideDirectory(world())).to.deep.equal({ kind: 'ready' });
   });
 
   it('a grown size sets the limit again; a directory made before needs no mount', () => {
     expect(decideDirectory(world({ requested: 128 * MiB }))).to.deep.equal({ kind: 'setLimit', bytes: 128 * MiB });
-    expect(decideDirectory(world({ madeBefore: true, quotaEnabled: undefined, directory: undefined, limitBytes: undefined }))).to.deep.equal({ kind: 'observeLimit' });
+    expect(decideDirectory(world({ madeBefore: true, quotaEnabled: undefined, directory: undefined }))).to.deep.equal({ kind: 'ready' });
+    expect(decideDirectory(world({ madeBefore: true, quotaEnabled: undefined, directory: undefined, requested: 128 * MiB }))).to.deep.equal({ kind: 'setLimit', bytes: 128 * MiB });
   });
 
   it('never limits or uses a directory that carries no mark or another object’s', () => {
     for (const mark of [undefined, directoryOwnerMark('storage', 'pvc-1', 'uid-old'), directoryOwnerMark('other', 'pvc-1', 'uid-1')]) {
-      const step = decideDirectory(world({ directory: { exists: true, mark }, limitBytes: undefined }));
+      const step = decideDirectory(world({ directory: { made: false, mark }, limitBytes: undefined }));
       expect(step, String(mark)).to.include({ kind: 'fail', reason: 'DirectoryNotOurs' });
     }
   });
@@ -41,6 +43,10 @@ describe('directory decisions (claims as directories of a shared volume)', () =>
   it('waits for a missing or unready parent; refuses a parent on another cluster, a directory parent, a parent being deleted', () => {
     expect(decideDirectory(world({ parent: undefined }))).to.include({ kind: 'wait', reason: 'ParentNotFound' });
     expect(decideDirectory(world({ parent: { ...PARENT, ready: false } }))).to.include({ kind: 'wait', reason: 'ParentNotReady' });
+    // A parent that gave up (placement failed, say) fails its directories with its own words, so claims say why.
+    const failed = decideDirectory(world({ parent: { ...PARENT, ready: false, failure: 'PlacementFailed: not enough free space' } }));
+    expect(failed).to.include({ kind: 'fail', reason: 'ParentFailed' });
+    expect((failed as { message: string }).message).to.contain('not enough free space');
     expect(decideDirectory(world({ parent: { ...PARENT, cluster: 'other' } }))).to.include({ kind: 'fail', reason: 'InvalidParent' });
     expect(decideDirectory(world({ parent: { ...PARENT, isDirectory: true } }))).to.include({ kind: 'fail', reason: 'InvalidParent' });
     expect(decideDirectory(world({ parent: { ...PARENT, deleting: true } }))).to.include({ kind: 'fail', reason: 'ParentDeleting' });
@@ -61,7 +67,7 @@ describe('directory deletion decisions', () => {
   it('removes an unused directory of its own with reclaimPolicy Delete, then is done', () => {
     expect(decideDirectoryDeletion(deletion({ persistentVolumes: undefined }))).to.deep.equal({ kind: 'observePersistentVolumes' });
     expect(decideDirectoryDeletion(deletion())).to.deep.equal({ kind: 'removeDirectory' });
-    expect(decideDirectoryDeletion(deletion({ removed: { exists: false } }))).to.deep.equal({ kind: 'done' });
+    expect(decideDirectoryDeletion(deletion({ removed: { gone: true } }))).to.deep.equal({ kind: 'done' });
   });
 
   it('Retain keeps the directory; nothing made means nothing to remove', () => {
@@ -81,8 +87,8 @@ describe('directory deletion decisions', () => {
   });
 
   it('a directory found without this object’s mark is left, and the object goes', () => {
-    expect(decideDirectoryDeletion(deletion({ removed: { exists: true, mark: undefined } }))).to.include({ kind: 'keep', reason: 'DirectoryNotOurs', warning: true });
-    expect(decideDirectoryDeletion(deletion({ removed: { exists: true, mark: 'x/y@z' } }))).to.include({ kind: 'keep', reason: 'DirectoryNotOurs' });
+    expect(decideDirectoryDeletion(deletion({ removed: { gone: false, mark: undefined } }))).to.include({ kind: 'keep', reason: 'DirectoryNotOurs', warning: true });
+    expect(decideDirectoryDeletion(deletion({ removed: { gone: false, mark: 'x/y@z' } }))).to.include({ kind: 'keep', reason: 'DirectoryNotOurs' });
   });
 
   it('without Gluster nothing is removed: waits, or keeps in a namespace being deleted; a gone parent keeps', () => {

@@ -7,7 +7,6 @@ import { parsePeerStatusXml, type GlusterPeer } from '../parsers/peer-status.ts'
 import { parseRebalanceStatusXml, parseRemoveBrickStatusXml, type RebalanceStatus } from '../parsers/rebalance-status.ts';
 import { parseVolumeInfoXml, type GlusterVolumeInfo } from '../parsers/volume-info.ts';
 import { parseVolumeStatusXml, type GlusterVolumeStatusInfo } from '../parsers/volume-status.ts';
-import { parseQuotaListXml, type DirectoryQuota } from '../parsers/quota-list.ts';
 import { BRICK_MULTIPLEX_KEY, MAX_BRICKS_PER_PROCESS_KEY, parseVolumeGetXml, type GlusterOptionValue } from '../parsers/volume-get.ts';
 import { command, type NodeCommand } from './command.ts';
 
@@ -326,9 +325,3 @@ export function volumeQuotaRemove(name: string, path: string): NodeCommand<Glust
   return mutation(['volume', 'quota', name, 'remove', path], parseCliOkXml);
 }
 
-/** The limit and usage of one existing directory (a missing one makes the CLI print text before its XML). */
-export function volumeQuotaList(name: string, path: string): NodeCommand<DirectoryQuota | undefined> {
-  assertName('volume name', name);
-  assertQuotaPath(path);
-  return query(['volume', 'quota', name, 'list', path], (stdout) => parseQuotaListXml(stdout).find((limit) => limit.path === path));
-}

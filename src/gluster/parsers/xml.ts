@@ -21,7 +21,6 @@ const REPEATED_PATHS = new Set([
   'cliOutput.volRebalance.node',
   'cliOutput.volRemoveBrick.node',
   'cliOutput.volGetopts.Opt',
-  'cliOutput.volQuota.limit',
 ]);
 
 const parser = new XMLParser({

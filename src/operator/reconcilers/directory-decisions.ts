@@ -16,8 +16,11 @@ export function directoryOwnerMark(namespace: string, name: string, uid: string)
   return `${namespace}/${name}@${uid}`;
 }
 
-/** The directory as a mount of the parent volume showed it. */
-export type ObservedDirectory = { exists: false } | { exists: true; mark: string | undefined };
+/** What the make-or-read step found: a directory it made now, or one that was there, with its owner mark. */
+export type ObservedDirectory = { made: true } | { made: false; mark: string | undefined };
+
+/** What the remove step found: nothing left (removed now, or never there), or a directory it would not remove. */
+export type RemovedDirectory = { gone: true } | { gone: false; mark: string | undefined };
 
 /** The parent GlusterVolume as read. */
 export interface ParentVolume {
@@ -27,6 +30,8 @@ export interface ParentVolume {
   /** Itself a directory: directories do not nest. */
   isDirectory: boolean;
   ready: boolean;
+  /** Its own word on why it is not Ready, when it has given up (Ready False and Degraded True). */
+  failure?: string;
   glusterVolumeName?: string;
   mountSource?: string;
 }
@@ -48,8 +53,12 @@ export interface DirectoryWorld {
   /** Set once the directory was made and marked by an earlier pass (status.directory): no mount needed to know it. */
   madeBefore: boolean;
   directory?: ObservedDirectory;
-  /** The directory's hard limit in bytes: undefined until read, null when it has none. */
-  limitBytes?: number | null;
+  /**
+   * The quota limit known to be set, in bytes: what an earlier pass reported (status.capacity) or this pass set;
+   * undefined when not known (a directory made now has none). Gluster is not asked: `quota list` takes glusterd's
+   * volume lock, which every claim's limit-usage already queues for.
+   */
+  limitBytes?: number;
 }
 
 export type DirectoryStep =
@@ -59,7 +68,6 @@ export type DirectoryStep =
   | { kind: 'enableQuota' }
   /** Mount the parent; make and mark the directory when missing; report what is there. */
   | { kind: 'ensureDirectory' }
-  | { kind: 'observeLimit' }
   | { kind: 'setLimit'; bytes: number }
   | { kind: 'ready' };
 
@@ -72,6 +80,7 @@ export function decideDirectory(world: DirectoryWorld): DirectoryStep {
   if (parent.isDirectory) return fail('InvalidParent', `spec.directoryOf: GlusterVolume ${parent.name} is itself a directory; directories are made in a GlusterVolume that is a Gluster volume`);
   if (parent.cluster !== world.cluster) return fail('InvalidParent', `spec.directoryOf: GlusterVolume ${parent.name} is on GlusterCluster ${parent.cluster}, not ${world.cluster} (spec.cluster)`);
   if (parent.deleting) return fail('ParentDeleting', `GlusterVolume ${parent.name} is being deleted`);
+  if (!parent.ready && parent.failure !== undefined) return fail('ParentFailed', `GlusterVolume ${parent.name} failed: ${parent.failure}`);
   if (!parent.ready || parent.glusterVolumeName === undefined || parent.mountSource === undefined) {
     return wait('ParentNotReady', `waiting for GlusterVolume ${parent.name} to be Ready`);
   }
@@ -81,10 +90,8 @@ export function decideDirectory(world: DirectoryWorld): DirectoryStep {
     if (world.quotaEnabled === undefined) return { kind: 'observeQuota' };
     if (!world.quotaEnabled) return { kind: 'enableQuota' };
     if (world.directory === undefined) return { kind: 'ensureDirectory' };
-    if (!world.directory.exists) return { kind: 'ensureDirectory' };
-    if (world.directory.mark !== world.me) return fail('DirectoryNotOurs', notOursMessage(world, parent.glusterVolumeName, world.directory.mark));
+    if (!world.directory.made && world.directory.mark !== world.me) return fail('DirectoryNotOurs', notOursMessage(world, parent.glusterVolumeName, world.directory.mark));
   }
-  if (world.limitBytes === undefined) return { kind: 'observeLimit' };
   if (world.limitBytes !== world.requested) return { kind: 'setLimit', bytes: world.requested };
   return { kind: 'ready' };
 }
@@ -111,7 +118,7 @@ export interface DirectoryDeletionWorld {
   noWorker?: boolean;
   persistentVolumes?: readonly PersistentVolumeUse[];
   /** What the removal step found and did, when it ran. */
-  removed?: ObservedDirectory;
+  removed?: RemovedDirectory;
 }
 
 export type DirectoryDeletionStep =
@@ -158,7 +165,7 @@ export function decideDirectoryDeletion(world: DirectoryDeletionWorld): Director
   }
   if (world.noWorker) return { kind: 'wait', reason: 'NoReadyNode', message: 'deletion waits: no Ready GlusterNode to run Gluster commands on', requeueAfterMs: REQUEUE.waiting };
   if (world.removed === undefined) return { kind: 'removeDirectory' };
-  if (world.removed.exists) {
+  if (!world.removed.gone) {
     const whose = world.removed.mark === undefined ? 'it carries no owner mark' : `it is marked as ${world.removed.mark}'s`;
     return { kind: 'keep', reason: 'DirectoryNotOurs', message: `directory ${world.path} of Gluster volume ${parent.glusterVolumeName} left untouched: ${whose}`, warning: true };
   }
