@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { customResourceDefinition, KINDS } from '../src/crd/definitions.ts';
 import { GLUSTERD_IMAGE, OPERATOR_IMAGE } from '../src/deploy/images.ts';
+import { OPERATOR_MEMORY_LIMIT_MIB, OPERATOR_NODE_OPTIONS } from '../src/deploy/operator-runtime.ts';
 import { PART_OF } from '../src/deploy/labels.ts';
 import { addCsiDriver, addCsiNodeDaemonSet, addSampleStorageClass } from './csi.ts';
 import { OPERATOR_LABELS as operatorLabels, OPERATOR_NAME, OPERATOR_NAMESPACE } from './identity.ts';
@@ -132,12 +133,14 @@ export class OperatorChart extends Chart {
         GLUSTERD_IMAGE: kplus.EnvValue.fromValue(images.glusterdImage),
         // Where GlusterClusters are served: exactly the namespaces the grants above were made in.
         GLUSTER_NAMESPACES: kplus.EnvValue.fromValue(glusterNamespaces.join(',')),
+        // A capped heap (src/deploy/operator-runtime.ts says why).
+        NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
       },
       ports: [{ name: 'health', number: OPERATOR_HEALTH_PORT }],
       securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 65532, group: 65532 },
       resources: {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(1000) },
-        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(OPERATOR_MEMORY_LIMIT_MIB) },
       },
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(20) }),
       // Ready means "doing its part": a standby that campaigns for the Lease, or a leader with synced caches

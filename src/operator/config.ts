@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { GLUSTERD_IMAGE } from '../deploy/images.ts';
 import type { ClusterPolicy } from './reconcilers/cluster-policy.ts';
 
+/** How often every object is reconciled again without a change (seconds): Gluster changes behind our back. */
+export const DEFAULT_RESYNC_SECONDS = 300;
+
 /** A comma-separated setting: blanks around entries, empty entries and repeats are dropped. */
 const commaList = (item: z.ZodString) =>
   z
@@ -29,7 +32,7 @@ const operatorConfigSchema = z.object({
   LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).default(15),
   RENEW_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(10),
   RETRY_PERIOD_SECONDS: z.coerce.number().min(0.1).default(2),
-  RESYNC_SECONDS: z.coerce.number().int().min(5).default(300),
+  RESYNC_SECONDS: z.coerce.number().int().min(5).default(DEFAULT_RESYNC_SECONDS),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /**
    * The glusterd image of InCluster GlusterClusters that name none (spec.access.inCluster.image). Set by the

@@ -170,6 +170,7 @@ export async function startOperator(options: {
         defaultVolumeNamespace: config.namespace,
         serveInTreeGlusterfsClasses: config.serveInTreeGlusterfsClasses,
         ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+        syncedObjects: (source) => manager?.syncedObjects(source),
       }),
       ...(options.extraControllers?.(context) ?? []),
     ];

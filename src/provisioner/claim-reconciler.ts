@@ -12,12 +12,12 @@ import { isHeketiId, volumeNamespaceFor } from './cluster-resolution.ts';
 import { decideClaim, isOrphanedVolume, isOurPersistentVolume, RESIZE_POLL_MS, resizeFinishedStatus, resizeStartedStatus, WAIT_REQUEUE_MS, type ClaimDecision } from './decisions.ts';
 import { allocateGid, gidsInUse } from './gid-allocator.ts';
 import type { ProvisionerKube } from './kube-io.ts';
-import type { Claim, PersistentVolume, StorageClass } from './kube-objects.ts';
+import { persistentVolumeSchema, type Claim, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 import { parseVolumeHandle } from './pv-builder.ts';
 import { buildGlusterVolume } from './volume-builder.ts';
 import { buildSharedVolume, isSharedVolumeOf, placeDirectory, sharedVolumesOfClass } from './directory-placement.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
-import type { GlusterVolume } from '../api/index.ts';
+import { glusterVolumeSchema, type GlusterVolume } from '../api/index.ts';
 import { parseQuantity } from '../topology/sizing.ts';
 
 /** Moved to src/controller/event-once.ts (the PV reconciler deduplicates its Events too). */
@@ -32,7 +32,20 @@ export interface ClaimReconcilerDeps {
   defaultVolumeNamespace?: string;
   /** Serve classes of the removed in-tree `kubernetes.io/glusterfs` plugin too (claim-class.ts, classService). */
   serveInTreeClasses: boolean;
+  /**
+   * The watches' copies of all PVs and of the provisioner's GlusterVolumes, undefined until synced. With them,
+   * a claim's GID and shared volume are chosen without two LISTs of every PV and volume per claim, which made a
+   * burst of claims of one class quadratic; without them (not synced yet), the LISTs.
+   */
+  cached?: { persistentVolumes(): readonly unknown[] | undefined; glusterVolumes(): readonly unknown[] | undefined };
 }
+
+/** A GlusterVolume made under the class lock, counted until the watch's copy has it (or for 10 minutes). */
+interface Reservation {
+  volume: GlusterVolume;
+  at: number;
+}
+const RESERVATION_MS = 10 * 60_000;
 
 function claimReference(claim: Claim) {
   return { ...PVC_REFERENCE, metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion } };
@@ -43,6 +56,8 @@ export class ClaimReconciler {
   private readonly once: EventOnce;
   /** GIDs of one StorageClass are allocated one claim at a time. */
   private readonly gidLock = new KeyedLock();
+  /** By `<namespace>/<name>`: what this process made that the watch may not show yet. */
+  private readonly reservations = new Map<string, Reservation>();
   /** Claim keys by StorageClass name, from every claim seen, so a StorageClass change wakes its claims. */
   private readonly claimsByClass = new Map<string, Set<string>>();
 
@@ -173,11 +188,13 @@ export class ClaimReconciler {
     const outcome = await this.gidLock.run(storageClass.metadata.name, async () => {
       const existing = await kube.volumes.get(volumeNamespace, provisionedName(claim.metadata.uid));
       if (existing) return { created: false as const, volume: existing };
-      const [pvs, volumes] = await Promise.all([kube.listPersistentVolumes(), kube.listGlusterVolumes(`${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`)]);
+      const { pvs, volumes } = await this.inventory();
       const gid = allocateGid(gidsInUse(storageClass.metadata.name, pvs, volumes), parameters.gidMin, parameters.gidMax);
       if (gid === undefined) return { created: false as const, exhausted: true as const };
       const directoryOf = parameters.claimLayout === 'directory' ? await this.sharedVolumeFor(storageClass, parameters, cluster, size, volumeNamespace, volumes) : undefined;
-      return kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace, ...(directoryOf ? { directoryOf } : {}) }));
+      const made = await kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace, ...(directoryOf ? { directoryOf } : {}) }));
+      this.reserve(made.volume);
+      return made;
     });
     if ('exhausted' in outcome) {
       await this.once.record(reference, 'Warning', 'ProvisioningFailed', `no free GID left in ${parameters.gidMin}..${parameters.gidMax} of StorageClass ${storageClass.metadata.name}`);
@@ -189,6 +206,33 @@ export class ClaimReconciler {
     }
     // The GlusterVolume's status changes wake this claim (related watch); the requeue is a safety net.
     return { requeueAfterMs: WAIT_REQUEUE_MS };
+  }
+
+  /**
+   * Every PV and every GlusterVolume of the provisioner, as the class lock's decisions need them: the watches'
+   * copies when synced, with what this process made since that they may not show yet; else fresh LISTs.
+   */
+  private async inventory(): Promise<{ pvs: PersistentVolume[]; volumes: GlusterVolume[] }> {
+    const { kube, cached } = this.deps;
+    const cachedPvs = cached?.persistentVolumes();
+    const cachedVolumes = cached?.glusterVolumes();
+    if (cachedPvs === undefined || cachedVolumes === undefined) {
+      const [pvs, volumes] = await Promise.all([kube.listPersistentVolumes(), kube.listGlusterVolumes(`${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`)]);
+      return { pvs, volumes };
+    }
+    const pvs = parsedAll(cachedPvs, persistentVolumeSchema);
+    const volumes = parsedAll(cachedVolumes, glusterVolumeSchema);
+    const now = this.deps.clock.now();
+    const seen = new Set(volumes.map((volume) => `${volume.metadata.namespace}/${volume.metadata.name}`));
+    for (const [key, reservation] of this.reservations) {
+      if (seen.has(key) || now - reservation.at > RESERVATION_MS) this.reservations.delete(key);
+      else volumes.push(reservation.volume);
+    }
+    return { pvs, volumes };
+  }
+
+  private reserve(volume: GlusterVolume): void {
+    this.reservations.set(`${volume.metadata.namespace}/${volume.metadata.name}`, { volume, at: this.deps.clock.now() });
   }
 
   /**
@@ -214,6 +258,7 @@ export class ClaimReconciler {
     if (placement.kind === 'use') return placement.shared;
     const sizeText = placement.sizeBytes === parseQuantity(parameters.sharedVolumeSize) ? parameters.sharedVolumeSize : size;
     const made = await this.deps.kube.createGlusterVolume(buildSharedVolume({ name: placement.shared, namespace, storageClass: className, cluster, size: sizeText, parameters }));
+    this.reserve(made.volume);
     if (!made.created && !isSharedVolumeOf(made.volume, className, namespace)) {
       // A GlusterVolume of that name the provisioner did not make for this class: never put claims in it.
       throw new Error(`GlusterVolume ${namespace}/${placement.shared} exists and is not a shared volume of StorageClass ${className}; rename it, or it blocks this class's next shared volume`);
@@ -239,4 +284,14 @@ export class ClaimReconciler {
       await kube.volumes.delete(volume.metadata.namespace ?? namespace, volume.metadata.name);
     }
   }
+}
+
+/** The objects of a watch that parse; one that does not (an object of another shape) is not counted. */
+function parsedAll<T>(objects: readonly unknown[], schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T[] {
+  const parsed: T[] = [];
+  for (const object of objects) {
+    const result = schema.safeParse(object);
+    if (result.success) parsed.push(result.data);
+  }
+  return parsed;
 }

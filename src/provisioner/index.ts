@@ -49,9 +49,14 @@ export interface ProvisionerOptions {
   namespace?: string;
   /** Where GlusterVolumes go when a StorageClass has no `clusternamespace` parameter (the operator's namespace). */
   defaultVolumeNamespace?: string;
+  /** A watch source's synced copies by source name (the controller manager's syncedObjects), once it runs. */
+  syncedObjects?: (source: string) => readonly unknown[] | undefined;
 }
 
 const GLUSTER_VOLUMES_OF_PROVISIONER = `${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`;
+/** Watch source names: the manager keeps one informer per name, and the claim reconciler reads two of them. */
+const PERSISTENT_VOLUMES_SOURCE = 'persistentvolumes';
+const PROVISIONED_VOLUMES_SOURCE = 'glustervolumes (provisioned)';
 
 type AnyList = k8s.KubernetesListObject<k8s.KubernetesObject>;
 
@@ -63,6 +68,14 @@ export function createProvisionerControllers(options: ProvisionerOptions): Contr
     ...shared,
     serveInTreeClasses,
     ...(options.defaultVolumeNamespace ? { defaultVolumeNamespace: options.defaultVolumeNamespace } : {}),
+    ...(options.syncedObjects
+      ? {
+          cached: {
+            persistentVolumes: () => options.syncedObjects!(PERSISTENT_VOLUMES_SOURCE),
+            glusterVolumes: () => options.syncedObjects!(PROVISIONED_VOLUMES_SOURCE),
+          },
+        }
+      : {}),
   });
   const volumes = new PersistentVolumeReconciler({ ...shared, ...(options.namespace ? { namespace: options.namespace } : {}) });
 
@@ -74,7 +87,7 @@ export function createProvisionerControllers(options: ProvisionerOptions): Contr
       (namespace ? await kube.core.listNamespacedPersistentVolumeClaim({ namespace }) : await kube.core.listPersistentVolumeClaimForAllNamespaces()) as AnyList,
   };
   const persistentVolumeSource: WatchSource = {
-    name: 'persistentvolumes',
+    name: PERSISTENT_VOLUMES_SOURCE,
     path: '/api/v1/persistentvolumes',
     list: async () => (await kube.core.listPersistentVolume()) as AnyList,
   };
@@ -84,7 +97,7 @@ export function createProvisionerControllers(options: ProvisionerOptions): Contr
     list: async () => (await kube.storage.listStorageClass()) as AnyList,
   };
   const glusterVolumeSource: WatchSource = {
-    name: 'glustervolumes (provisioned)',
+    name: PROVISIONED_VOLUMES_SOURCE,
     path: kube.volumes.watchPath(namespace),
     labelSelector: GLUSTER_VOLUMES_OF_PROVISIONER,
     list: () =>

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeServiceAccountKubeconfig } from '../../hack/lib/service-account-kubeconfig.ts';
+import { OPERATOR_NODE_OPTIONS } from '../../src/deploy/operator-runtime.ts';
 import { kubeConfig, servedTestNamespaces } from './kube.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -47,6 +48,8 @@ export async function startOperatorProcess(identity: string, healthPort: number,
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH,
+      // As the Deployment runs it, so its memory is measured as it ships.
+      NODE_OPTIONS: OPERATOR_NODE_OPTIONS,
       KUBECONFIG: kubeconfig,
       OPERATOR_NAMESPACE: 'gluster-operator',
       POD_NAME: identity,

@@ -140,3 +140,67 @@ describe('provisioner: the claim reconciler with in-tree classes, beta-annotatio
     expect(events.recorded[0]!.note).to.contain(`other, imported (heketi id ${HEKETI_ID})`);
   });
 });
+
+describe('provisioner: the claim reconciler from the watches’ copies, and directory claims', () => {
+  function cachedSetUp(cache: { pvs: unknown[] | undefined; volumes: unknown[] | undefined }) {
+    const base = setUp();
+    const reconciler = new ClaimReconciler({
+      kube: base.kube as unknown as ProvisionerKube,
+      events: base.events,
+      logger: createLogger('error'),
+      clock: base.clock,
+      defaultVolumeNamespace: 'storage',
+      serveInTreeClasses: true,
+      cached: { persistentVolumes: () => cache.pvs, glusterVolumes: () => cache.volumes },
+    });
+    return { ...base, reconciler };
+  }
+  const asked = { annotations: { 'volume.kubernetes.io/storage-provisioner': 'gluster.gluster-operator.dev' }, storageClassName: 'gluster' };
+
+  it('a watch that lags never gives two claims one GID: what was made here counts until the watch shows it', async () => {
+    const cache = { pvs: [] as unknown[], volumes: [] as unknown[] };
+    const { kube, reconciler } = cachedSetUp(cache);
+    kube.classes.set('gluster', sampleClass({ parameters: { clusterid: 'other' } }));
+    let lists = 0;
+    kube.listGlusterVolumes = async () => (lists++, [...kube.glusterVolumes.values()]);
+    for (const name of ['a', 'b', 'c']) await reconciler.reconcile(addClaim(kube, name, asked));
+    const gids = ['a', 'b', 'c'].map((name) => kube.glusterVolumes.get(`storage/pvc-uid-${name}`)?.spec.gid);
+    expect(new Set(gids).size, String(gids)).to.equal(3);
+    expect(lists, 'no LIST while the copies are synced').to.equal(0);
+    // The watch catches up with a and b: their GIDs are still taken (now from the copies).
+    cache.volumes = [kube.glusterVolumes.get('storage/pvc-uid-a'), kube.glusterVolumes.get('storage/pvc-uid-b')];
+    await reconciler.reconcile(addClaim(kube, 'd', asked));
+    expect(gids).to.not.include(kube.glusterVolumes.get('storage/pvc-uid-d')?.spec.gid);
+  });
+
+  it('LISTs while the copies are not synced', async () => {
+    const { kube, reconciler } = cachedSetUp({ pvs: undefined, volumes: [] });
+    kube.classes.set('gluster', sampleClass({ parameters: { clusterid: 'other' } }));
+    let lists = 0;
+    kube.listGlusterVolumes = async () => (lists++, [...kube.glusterVolumes.values()]);
+    await reconciler.reconcile(addClaim(kube, 'a', asked));
+    expect(lists).to.equal(1);
+  });
+
+  it('claimLayout directory: claims become directories of one shared volume of the class until it is full, then of the next', async () => {
+    const { kube, reconciler } = cachedSetUp({ pvs: [], volumes: [] });
+    kube.classes.set('gluster', sampleClass({ parameters: { clusterid: 'other', claimLayout: 'directory', sharedVolumeSize: '2Gi' } }));
+    for (const name of ['a', 'b', 'c']) await reconciler.reconcile(addClaim(kube, name, asked));
+    const of = (name: string) => kube.glusterVolumes.get(`storage/pvc-uid-${name}`)?.spec.directoryOf;
+    expect([of('a'), of('b'), of('c')]).to.deep.equal(['gluster-shared-1', 'gluster-shared-1', 'gluster-shared-2']);
+    const shared = kube.glusterVolumes.get('storage/gluster-shared-1')!;
+    expect(shared.spec).to.include({ size: '2Gi', reclaimPolicy: 'Retain', cluster: 'other' });
+    expect(kube.glusterVolumes.get('storage/pvc-uid-a')?.spec).to.include({ size: '1Gi', reclaimPolicy: 'Delete' }).and.not.have.property('glusterVolumeName');
+  });
+
+  it('never puts a claim into a GlusterVolume that only has a shared volume’s name', async () => {
+    const { kube, reconciler } = cachedSetUp({ pvs: [], volumes: [] });
+    kube.classes.set('gluster', sampleClass({ parameters: { clusterid: 'other', claimLayout: 'directory' } }));
+    // Made by someone else, not labelled: the copies of the provisioner's volumes do not list it, the create meets it.
+    kube.glusterVolumes.set('storage/gluster-shared-1', { ...(await kube.createGlusterVolume({ apiVersion: 'storage.gluster-operator.dev/v1alpha1', kind: 'GlusterVolume', metadata: { name: 'gluster-shared-1', namespace: 'storage' }, spec: { cluster: 'other', size: '1Ti', durability: { type: 'None' }, snapshotFactor: 1, reclaimPolicy: 'Retain' } } as GlusterVolume)).volume });
+    let failure: unknown;
+    await reconciler.reconcile(addClaim(kube, 'a', asked)).catch((error: unknown) => (failure = error));
+    expect(String(failure)).to.match(/is not a shared volume of StorageClass gluster/);
+    expect(kube.glusterVolumes.get('storage/pvc-uid-a')).to.equal(undefined);
+  });
+});
