@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { writeServiceAccountKubeconfig } from './lib/service-account-kubeconfig.ts';
+import { withPooledConnections } from '../src/controller/pooled-connections.ts';
 
 const repo = join(fileURLToPath(import.meta.url), '..', '..');
-const admin = new k8s.KubeConfig();
+const admin = withPooledConnections(new k8s.KubeConfig());
 admin.loadFromDefault();
 const outIndex = process.argv.indexOf('--kubeconfig-out');
 const path = outIndex > 0 ? process.argv[outIndex + 1]! : join(repo, '.testbed', 'operator.kubeconfig');

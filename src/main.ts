@@ -14,10 +14,11 @@ import { operatorReady, startHealthServer } from './runtime/health.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { retryUntilStarted } from './runtime/retry-start.ts';
 import { createLogger } from './runtime/logger.ts';
+import { withPooledConnections } from './controller/pooled-connections.ts';
 
 const config = loadOperatorConfig(process.env);
 const logger = createLogger(config.logLevel);
-const kubeConfig = new k8s.KubeConfig();
+const kubeConfig = withPooledConnections(new k8s.KubeConfig());
 // KUBECONFIG, else ~/.kube/config, else (in a pod) the in-cluster config: KUBERNETES_SERVICE_HOST/PORT and
 // the mounted ServiceAccount token and CA (client-node's loadFromDefault falls back to loadFromCluster when
 // /var/run/secrets/kubernetes.io/serviceaccount/token exists; the token file is re-read every minute, so

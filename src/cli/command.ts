@@ -4,6 +4,7 @@ import type { ClusterOptions } from '../heketi/convert.ts';
 import { errorMessage } from '../runtime/error-message.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { CommandOutput } from './output.ts';
+import { withPooledConnections } from '../controller/pooled-connections.ts';
 
 /** What every kubectl-gluster command is, and the pieces several commands share. */
 
@@ -31,7 +32,7 @@ export interface CommandIo {
 
 export function kubeConfigOf(io: CommandIo): KubeConfig {
   if (io.loadKubeConfig) return io.loadKubeConfig();
-  const config = new KubeConfig();
+  const config = withPooledConnections(new KubeConfig());
   config.loadFromDefault();
   return config;
 }

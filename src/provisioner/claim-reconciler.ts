@@ -40,12 +40,13 @@ export interface ClaimReconcilerDeps {
   cached?: { persistentVolumes(): readonly unknown[] | undefined; glusterVolumes(): readonly unknown[] | undefined };
 }
 
-/** A GlusterVolume made under the class lock, counted until the watch's copy has it (or for 10 minutes). */
+/** A GlusterVolume made under the class lock, counted until the watch's copy has it (or a GET finds it gone). */
 interface Reservation {
   volume: GlusterVolume;
   at: number;
 }
-const RESERVATION_MS = 10 * 60_000;
+/** How long a watch event may take to arrive before a reservation is checked with a GET. */
+const RESERVATION_RECHECK_MS = 5_000;
 
 function claimReference(claim: Claim) {
   return { ...PVC_REFERENCE, metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion } };
@@ -225,8 +226,19 @@ export class ClaimReconciler {
     const now = this.deps.clock.now();
     const seen = new Set(volumes.map((volume) => `${volume.metadata.namespace}/${volume.metadata.name}`));
     for (const [key, reservation] of this.reservations) {
-      if (seen.has(key) || now - reservation.at > RESERVATION_MS) this.reservations.delete(key);
-      else volumes.push(reservation.volume);
+      if (seen.has(key)) {
+        this.reservations.delete(key);
+        continue;
+      }
+      if (now - reservation.at < RESERVATION_RECHECK_MS) {
+        volumes.push(reservation.volume);
+        continue;
+      }
+      // Not in the copies after the watch has had time to bring it: gone already (made and deleted in between)
+      // or the watch lags. One GET tells which.
+      const current = await kube.volumes.get(reservation.volume.metadata.namespace!, reservation.volume.metadata.name);
+      if (current) volumes.push(current);
+      else this.reservations.delete(key);
     }
     return { pvs, volumes };
   }

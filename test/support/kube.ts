@@ -6,11 +6,12 @@ import * as k8s from '@kubernetes/client-node';
 import { namespaceGrants } from '../../cdk8s/rbac.ts';
 import { REPO_ROOT } from './paths.ts';
 import { clusterEnv } from './testbed-env.ts';
+import { withPooledConnections } from '../../src/controller/pooled-connections.ts';
 
 const execFileAsync = promisify(execFile);
 
 export function kubeConfig(): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
+  const config = withPooledConnections(new k8s.KubeConfig());
   config.loadFromFile(clusterEnv().KUBECONFIG);
   return config;
 }

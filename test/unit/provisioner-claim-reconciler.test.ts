@@ -173,6 +173,19 @@ describe('provisioner: the claim reconciler from the watches’ copies, and dire
     expect(gids).to.not.include(kube.glusterVolumes.get('storage/pvc-uid-d')?.spec.gid);
   });
 
+  it('a volume made and deleted before the watch showed it stops counting once a GET finds it gone', async () => {
+    const cache = { pvs: [] as unknown[], volumes: [] as unknown[] };
+    const { kube, clock, reconciler } = cachedSetUp(cache);
+    kube.classes.set('gluster', sampleClass({ parameters: { clusterid: 'other', claimLayout: 'directory', sharedVolumeSize: '2Gi' } }));
+    await reconciler.reconcile(addClaim(kube, 'a', asked));
+    kube.glusterVolumes.delete('storage/pvc-uid-a');
+    clock.at += 6_000;
+    await reconciler.reconcile(addClaim(kube, 'b', asked));
+    await reconciler.reconcile(addClaim(kube, 'c', asked));
+    // a's 1Gi no longer counts: b and c fill the first shared volume.
+    expect(kube.glusterVolumes.get('storage/pvc-uid-c')?.spec.directoryOf).to.equal('gluster-shared-1');
+  });
+
   it('LISTs while the copies are not synced', async () => {
     const { kube, reconciler } = cachedSetUp({ pvs: undefined, volumes: [] });
     kube.classes.set('gluster', sampleClass({ parameters: { clusterid: 'other' } }));
