@@ -28,6 +28,11 @@ export interface ReconcileContext {
    * synced: the clients each volume's auth.allow lets in (client-access.ts).
    */
   kubernetesNodeAddresses(): readonly string[] | undefined;
+  /**
+   * Every PV as the provisioner's watch has it, or undefined before it has synced (or where nothing watches
+   * PVs): the deletion guards read it instead of a LIST of every PV per deleted volume.
+   */
+  cachedPersistentVolumes?(): readonly unknown[] | undefined;
   events: EventRecorder;
   logger: Logger;
   clock: Clock;

@@ -14,7 +14,7 @@ import { topologyCodec } from '../topology/backup/codec.ts';
 import type { TopologyDatabase } from '../topology/model.ts';
 import { observeCluster } from '../topology/rebuild/observe.ts';
 import { TopologyStore } from '../topology/store.ts';
-import { createProvisionerControllers } from '../provisioner/index.ts';
+import { createProvisionerControllers, PERSISTENT_VOLUMES_SOURCE } from '../provisioner/index.ts';
 import { ClusterAccessPool, nodeTarget } from './cluster-access.ts';
 import { GlusterNodesByKubeNode, glusterdPodSource } from './glusterd-pods.ts';
 import { KUBE_NODES_SOURCE, KubeNodeAddresses, kubeNodeSource } from './kube-node-addresses.ts';
@@ -89,6 +89,7 @@ export async function startOperator(options: {
       access,
       glusterdImage: config.glusterdImage,
       kubernetesNodeAddresses: () => kubeNodes.current(),
+      cachedPersistentVolumes: () => manager?.syncedObjects(PERSISTENT_VOLUMES_SOURCE),
       events: warningsOnce(
         new KubeEventRecorder(kubeConfig, {
           controller: 'gluster-operator',

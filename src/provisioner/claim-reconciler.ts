@@ -298,12 +298,28 @@ export class ClaimReconciler {
   }
 }
 
+/**
+ * Parsed copies of a watch's objects, remembered by object: an informer hands out the same object until the
+ * next event replaces it, so each version is parsed once, not once per claim (a burst of 1,000 claims would
+ * otherwise parse the whole cache a thousand times).
+ */
+const parsedBySchema = new WeakMap<object, WeakMap<object, { data: unknown } | null>>();
+
 /** The objects of a watch that parse; one that does not (an object of another shape) is not counted. */
 function parsedAll<T>(objects: readonly unknown[], schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T[] {
+  let parsedByObject = parsedBySchema.get(schema);
+  if (!parsedByObject) parsedBySchema.set(schema, (parsedByObject = new WeakMap()));
   const parsed: T[] = [];
   for (const object of objects) {
-    const result = schema.safeParse(object);
-    if (result.success) parsed.push(result.data);
+    if (object === null || typeof object !== 'object') continue;
+    let entry = parsedByObject.get(object);
+    if (entry === undefined) {
+      const result = schema.safeParse(object);
+      entry = result.success ? { data: result.data } : null;
+      parsedByObject.set(object, entry);
+    }
+    // Shared with the next call: callers add to the list, never change an object in it.
+    if (entry !== null) parsed.push(entry.data as T);
   }
   return parsed;
 }

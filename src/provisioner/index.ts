@@ -55,7 +55,7 @@ export interface ProvisionerOptions {
 
 const GLUSTER_VOLUMES_OF_PROVISIONER = `${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`;
 /** Watch source names: the manager keeps one informer per name, and the claim reconciler reads two of them. */
-const PERSISTENT_VOLUMES_SOURCE = 'persistentvolumes';
+export const PERSISTENT_VOLUMES_SOURCE = 'persistentvolumes';
 const PROVISIONED_VOLUMES_SOURCE = 'glustervolumes (provisioned)';
 
 type AnyList = k8s.KubernetesListObject<k8s.KubernetesObject>;
