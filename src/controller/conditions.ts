@@ -34,6 +34,16 @@ export function isConditionTrue(conditions: readonly Condition[] | undefined, ty
   return findCondition(conditions, type)?.status === 'True';
 }
 
+/**
+ * An object's own word on why it is not Ready, when it has given up (Ready False and Degraded True):
+ * `<reason>: <message>`; undefined while it is Ready or still progressing.
+ */
+export function givenUpReason(conditions: readonly Condition[] | undefined): string | undefined {
+  const ready = findCondition(conditions, 'Ready');
+  if (ready?.status !== 'False' || !isConditionTrue(conditions, 'Degraded')) return undefined;
+  return `${ready.reason}${ready.message ? `: ${ready.message}` : ''}`;
+}
+
 /** Ready first, then the others in a stable order, so status diffs stay small. */
 function CONDITION_ORDER(type: string): number {
   return ['Ready', 'Progressing', 'Degraded'].indexOf(type) >>> 0;

@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
-import { findCondition, isConditionTrue } from '../controller/conditions.ts';
+import { findCondition, givenUpReason } from '../controller/conditions.ts';
 import { parseQuantity } from '../topology/sizing.ts';
 import {
   ANN_BETA_STORAGE_PROVISIONER,
@@ -76,7 +76,8 @@ export function isOurPersistentVolume(pv: PersistentVolume | undefined): pv is P
   return pv?.metadata.annotations?.[ANN_PROVISIONED_BY] === PROVISIONER_NAME && pv.spec.csi?.driver === DRIVER_NAME;
 }
 
-function bytesOf(quantity: string | undefined): number | undefined {
+/** A quantity in bytes; undefined when absent or unreadable. */
+export function bytesOf(quantity: string | undefined): number | undefined {
   if (quantity === undefined) return undefined;
   try {
     return parseQuantity(quantity);
@@ -87,10 +88,8 @@ function bytesOf(quantity: string | undefined): number | undefined {
 
 /** The GlusterVolume's own word on why it is not Ready, when it has given up (Ready False and Degraded True). */
 function volumeFailure(volume: GlusterVolume): string | undefined {
-  const conditions = volume.status?.conditions;
-  const ready = findCondition(conditions, 'Ready');
-  if (ready?.status !== 'False' || !isConditionTrue(conditions, 'Degraded')) return undefined;
-  return `GlusterVolume ${volume.metadata.namespace}/${volume.metadata.name} failed: ${ready.reason}${ready.message ? `: ${ready.message}` : ''}`;
+  const reason = givenUpReason(volume.status?.conditions);
+  return reason === undefined ? undefined : `GlusterVolume ${volume.metadata.namespace}/${volume.metadata.name} failed: ${reason}`;
 }
 
 /**

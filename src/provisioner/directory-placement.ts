@@ -1,5 +1,5 @@
 import { API_GROUP, GROUP_VERSION, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
-import { parseQuantity } from '../topology/sizing.ts';
+import { bytesOf } from './decisions.ts';
 import { ANN_STORAGE_CLASS, LABEL_PROVISIONED_BY, PROVISIONER_NAME } from './constants.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 
@@ -22,14 +22,6 @@ export interface SharedVolumeUse {
 
 export type DirectoryPlacement = { kind: 'use'; shared: string } | { kind: 'create'; shared: string; sizeBytes: number };
 
-function bytesOr(quantity: string, fallback: number): number {
-  try {
-    return parseQuantity(quantity);
-  } catch {
-    return fallback;
-  }
-}
-
 export function isSharedVolumeOf(volume: GlusterVolume, storageClass: string, namespace: string): boolean {
   return (
     volume.metadata.namespace === namespace &&
@@ -46,10 +38,10 @@ export function sharedVolumesOfClass(storageClass: string, namespace: string, vo
     .map((shared) => ({
       name: shared.metadata.name,
       // An unreadable size counts as full: nothing more is put in it.
-      sizeBytes: bytesOr(shared.spec.size, 0),
+      sizeBytes: bytesOf(shared.spec.size) ?? 0,
       usedBytes: volumes
         .filter((other) => other.metadata.namespace === namespace && other.spec.directoryOf === shared.metadata.name)
-        .reduce((sum, directory) => sum + bytesOr(directory.spec.size, 0), 0),
+        .reduce((sum, directory) => sum + (bytesOf(directory.spec.size) ?? 0), 0),
       deleting: shared.metadata.deletionTimestamp !== undefined,
     }))
     .sort((a, b) => a.name.localeCompare(b.name));

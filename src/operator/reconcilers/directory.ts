@@ -1,12 +1,12 @@
-import { DESTROY_DATA_CONFIRMATION, isDirectoryVolume, type GlusterVolume } from '../../api/index.ts';
-import { findCondition, isConditionTrue } from '../../controller/conditions.ts';
+import { DESTROY_DATA_CONFIRMATION, isDirectoryVolume, type GlusterCluster, type GlusterVolume } from '../../api/index.ts';
+import { givenUpReason, isConditionTrue } from '../../controller/conditions.ts';
 import { ensureMarkedDirectory, removeMarkedDirectory } from '../../gluster/commands/fs.ts';
 import { volumeQuotaEnable, volumeQuotaLimitUsage, volumeSetOptions } from '../../gluster/commands/gluster.ts';
 import { NodeCommandError } from '../../gluster/errors.ts';
 import type { NodeTarget } from '../../gluster/transport.ts';
 import { errorMessage } from '../../runtime/error-message.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
-import { formatBytes, parseQuantity } from '../../topology/sizing.ts';
+import { formatBytes } from '../../topology/sizing.ts';
 import { AccessConfigError, nodeTarget, type ClusterAccess } from '../cluster-access.ts';
 import { REQUEUE, type ReconcileContext } from '../context.ts';
 import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
@@ -22,7 +22,7 @@ import {
 } from './directory-decisions.ts';
 import { observeLive } from './volume-actions.ts';
 import { persistentVolumesOf } from './volume-deletion.ts';
-import { stopPass, writeStatus } from './volume.ts';
+import { requestedBytes, stopPass, writeStatus } from './volume.ts';
 
 /**
  * A GlusterVolume with spec.directoryOf (claims as directories of a shared volume): observe the parent, its
@@ -90,7 +90,6 @@ export async function reconcileDirectory(ctx: ReconcileContext, volume: GlusterV
   throw new Error(`directory ${volume.metadata.namespace}/${volume.metadata.name}: no decision after 16 steps`);
 }
 
-/** Where commands run for this object: the cluster's access and one Ready node, with the mount point used there. */
 /**
  * Gluster volumes (per cluster namespace) whose quota this process has seen on: later directories of them skip
  * the `volume info` that would tell. Lost on restart, which only costs one read again.
@@ -116,6 +115,7 @@ function quotaKey(volume: GlusterVolume, gluster: string): string {
   return `${volume.metadata.namespace}/${volume.spec.cluster}/${gluster}`;
 }
 
+/** Where commands run for this object: the cluster's access and one Ready node, with the mount point used there. */
 interface NodeSession {
   access?: ClusterAccess;
   worker?: NodeTarget;
@@ -150,14 +150,13 @@ async function observe(ctx: ReconcileContext, volume: GlusterVolume): Promise<Ob
   const recordedLimit = world.madeBefore ? requestedBytes(volume.status?.capacity ?? '') : undefined;
   if (typeof recordedLimit === 'number') world.limitBytes = recordedLimit;
   if (parentObject?.status?.glusterVolumeName !== undefined && quotaKnownOn.has(quotaKey(volume, parentObject.status.glusterVolumeName))) world.quotaEnabled = true;
-  const session = await reach(ctx, namespace, volume.spec.cluster, name);
+  const session = await reach(ctx, namespace, volume.spec.cluster, await ctx.clusters.get(namespace, volume.spec.cluster), name);
   return { world: { ...world, ...session.problems }, ...session.session, ...(parentObject ? { parentObject } : {}) };
 }
 
 /** The cluster's access and one Ready node, spread by the object's name so directories of one volume use several nodes. */
-async function reach(ctx: ReconcileContext, namespace: string, clusterName: string, name: string): Promise<{ session: NodeSession; problems: { unreachable?: string; noWorker?: boolean } }> {
+async function reach(ctx: ReconcileContext, namespace: string, clusterName: string, cluster: GlusterCluster | undefined, name: string): Promise<{ session: NodeSession; problems: { unreachable?: string; noWorker?: boolean } }> {
   const session: NodeSession = { mountPoint: mountPointOf(namespace, name) };
-  const cluster = await ctx.clusters.get(namespace, clusterName);
   if (!cluster) return { session, problems: { unreachable: `GlusterCluster ${clusterName} not found` } };
   try {
     session.access = await ctx.access.forCluster(cluster);
@@ -181,31 +180,20 @@ function spread(name: string, count: number): number {
 
 function parentOf(parent: GlusterVolume): ParentVolume {
   const status = parent.status ?? {};
+  const failure = givenUpReason(status.conditions);
   return {
     name: parent.metadata.name,
     cluster: parent.spec.cluster,
     deleting: parent.metadata.deletionTimestamp !== undefined,
     isDirectory: isDirectoryVolume(parent),
     ready: isConditionTrue(status.conditions, 'Ready'),
-    ...parentFailure(status.conditions),
+    ...(failure !== undefined ? { failure } : {}),
     ...(status.glusterVolumeName !== undefined ? { glusterVolumeName: status.glusterVolumeName } : {}),
     ...(status.mountSource !== undefined ? { mountSource: status.mountSource } : {}),
   };
 }
 
-function parentFailure(conditions: NonNullable<GlusterVolume['status']>['conditions']): { failure?: string } {
-  const ready = findCondition(conditions, 'Ready');
-  if (ready?.status !== 'False' || !isConditionTrue(conditions, 'Degraded')) return {};
-  return { failure: `${ready.reason}${ready.message ? `: ${ready.message}` : ''}` };
-}
 
-function requestedBytes(size: string): number | { error: string } {
-  try {
-    return parseQuantity(size);
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
-}
 
 /** Ready: the parent's mount source, the directory and its limit, as the provisioner's PV needs them. */
 async function report(ctx: ReconcileContext, volume: GlusterVolume, world: DirectoryWorld, parent: GlusterVolume): Promise<ReconcileResult> {
@@ -249,7 +237,7 @@ async function finalizeDirectory(ctx: ReconcileContext, volume: GlusterVolume): 
   };
   let session: NodeSession = { mountPoint: mountPointOf(namespace, name) };
   try {
-    const reached = await reach(ctx, namespace, volume.spec.cluster, name);
+    const reached = await reach(ctx, namespace, volume.spec.cluster, cluster, name);
     session = reached.session;
     Object.assign(world, reached.problems);
   } catch (error) {

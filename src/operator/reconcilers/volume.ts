@@ -163,7 +163,8 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
   return { world, cluster, ...(access ? { access } : {}), ...(readyNodes[0] ? { worker: nodeTarget(readyNodes[0]) } : {}), servers: readyNodes.map(nodeTarget), dbName };
 }
 
-function requestedBytes(size: string): number | { error: string } {
+/** A spec size in bytes, or why it does not parse (reported on the object, never thrown). */
+export function requestedBytes(size: string): number | { error: string } {
   try {
     return parseQuantity(size);
   } catch (error) {
