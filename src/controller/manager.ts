@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Clock } from '../runtime/clock.ts';
+import type { ObjectCacheView } from './custom-objects.ts';
 import { errorMessage } from '../runtime/error-message.ts';
 import { ResilientInformer, objectKey } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -65,6 +66,12 @@ export class ControllerManager {
   syncedObjects(name: string): readonly k8s.KubernetesObject[] | undefined {
     const informer = this.informersBySource.get(name);
     return informer?.hasSynced ? informer.list() : undefined;
+  }
+
+  /** That informer's cache for reads by name or namespace once it has synced; undefined before (or when nothing watches it). */
+  syncedCache(name: string): ObjectCacheView | undefined {
+    const informer = this.informersBySource.get(name);
+    return informer?.hasSynced ? informer : undefined;
   }
 
   async start(controllers: ControllerDefinition[]): Promise<void> {

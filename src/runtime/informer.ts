@@ -10,6 +10,9 @@ import { backoffDelay, type BackoffPolicy } from './backoff.ts';
  * resync period.
  */
 export type ObjectKey = string;
+
+/** How long start() retries a failing first list before it returns unsynced (and goes on in the background). */
+const FIRST_SYNC_PATIENCE_MS = 10_000;
 export interface ResilientInformerOptions<T extends k8s.KubernetesObject> {
   kubeConfig: k8s.KubeConfig;
   /** Watch path, e.g. /apis/storage.gluster-operator.dev/v1alpha1/glustervolumes. */
@@ -47,16 +50,36 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     return this.synced;
   }
 
-  list(): readonly T[] {
-    return this.informer?.list() ?? [];
+  list(namespace?: string): readonly T[] {
+    return this.informer?.list(namespace) ?? [];
   }
 
   get(name: string, namespace?: string): T | undefined {
     return this.informer?.get(name, namespace);
   }
 
+  /**
+   * Resolves once the first list has succeeded, retrying passing failures (a CRD's storage re-initializing
+   * answers 429 for a moment) for up to FIRST_SYNC_PATIENCE_MS; after that it resolves unsynced and keeps
+   * trying in the background: reconciles read the apiserver meanwhile, and /readyz waits.
+   */
   async start(): Promise<void> {
-    await this.startInformer();
+    const started = this.options.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startInformer();
+        break;
+      } catch (error) {
+        const delay = backoffDelay(this.options.restartBackoff, attempt);
+        if (this.abort.signal.aborted) break;
+        if (this.options.clock.now() + delay - started > FIRST_SYNC_PATIENCE_MS) {
+          this.scheduleRestart(error);
+          break;
+        }
+        this.options.onError?.(error, delay);
+        await this.options.clock.sleep(delay, this.abort.signal);
+      }
+    }
     this.resyncLoop = this.runResync();
   }
 
@@ -64,21 +87,39 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     this.abort.abort();
     await this.informer?.stop();
     await this.restarting;
+    // A restart that was listing when stop came has put its new informer in service: stop that one too.
+    await this.informer?.stop();
     await this.resyncLoop;
   }
 
+  /**
+   * A new informer, put in service only once its first list has succeeded: reconciles read the cache in
+   * service (CustomResourceClient's readingFrom), and an empty or half-listed one would read as "no volumes,
+   * no nodes". client-node reports a failed list as an error event, not by rejecting start(): that failure is
+   * thrown here. Errors of an informer not (or no longer) in service are its own, never a reason to restart.
+   */
   private async startInformer(): Promise<void> {
     const { kubeConfig, path, list, labelSelector, onObject } = this.options;
     const informer = k8s.makeInformer<T>(kubeConfig, path, list, labelSelector);
+    let starting = true;
+    let startFailure: { error: unknown } | undefined;
     informer.on('add', (object) => onObject(object, 'add'));
     informer.on('update', (object) => onObject(object, 'update'));
     informer.on('delete', (object) => onObject(object, 'delete'));
     informer.on('connect', () => {
       this.failures = 0;
     });
-    informer.on('error', (error) => this.scheduleRestart(error));
-    this.informer = informer;
+    informer.on('error', (error) => {
+      if (starting) startFailure ??= { error };
+      else if (informer === this.informer) this.scheduleRestart(error);
+    });
     await informer.start();
+    starting = false;
+    if (startFailure) {
+      await informer.stop();
+      throw startFailure.error;
+    }
+    this.informer = informer;
     this.synced = true;
   }
 
@@ -91,8 +132,9 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
       await this.options.clock.sleep(delay, this.abort.signal);
       while (!this.abort.signal.aborted) {
         try {
-          await this.informer?.stop();
+          const previous = this.informer;
           await this.startInformer();
+          if (previous !== this.informer) await previous?.stop();
           // A restart re-lists; hand everything to the handler so changes during the gap are seen.
           for (const object of this.list()) this.options.onObject(object, 'resync');
           return;

@@ -115,4 +115,51 @@ describe('controller runtime on the real apiserver', function () {
       await informer.stop();
     }
   });
+  it('an informer restarting after a watch error keeps serving its cache until the new list has completed', async () => {
+    const custom = config.makeApiClient(k8s.CustomObjectsApi);
+    const plural = 'glustervolumes';
+    const coordinates = { group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural };
+    await custom.createNamespacedCustomObject({
+      ...coordinates,
+      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name: 'kept' }, spec: { cluster: 'main', size: '1Gi' } },
+    });
+    // The lists after the first wait for the test to let them go: the window in which a restart re-lists.
+    let lists = 0;
+    let releaseList: () => void = () => undefined;
+    const listGate = new Promise<void>((resolve) => (releaseList = resolve));
+    const list = async () => {
+      lists += 1;
+      if (lists > 1) await listGate;
+      return (await custom.listNamespacedCustomObject(coordinates)) as k8s.KubernetesListObject<k8s.KubernetesObject>;
+    };
+    const informer = new ResilientInformer({
+      kubeConfig: config,
+      path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace.name}/${plural}`,
+      list,
+      onObject: () => undefined,
+      resyncMs: 600_000,
+      restartBackoff: { baseMs: 10, maxMs: 10 },
+      clock: systemClock,
+    });
+    await informer.start();
+    try {
+      expect(informer.list().map((o) => o.metadata?.name)).to.deep.equal(['kept']);
+      // As client-node's informer reports a failed watch (private: the test stands in for the watch).
+      (informer as unknown as { scheduleRestart(error: unknown): void }).scheduleRestart(new Error('watch failed (test)'));
+      await eventually('the restart to be listing', async () => (lists >= 2 ? true : notYet(`lists so far: ${lists}`)), 5_000);
+      // Reconciles read this cache: an empty one now would read as "no volumes".
+      expect(informer.list().map((o) => o.metadata?.name), 'while the new list is in flight').to.deep.equal(['kept']);
+      expect(informer.get('kept', namespace.name)?.metadata?.name).to.equal('kept');
+      releaseList();
+      await eventually('the restarted informer to hold the object', async () => {
+        const restarted = (informer as unknown as { restarting?: Promise<void> }).restarting === undefined;
+        return restarted && informer.list().length === 1 ? true : notYet(`restart done: ${restarted}, cached: ${informer.list().length}`);
+      }, 10_000);
+      expect(informer.hasSynced).to.equal(true);
+    } finally {
+      releaseList();
+      await informer.stop();
+      await custom.deleteNamespacedCustomObject({ ...coordinates, name: 'kept' }).catch(() => undefined);
+    }
+  });
 });
