@@ -1,4 +1,5 @@
 import { operatorMetrics } from '../metrics/operator-metrics.ts';
+import type { KeyedRateLimiter } from '../runtime/rate-limiter.ts';
 import type { NodeCommand } from './commands/command.ts';
 import { classifyFailure, type FailureReason } from './classify.ts';
 import { HostKeyMismatchError, NodeCommandError, ParseError, TransportError } from './errors.ts';
@@ -97,21 +98,28 @@ async function runAndParse<T>(transport: Transport, node: NodeTarget, cmd: NodeC
 
 /**
  * The executor of one Gluster cluster: one transport, one queue key. Queries run directly; mutations of
- * glusterd state queue behind each other.
+ * glusterd state queue behind each other. With a limiter, every command, query or mutation, also waits for
+ * the cluster's rate limit; a mutation only once it holds its queue slot, so one waiting for the lock does not
+ * stand in the limiter's line ahead of queries that could run (a retry inside the slot takes a token again).
  */
 export class ClusterExecutor {
   readonly transport: Transport;
   readonly queue: MutationQueue;
   readonly clusterKey: string;
+  readonly limiter: KeyedRateLimiter | undefined;
 
-  constructor(init: { transport: Transport; queue: MutationQueue; clusterKey: string }) {
+  constructor(init: { transport: Transport; queue: MutationQueue; clusterKey: string; limiter?: KeyedRateLimiter }) {
     this.transport = init.transport;
     this.queue = init.queue;
     this.clusterKey = init.clusterKey;
+    this.limiter = init.limiter;
   }
 
   run<T>(node: NodeTarget, cmd: NodeCommand<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    if (cmd.mutatesCluster) return this.queue.run(this.clusterKey, () => runNodeCommand(this.transport, node, cmd, options));
-    return runNodeCommand(this.transport, node, cmd, options);
+    const limited = () => {
+      const send = () => runNodeCommand(this.transport, node, cmd, options);
+      return this.limiter ? this.limiter.run(this.clusterKey, send) : send();
+    };
+    return cmd.mutatesCluster ? this.queue.run(this.clusterKey, limited) : limited();
   }
 }

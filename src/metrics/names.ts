@@ -11,6 +11,7 @@ export const M = {
   workqueueWait: 'gluster_operator_workqueue_wait_duration_seconds',
   nodeCommandDuration: 'gluster_operator_node_command_duration_seconds',
   nodeCommandFailures: 'gluster_operator_node_command_failures_total',
+  nodeCommandWait: 'gluster_operator_node_command_wait_seconds',
   claimProvisioningDuration: 'gluster_operator_claim_provisioning_duration_seconds',
   topologyGeneration: 'gluster_operator_topology_generation',
   topologyBackupGeneration: 'gluster_operator_topology_backup_generation',

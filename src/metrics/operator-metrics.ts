@@ -26,6 +26,8 @@ export class OperatorMetrics {
   private readonly queueWait = new Histogram({ name: M.workqueueWait, help: 'Time a key waited in the work queue before a worker took it, by controller.', labelNames: ['controller'], buckets: SECONDS, registers: this.registers });
   private readonly commandDuration = new Histogram({ name: M.nodeCommandDuration, help: 'Time a command on a Gluster node took (failed ones too), by node and command.', labelNames: ['node', 'command'], buckets: SECONDS, registers: this.registers });
   private readonly commandFailures = new Counter({ name: M.nodeCommandFailures, help: 'Commands on Gluster nodes that failed, by node, command and reason (the classified failure, transport, host-key-mismatch or parse).', labelNames: ['node', 'command', 'reason'], registers: this.registers });
+  // No labels: the limiter is per cluster, but the question this answers is whether any command waits long.
+  private readonly commandWait = new Histogram({ name: M.nodeCommandWait, help: 'Time a command on a Gluster node waited for its cluster\'s rate limit (GLUSTER_COMMANDS_PER_SECOND, GLUSTER_COMMAND_BURST, GLUSTER_COMMANDS_IN_FLIGHT) before it was sent; a mutation\'s wait for the cluster\'s queue comes before and is not counted.', buckets: SECONDS, registers: this.registers });
   private readonly provisioning = new Histogram({ name: M.claimProvisioningDuration, help: 'Time from a claim\'s creation to its PersistentVolume made (pre-bound to the claim), by StorageClass.', labelNames: ['storage_class'], buckets: PROVISIONING_SECONDS, registers: this.registers });
   private readonly backupGeneration = new Gauge({ name: M.topologyBackupGeneration, help: 'Generation of the topology database in the backup Secret, as last written or read.', registers: this.registers });
   private readonly backupSize = new Gauge({ name: M.topologyBackupSize, help: 'Compressed size of the topology backup, as last written or read.', registers: this.registers });
@@ -52,6 +54,11 @@ export class OperatorMetrics {
     const command = commandLabel(argv);
     this.commandDuration.observe({ node, command }, ms / 1000);
     if (failure !== undefined) this.commandFailures.inc({ node, command, reason: failure });
+  }
+
+  /** A command on a node waited `ms` for its cluster's rate limit (src/runtime/rate-limiter.ts) before it was sent. */
+  observeNodeCommandWait(ms: number): void {
+    this.commandWait.observe(ms / 1000);
   }
 
   /** The provisioner made a claim's PV at `nowMs`; the claim was created at `createdAt` (RFC 3339, the apiserver's clock). */

@@ -6,6 +6,7 @@ import { serializedPerBrick } from '../bricks/serialized.ts';
 import { ClusterExecutor } from '../gluster/executor.ts';
 import type { MutationQueue } from '../gluster/mutation-queue.ts';
 import type { NodeTarget, Transport } from '../gluster/transport.ts';
+import { KeyedRateLimiter } from '../runtime/rate-limiter.ts';
 import { BRICK_MOUNT_ROOT, objectNameOf, type TopologyNode } from '../topology/model.ts';
 import { glusterNodeHostKeyExpectations } from '../transport/host-key-expectations.ts';
 import { SecretHostKeyStore } from '../transport/host-key-secret-store.ts';
@@ -17,8 +18,9 @@ import { clusterRefusal, type ClusterPolicy, type ClusterRefusal } from './recon
 /**
  * How the operator reaches the nodes of one GlusterCluster: a transport (SSH for External clusters, exec
  * into the glusterd pod for InCluster ones), the cluster's executor (queries direct, mutations through the
- * shared per-cluster queue) and its brick backend. Built lazily and rebuilt when the access spec or the SSH
- * key Secret changes; connections are pooled inside the transport. Only for clusters the operator's policy
+ * shared per-cluster queue, both through the shared per-cluster rate limit) and its brick backend. Built
+ * lazily and rebuilt when the access spec or the SSH key Secret changes; connections are pooled inside the
+ * transport. Only for clusters the operator's policy
  * serves (cluster-policy.ts): every Secret read and every transport is built here, so a refused cluster is
  * never reached, whichever reconciler asks.
  */
@@ -62,6 +64,7 @@ export class ClusterAccessPool {
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
   private readonly queue: MutationQueue;
+  private readonly limiter: KeyedRateLimiter;
   private readonly policy: ClusterPolicy;
   private readonly hostKeyNamespace: string;
   private readonly cache = new Map<string, { fingerprint: string; access: ClusterAccess }>();
@@ -69,12 +72,15 @@ export class ClusterAccessPool {
   /**
    * `hostKeyNamespace`: where the SSH host key pins live, the operator's own namespace (its namespaced Role
    * covers Secrets there); OPERATOR_NAMESPACE as the operator's configuration reads it when not given.
+   * `limiter`: every command on a cluster's nodes passes it, keyed like the cache below, so an executor
+   * rebuilt for a changed spec keeps its cluster's bucket; the GLUSTER_COMMANDS_* settings when not given.
    */
-  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue; policy: ClusterPolicy; hostKeyNamespace?: string }) {
+  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue; policy: ClusterPolicy; hostKeyNamespace?: string; limiter?: KeyedRateLimiter }) {
     this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.queue = options.queue;
+    this.limiter = options.limiter ?? new KeyedRateLimiter(loadOperatorConfig(process.env).nodeCommandLimits);
     this.policy = options.policy;
     this.hostKeyNamespace = options.hostKeyNamespace ?? loadOperatorConfig(process.env).namespace;
   }
@@ -98,7 +104,7 @@ export class ClusterAccessPool {
     if (cached?.fingerprint === fingerprint) return cached.access;
     await cached?.access.transport.close();
     const transport = build();
-    const executor = new ClusterExecutor({ transport, queue: this.queue, clusterKey: key });
+    const executor = new ClusterExecutor({ transport, queue: this.queue, limiter: this.limiter, clusterKey: key });
     const backend = serializedPerBrick(selectBrickBackend(cluster.spec.brickBackend, executor, { mountRoot: BRICK_MOUNT_ROOT }));
     const access = { transport, executor, backend };
     this.cache.set(key, { fingerprint, access });

@@ -5,6 +5,16 @@ import type { ClusterPolicy } from './reconcilers/cluster-policy.ts';
 /** How often every object is reconciled again without a change (seconds): Gluster changes behind our back. */
 export const DEFAULT_RESYNC_SECONDS = 300;
 
+/**
+ * Commands on one GlusterCluster's nodes (src/runtime/rate-limiter.ts): the rate and burst of a token bucket,
+ * and how many run at once. Steady reconciling of a cluster with tens of volumes sends a few a second and never
+ * waits; they bound the storm of a restart with many objects, which would otherwise queue inside glusterd.
+ */
+export const DEFAULT_NODE_COMMAND_LIMITS = { ratePerSecond: 20, burst: 40, maxInFlight: 8 } as const;
+
+const positiveInteger = (fallback: number) =>
+  z.coerce.number('must be a positive integer').int('must be a positive integer').min(1, 'must be a positive integer').default(fallback);
+
 /** A comma-separated setting: blanks around entries, empty entries and repeats are dropped. */
 const commaList = (item: z.ZodString) =>
   z
@@ -58,6 +68,9 @@ const operatorConfigSchema = z.object({
    * `false` where something else serves those classes.
    */
   SERVE_IN_TREE_GLUSTERFS_CLASSES: z.enum(['true', 'false']).default('true'),
+  GLUSTER_COMMANDS_PER_SECOND: positiveInteger(DEFAULT_NODE_COMMAND_LIMITS.ratePerSecond),
+  GLUSTER_COMMAND_BURST: positiveInteger(DEFAULT_NODE_COMMAND_LIMITS.burst),
+  GLUSTER_COMMANDS_IN_FLIGHT: positiveInteger(DEFAULT_NODE_COMMAND_LIMITS.maxInFlight),
 });
 
 export type OperatorConfig = ReturnType<typeof loadOperatorConfig>;
@@ -85,5 +98,11 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv) {
       images: [...new Set([c.GLUSTERD_IMAGE, ...c.GLUSTERD_IMAGES])],
     } satisfies ClusterPolicy as ClusterPolicy,
     serveInTreeGlusterfsClasses: c.SERVE_IN_TREE_GLUSTERFS_CLASSES === 'true',
+    /** Per GlusterCluster, the options of the KeyedRateLimiter every command on its nodes passes. */
+    nodeCommandLimits: {
+      ratePerSecond: c.GLUSTER_COMMANDS_PER_SECOND,
+      burst: c.GLUSTER_COMMAND_BURST,
+      maxInFlight: c.GLUSTER_COMMANDS_IN_FLIGHT,
+    },
   };
 }

@@ -8,6 +8,7 @@ import type { NodeCommand } from '../gluster/commands/command.ts';
 import { MutationQueue } from '../gluster/mutation-queue.ts';
 import { operatorMetrics } from '../metrics/operator-metrics.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { KeyedRateLimiter } from '../runtime/rate-limiter.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { SecretBackupStore } from '../topology/backup/secret-store.ts';
 import { topologyCodec } from '../topology/backup/codec.ts';
@@ -57,7 +58,9 @@ export async function startOperator(options: {
   const queue = new MutationQueue({
     onRetry: ({ key, attempt, delayMs, error }) => logger.info('glusterd busy; retrying', { cluster: key, attempt, delayMs, error: String(error) }),
   });
-  const access = new ClusterAccessPool({ kubeConfig, queue, policy: config.clusterPolicy });
+  // One limiter for every cluster, keyed by the pool's cluster key: a restart's burst of reconciles paces its commands.
+  const limiter = new KeyedRateLimiter({ ...config.nodeCommandLimits, onWait: (_cluster, ms) => operatorMetrics.observeNodeCommandWait(ms) });
+  const access = new ClusterAccessPool({ kubeConfig, queue, limiter, policy: config.clusterPolicy });
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
 

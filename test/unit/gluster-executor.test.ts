@@ -5,6 +5,8 @@ import { pvcreate } from '../../src/gluster/commands/lvm.ts';
 import { NodeCommandError, ParseError, TransportError } from '../../src/gluster/errors.ts';
 import { ClusterExecutor, GlusterCommandError, runNodeCommand } from '../../src/gluster/executor.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
+import { KeyedRateLimiter } from '../../src/runtime/rate-limiter.ts';
+import { FakeClock, flush } from './fake-clock.ts';
 import { FakeTransport, failed, fixture, has, node1, ok } from './gluster-fake-transport.ts';
 
 const create = volumeCreate({ name: 'v', layout: { kind: 'replicate', replica: 3 }, bricks: ['a:/b/1', 'b:/b/2', 'c:/b/3'] });
@@ -78,5 +80,36 @@ describe('executor: runs a command through a Transport, classifies failures, par
     const executor = new ClusterExecutor({ transport, queue: new MutationQueue(), clusterKey: 'c1' });
     await Promise.all([executor.run(node1, create), executor.run(node1, create), executor.run(node1, create), executor.run(node1, volumeInfo())]);
     expect(maxInFlight).to.equal(1);
+  });
+
+  it('ClusterExecutor sends queries and mutations through the cluster\'s rate limit, a mutation once it holds the queue', async () => {
+    const clock = new FakeClock();
+    const waits: string[] = [];
+    const limiter = new KeyedRateLimiter({ ratePerSecond: 1, burst: 2, maxInFlight: 8, clock, onWait: (key, ms) => void waits.push(`${key}:${ms}`) });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const transport = new FakeTransport()
+      .reply(has('volume', 'create'), async () => (await held, ok(fixture('gluster/volume-create.xml'))), 1)
+      .reply(has('volume', 'create'), ok(fixture('gluster/volume-create.xml')))
+      .reply(has('volume', 'info'), ok(fixture('gluster/volume-info-rep3.xml')));
+    const executor = new ClusterExecutor({ transport, queue: new MutationQueue(), limiter, clusterKey: 'c1' });
+    const first = executor.run(node1, create);
+    const second = executor.run(node1, create);
+    const query = executor.run(node1, volumeInfo());
+    await flush();
+    // The second mutation waits for the queue without a token: the query takes the bucket's other one and runs.
+    const sent = () => transport.calls.map((call) => call.argv.slice(3, 5).join(' '));
+    expect(sent()).to.have.members(['volume create', 'volume info']);
+    await query;
+    expect(limiter.stats('c1')).to.include({ running: 1, waiting: 0 });
+    release();
+    await first;
+    await flush();
+    expect(limiter.stats('c1')).to.include({ running: 0, waiting: 1 });
+    expect(transport.calls).to.have.length(2);
+    await clock.advance(1000);
+    await second;
+    expect(sent().slice(2)).to.deep.equal(['volume create']);
+    expect(waits).to.deep.equal(['c1:0', 'c1:0', 'c1:1000']);
   });
 });

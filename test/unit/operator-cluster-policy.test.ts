@@ -5,6 +5,7 @@ import { GLUSTERD_IMAGE } from '../../src/deploy/images.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
 import { AccessConfigError, ClusterAccessPool, ClusterRefusedError } from '../../src/operator/cluster-access.ts';
 import { loadOperatorConfig } from '../../src/operator/config.ts';
+import { KeyedRateLimiter } from '../../src/runtime/rate-limiter.ts';
 import { FINALIZER, REQUEUE, type ReconcileContext } from '../../src/operator/context.ts';
 import { reconcileCluster } from '../../src/operator/reconcilers/cluster.ts';
 import { refusedCluster } from '../../src/operator/reconcilers/cluster-decisions.ts';
@@ -127,6 +128,58 @@ describe('operator settings GLUSTER_NAMESPACES and GLUSTERD_IMAGES (config.ts)',
   it('refuses a GLUSTER_NAMESPACES entry that is no namespace name, at start', () => {
     expect(() => loadOperatorConfig({ GLUSTER_NAMESPACES: 'storage,*' })).to.throw(/namespace name[\s\S]*GLUSTER_NAMESPACES\[1\]/);
     expect(() => loadOperatorConfig({ GLUSTER_NAMESPACES: 'Storage' })).to.throw(/namespace name/);
+  });
+});
+
+describe('operator settings GLUSTER_COMMANDS_PER_SECOND, GLUSTER_COMMAND_BURST and GLUSTER_COMMANDS_IN_FLIGHT (config.ts)', () => {
+  const NAMES = ['GLUSTER_COMMANDS_PER_SECOND', 'GLUSTER_COMMAND_BURST', 'GLUSTER_COMMANDS_IN_FLIGHT'];
+
+  it('limit each cluster to 20 commands a second, bursts of 40 and 8 at once by default', () => {
+    expect(loadOperatorConfig({}).nodeCommandLimits).to.deep.equal({ ratePerSecond: 20, burst: 40, maxInFlight: 8 });
+  });
+
+  it('are read as whole numbers, each into its own limit', () => {
+    const env = { GLUSTER_COMMANDS_PER_SECOND: '5', GLUSTER_COMMAND_BURST: ' 7 ', GLUSTER_COMMANDS_IN_FLIGHT: '2' };
+    expect(loadOperatorConfig(env).nodeCommandLimits).to.deep.equal({ ratePerSecond: 5, burst: 7, maxInFlight: 2 });
+  });
+
+  it('refuse anything but a positive integer at start, naming the setting', () => {
+    for (const name of NAMES) {
+      for (const value of ['0', '-3', '1.5', 'many', '']) {
+        expect(() => loadOperatorConfig({ [name]: value }), `${name}=${value}`).to.throw(new RegExp(`must be a positive integer\\s+→ at ${name}$`));
+      }
+    }
+  });
+});
+
+describe('ClusterAccessPool: one rate limit for the commands of every executor it builds', () => {
+  const served = cluster('storage', inCluster());
+
+  it('hands each executor its limiter, keyed by the cluster, the same one after a rebuild', async () => {
+    const limiter = new KeyedRateLimiter({ ratePerSecond: 1, burst: 1, maxInFlight: 1 });
+    const pool = new ClusterAccessPool({ kubeConfig: unreachableKubeConfig(), queue: new MutationQueue(), limiter, policy: POLICY });
+    try {
+      const first = await pool.forCluster(served);
+      const rebuilt = await pool.forCluster({ ...served, spec: { ...served.spec, brickBackend: 'LoopFile' } });
+      expect(rebuilt.executor).to.not.equal(first.executor);
+      expect(first.executor.limiter).to.equal(limiter);
+      expect(rebuilt.executor.limiter).to.equal(limiter);
+      expect(rebuilt.executor.clusterKey).to.equal('storage/main');
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  it('makes one from the operator\'s settings when given none, shared by every cluster', async () => {
+    const pool = new ClusterAccessPool({ kubeConfig: unreachableKubeConfig(), queue: new MutationQueue(), policy: POLICY });
+    try {
+      const one = await pool.forCluster(served);
+      const other = await pool.forCluster(cluster('gluster-operator', inCluster()));
+      expect(one.executor.limiter).to.be.instanceOf(KeyedRateLimiter);
+      expect(other.executor.limiter).to.equal(one.executor.limiter);
+    } finally {
+      await pool.closeAll();
+    }
   });
 });
 
