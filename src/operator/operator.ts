@@ -84,9 +84,13 @@ export async function startOperator(options: {
     const outcome = await topology.start();
     logger.info('topology ready', { reason: outcome.reason, message: outcome.message, generation: outcome.generation });
 
+    // Reconciles read the three kinds from the controllers' watch caches (the apiserver until they have synced).
+    const cachedReads = (client: (typeof clients)[keyof typeof clients]) => () => manager?.syncedCache(client.plural);
     const context: ReconcileContext = {
       kubeConfig,
-      ...clients,
+      clusters: clients.clusters.readingFrom(cachedReads(clients.clusters)),
+      nodes: clients.nodes.readingFrom(cachedReads(clients.nodes)),
+      volumes: clients.volumes.readingFrom(cachedReads(clients.volumes)),
       topology,
       topologyCondition: outcome.condition,
       access,

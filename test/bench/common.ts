@@ -114,10 +114,15 @@ export async function setUpBench(bench: Bench, parameters: Record<string, string
       volumeBindingMode: 'Immediate',
     },
   });
-  // Production's resync, not the suites' 5 s: at a thousand objects a 5 s resync is all the operator would do.
-  const operator = await startOperatorProcess('operator-bench', 19700 + Math.floor(Math.random() * 200), { RESYNC_SECONDS: String(DEFAULT_RESYNC_SECONDS) });
+  const operator = await startBenchOperator('operator-bench', 19700 + Math.floor(Math.random() * 200));
   await kubectl(['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=180s', 'glustercluster/bench']);
   return operator;
+}
+
+/** The operator as benches run it, serving health and /metrics on `healthPort` (loopback). */
+export function startBenchOperator(identity: string, healthPort: number, env: Record<string, string> = {}): Promise<OperatorProcess> {
+  // Production's resync, not the suites' 5 s: at a thousand objects a 5 s resync is all the operator would do.
+  return startOperatorProcess(identity, healthPort, { RESYNC_SECONDS: String(DEFAULT_RESYNC_SECONDS), ...env });
 }
 
 /** Everything setUpBench made, also after a failed run; `timeoutMs` bounds the wait for the claims' deletion. */

@@ -12,10 +12,14 @@
  *   - scale: BENCH_CLAIMS (300) claims of a replica-3 StorageClass at once → all Bound (time to all Bound,
  *     PVC→Bound p50/p99 per claim, glusterfsd processes and their RSS per Gluster node at that moment) → one
  *     delete call → all PVCs, PVs and GlusterVolumes gone;
+ *   - restart, between all Bound and the delete: the operator stopped (SIGTERM, as a rollout does) and a new
+ *     process started with every object in place; time until each GlusterVolume, GlusterNode, GlusterCluster,
+ *     claim and PV has been reconciled once (its debug log), and the reconciles and Gluster commands that took
+ *     (its /metrics);
  *   - what is left: Gluster volumes named with the bench's prefix, GlusterVolumes, PVs, glusterfsd processes
  *     beyond the count before the run; in directory mode also the directories left in the shared volumes (read
  *     on node 1's bricks), which the bench then lets go (Retain by design: released with Delete, untimed);
- *   - the operator process's RSS, read from /proc every second throughout (max, final).
+ *   - the operator processes' RSS, read from /proc every second throughout (max over both, final).
  * Per claim, PVC→Bound is measured by the bench alone (no creationTimestamp): from its create call's answer to
  * the first LIST (one every 250 ms, all claims at once) that shows it Bound.
  * Progress on stderr; the last line of stdout is one JSON object, with the issue's goals as booleans.
@@ -33,7 +37,8 @@ import { eventually, giveUp, notYet } from '../support/eventually.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { LABEL_ROLE } from '../../src/provisioner/directory-placement.ts';
 import { releaseSharedVolumes, SHARED_VOLUME_SELECTOR } from '../support/shared-volumes.ts';
-import { claim, glusterdPid, onNode, openBench, round, setUpBench, tearDownBench } from './common.ts';
+import type { OperatorProcess } from '../support/operator-process.ts';
+import { claim, glusterdPid, onNode, openBench, round, setUpBench, startBenchOperator, tearDownBench } from './common.ts';
 
 const TOOL = 'bench:scale';
 const say = (line: string) => console.error(`${TOOL}: ${line}`);
@@ -58,6 +63,7 @@ const BRICK_RSS_PER_NODE_MIB = 1024;
 const OPERATOR_RSS_MIB = 300;
 const DIRECTORY_ALL_BOUND_MS = 60_000;
 const DIRECTORY_P99_MS = 5_000;
+const RESTART_CONVERGED_MS = 60_000;
 
 const bench = openBench(TOOL);
 const { namespace, nodes, brickRoot, core } = bench;
@@ -474,11 +480,95 @@ async function extraBrickProcesses(before: number): Promise<number> {
   }
 }
 
+/** What each controller must have reconciled once for a restart to count as converged: every object of the run. */
+async function convergenceKeys(pvNames: Set<string>): Promise<Map<string, Set<string>>> {
+  const names = async (plural: string) =>
+    ((await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural })) as { items: Array<{ metadata: { name: string } }> }).items.map((item) => `${namespace}/${item.metadata.name}`);
+  const claimKeys = (await core.listNamespacedPersistentVolumeClaim({ namespace })).items.map((item) => `${namespace}/${item.metadata!.name}`);
+  return new Map([
+    ['glustervolume', new Set(await names('glustervolumes'))],
+    ['glusternode', new Set(await names('glusternodes'))],
+    ['glustercluster', new Set(await names('glusterclusters'))],
+    ['provisioner-claims', new Set(claimKeys)],
+    ['provisioner-volumes', new Set(pvNames)],
+  ]);
+}
+
+/** Sum of a counter's samples (all label sets) in a Prometheus text exposition. */
+function counterSum(exposition: string, name: string): number {
+  return exposition
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+interface Restart {
+  operator: OperatorProcess;
+  objects: number;
+  /** From spawning the new process to every object reconciled once (its own start-up and leader election included). */
+  convergedMs: number;
+  /** From its "controllers started" log line (the caches listed) to every object reconciled once. */
+  fromControllersMs: number;
+  reconciles: number;
+  reconcileErrors: number;
+  glusterCommands: number;
+}
+
+/**
+ * Item 4 of the issue: the operator stopped (SIGTERM, as a rollout does) and a new process started with every
+ * object of the run in place; converged when each object has been reconciled once by its controllers (the
+ * new process's debug log lines `reconciled`, with controller and key). Its /metrics then say how many
+ * reconciles and Gluster commands that took.
+ */
+async function restartAndConverge(previous: OperatorProcess, pvNames: Set<string>): Promise<Restart> {
+  const expected = await convergenceKeys(pvNames);
+  const objects = [...expected.values()].reduce((sum, keys) => sum + keys.size, 0);
+  say(`restart: stopping the operator with ${objects} objects in place`);
+  await previous.stop('SIGTERM');
+  const port = 19900 + Math.floor(Math.random() * 90);
+  const started = performance.now();
+  const operator = await startBenchOperator('operator-bench-restarted', port, { LOG_LEVEL: 'debug' });
+  const seen = new Map([...expected.keys()].map((controller) => [controller, new Set<string>()]));
+  let scanned = 0;
+  let controllersAt: number | undefined;
+  const scan = () => {
+    for (; scanned < operator.logs.length; scanned += 1) {
+      const line = operator.logs[scanned]!;
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as { message?: string; controller?: string; key?: string };
+      if (entry.message === 'controllers started') controllersAt ??= performance.now();
+      if (entry.message === 'reconciled' && entry.controller && entry.key && expected.get(entry.controller)?.has(entry.key)) seen.get(entry.controller)!.add(entry.key);
+    }
+  };
+  await eventually(
+    'every object reconciled once after the restart',
+    async () => {
+      scan();
+      const missing = [...expected].flatMap(([controller, keys]) => [...keys].filter((key) => !seen.get(controller)!.has(key)).map((key) => `${controller} ${key}`));
+      return missing.length === 0 ? true : notYet({ missing: missing.length, examples: missing.slice(0, 5), controllersStarted: controllersAt !== undefined });
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  const convergedMs = performance.now() - started;
+  const exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const restart: Restart = {
+    operator,
+    objects,
+    convergedMs,
+    fromControllersMs: controllersAt === undefined ? convergedMs : performance.now() - controllersAt,
+    reconciles: counterSum(exposition, 'gluster_operator_reconcile_total'),
+    reconcileErrors: counterSum(exposition, 'gluster_operator_reconcile_errors_total'),
+    glusterCommands: counterSum(exposition, 'gluster_operator_node_command_duration_seconds_count'),
+  };
+  say(`restart: ${objects} objects reconciled in ${(convergedMs / 1000).toFixed(1)} s (${(restart.fromControllersMs / 1000).toFixed(1)} s after the controllers started), ${restart.reconciles} reconciles, ${restart.glusterCommands} Gluster commands`);
+  return restart;
+}
+
 async function main(): Promise<void> {
   process.chdir(REPO_ROOT);
   say(`${mode} mode, ${claims} claims (replica 3) on ${nodes.join(' ')}, namespace ${namespace}, each wait up to ${round(timeoutMs / 1000)} s`);
   const operator = await setUpBench(bench, mode === 'volume' ? { volumenameprefix: VOLUME_PREFIX } : { claimLayout: 'directory', sharedVolumeSize });
-  const rss = sampleRss(operator.pid);
+  let rss = sampleRss(operator.pid);
   let result: Record<string, unknown>;
   try {
     const before = glusterProcesses();
@@ -492,6 +582,10 @@ async function main(): Promise<void> {
     const atBound = byNode(glusterProcesses());
     const operatorAtBoundKib = rss.state.lastKib;
     say(`scale: glusterfsd at all Bound: ${JSON.stringify(atBound)}`);
+    const firstRss = rss;
+    firstRss.stop();
+    const restart = await restartAndConverge(operator, scale.pvs);
+    rss = sampleRss(restart.operator.pid);
     const deleteMs = await deleteAll('scale', scale.pvs);
     const sharedLeft = mode === 'directory' ? await sharedVolumesAndDirectories() : undefined;
     if (sharedLeft) {
@@ -506,7 +600,8 @@ async function main(): Promise<void> {
 
     // Unattributed processes count as a node of their own: a failed attribution can only make the goal harder.
     const brickRssMax = Math.max(...Object.values(atBound).map((n) => n.rss_mib));
-    const operatorMax = rss.state.maxKib === undefined ? null : mib(rss.state.maxKib);
+    const maxKib = Math.max(firstRss.state.maxKib ?? 0, rss.state.maxKib ?? 0);
+    const operatorMax = maxKib === 0 ? null : mib(maxKib);
     const perClaim = scale.allBoundMs / claims;
     const warmPerClaim = warm.allBoundMs / WARMUP;
     const nothingLeft = leftVolumes.length + leftKube.pvcs + leftKube.pvs + leftKube.glustervolumes + leftBricks + (sharedLeft?.directories ?? 0) === 0;
@@ -528,7 +623,15 @@ async function main(): Promise<void> {
       operator_rss_max_mib: operatorMax,
       operator_rss_final_mib: rss.state.lastKib === undefined ? null : mib(rss.state.lastKib),
       operator_rss_at_all_bound_mib: operatorAtBoundKib === undefined ? null : mib(operatorAtBoundKib),
-      operator_rss_samples: rss.state.samples,
+      operator_rss_samples: firstRss.state.samples + rss.state.samples,
+      restart: {
+        objects: restart.objects,
+        all_reconciled_ms: round(restart.convergedMs),
+        all_reconciled_after_controllers_started_ms: round(restart.fromControllersMs),
+        reconciles: restart.reconciles,
+        reconcile_errors: restart.reconcileErrors,
+        gluster_commands: restart.glusterCommands,
+      },
       glusterfsd_before: byNode(before),
       glusterfsd_at_all_bound: atBound,
       ...(sharedLeft ? { shared_volumes: sharedLeft.shared, claims_per_shared_volume: Math.round((claims / Math.max(1, sharedLeft.shared)) * 10) / 10 } : {}),
@@ -562,6 +665,8 @@ async function main(): Promise<void> {
           : { volumes_300_brick_rss_per_node_le_1024_mib: claims >= 300 && brickRssMax <= BRICK_RSS_PER_NODE_MIB }),
         brick_rss_per_node_le_1024_mib: brickRssMax <= BRICK_RSS_PER_NODE_MIB,
         operator_rss_under_300_mib_throughout: operatorMax !== null && operatorMax < OPERATOR_RSS_MIB,
+        restart_1000_objects_converged_within_60_s: restart.objects >= 1000 && restart.convergedMs <= RESTART_CONVERGED_MS,
+        restart_converged_within_60_s: restart.convergedMs <= RESTART_CONVERGED_MS,
         nothing_left_after_delete: nothingLeft,
       },
     };

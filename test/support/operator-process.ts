@@ -72,12 +72,18 @@ export async function startOperatorProcess(identity: string, healthPort: number,
   // OPERATOR_TEST_LOG_DIR keeps each operator's log in a file, for reading after a failed run.
   if (process.env.OPERATOR_TEST_LOG_DIR) mkdirSync(process.env.OPERATOR_TEST_LOG_DIR, { recursive: true });
   const logFile = process.env.OPERATOR_TEST_LOG_DIR ? createWriteStream(join(process.env.OPERATOR_TEST_LOG_DIR, `${identity}.log`), { flags: 'a' }) : undefined;
-  const collect = (chunk: Buffer) => {
-    logFile?.write(chunk);
-    logs.push(...chunk.toString().split('\n').filter(Boolean));
+  // One entry per whole line: a chunk may end inside a line, whose rest comes with the next chunk of that stream.
+  const collector = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      logFile?.write(chunk);
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      logs.push(...lines.filter(Boolean));
+    };
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout!.on('data', collector());
+  child.stderr!.on('data', collector());
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       running.delete(child);
