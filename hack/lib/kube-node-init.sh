@@ -111,6 +111,13 @@ else
   done
   log "images imported"
 fi
+# `ctr version` answers before containerd's CRI service is ready ("server is not initialized yet"), and a
+# kubelet started then exits at once (seen on this machine): wait for the CRI's own Version call.
+until crictl --runtime-endpoint "unix://$sock" version >/dev/null 2>&1; do
+  kill -0 "$containerd_pid" 2>/dev/null || { log "containerd exited"; tail -n 20 /var/log/containerd.log; exit 1; }
+  sleep 0.1
+done
+log "CRI ready"
 kubelet --config "$D/kubelet.yaml" --kubeconfig "$KUBECONFIG_FILE" --hostname-override "$NODE_NAME" \
   --node-ip "$NODE_IP" -v=1 >/var/log/kubelet.log 2>&1 &
 kubelet_pid=$!

@@ -45,8 +45,10 @@ export interface ManagerOptions {
 export class ControllerManager {
   private readonly options: ManagerOptions;
   private readonly informers: ResilientInformer<k8s.KubernetesObject>[] = [];
-  /** The first informer of each watch source name: several controllers may watch one kind. */
+  /** The informer of each watch source name, shared by the controllers that watch that kind (see watch). */
   private readonly informersBySource = new Map<string, ResilientInformer<k8s.KubernetesObject>>();
+  /** The handlers (queues) each shared informer hands its objects to. */
+  private readonly handlersBySource = new Map<string, Array<(object: k8s.KubernetesObject) => void>>();
   private readonly queues: WorkQueue[] = [];
 
   constructor(options: ManagerOptions) {
@@ -110,21 +112,38 @@ export class ControllerManager {
     await Promise.all(this.queues.map((queue) => queue.stop()));
   }
 
+  /**
+   * One informer per watch source name, whichever controllers watch it: every handler of that kind runs after
+   * the one cache reconciles read has taken the change in. With an informer per controller, a queue could
+   * be woken by its own informer while the cache (another informer) still held the older object, and the
+   * reconcile would see the object as it was before the change that woke it, with nothing to wake it again.
+   */
   private async watch(source: WatchSource, enqueue: (object: k8s.KubernetesObject) => void): Promise<void> {
+    const shared = this.informersBySource.get(source.name);
+    if (shared) {
+      this.handlersBySource.get(source.name)!.push(enqueue);
+      // What this handler would have seen as its own informer's first list.
+      for (const object of shared.list()) enqueue(object);
+      return;
+    }
     const { kubeConfig, clock, logger, resyncMs } = this.options;
+    const handlers = [enqueue];
+    this.handlersBySource.set(source.name, handlers);
     const informer = new ResilientInformer({
       kubeConfig,
       path: source.path,
       list: source.list,
       labelSelector: source.labelSelector,
-      onObject: (object) => enqueue(object),
+      onObject: (object) => {
+        for (const handler of handlers) handler(object);
+      },
       onError: (error, restartInMs) => logger.warn('watch failed; restarting', { source: source.name, restartInMs, error: errorMessage(error) }),
       resyncMs,
       restartBackoff: { baseMs: 500, maxMs: 30_000 },
       clock,
     });
     this.informers.push(informer);
-    if (!this.informersBySource.has(source.name)) this.informersBySource.set(source.name, informer);
+    this.informersBySource.set(source.name, informer);
     await informer.start();
   }
 }

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../../src/api/index.ts';
 import { systemClock } from '../../src/runtime/clock.ts';
+import { ControllerManager } from '../../src/controller/manager.ts';
+import { createLogger } from '../../src/runtime/logger.ts';
 import { ResilientInformer, objectKey } from '../../src/runtime/informer.ts';
 import { LeaderElector } from '../../src/runtime/leader-election.ts';
 import { eventually, notYet } from '../support/eventually.ts';
@@ -160,6 +162,45 @@ describe('controller runtime on the real apiserver', function () {
       releaseList();
       await informer.stop();
       await custom.deleteNamespacedCustomObject({ ...coordinates, name: 'kept' }).catch(() => undefined);
+    }
+  });
+  it('controllers watching one kind share one informer: each handler runs after the cache reconciles read holds the change', async () => {
+    const custom = config.makeApiClient(k8s.CustomObjectsApi);
+    const plural = 'glustervolumes';
+    const coordinates = { group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural };
+    const source = {
+      name: plural,
+      path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace.name}/${plural}`,
+      list: async () => (await custom.listNamespacedCustomObject(coordinates)) as k8s.KubernetesListObject<k8s.KubernetesObject>,
+    };
+    const manager = new ControllerManager({ kubeConfig: config, clock: systemClock, logger: createLogger('error'), resyncMs: 600_000 });
+    // For every object a handler is handed: the resourceVersion it carries and the one the shared cache holds then.
+    const seen: Array<{ handler: string; event: string; cached: string | undefined }> = [];
+    const recordingHandler = (handler: string) => (object: k8s.KubernetesObject) => {
+      const cached = manager.syncedCache(plural)?.get(object.metadata!.name!, namespace.name);
+      seen.push({ handler, event: object.metadata!.resourceVersion!, cached: cached?.metadata?.resourceVersion });
+      return [];
+    };
+    const controller = (name: string) => ({ name, concurrency: 1, reconcile: async () => undefined, primary: source, related: [{ source, toKeys: recordingHandler(name) }] });
+    await manager.start([controller('first'), controller('second')]);
+    try {
+      await custom.createNamespacedCustomObject({
+        ...coordinates,
+        body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name: 'shared' }, spec: { cluster: 'main', size: '1Gi' } },
+      });
+      for (let i = 0; i < 10; i += 1) {
+        await custom.patchNamespacedCustomObject({ ...coordinates, name: 'shared', body: { metadata: { labels: { step: String(i) } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      }
+      await eventually('both handlers to see the last change', async () => {
+        const last = (await custom.getNamespacedCustomObject({ ...coordinates, name: 'shared' })) as k8s.KubernetesObject;
+        const handlers = new Set(seen.filter((entry) => entry.event === last.metadata!.resourceVersion).map((entry) => entry.handler));
+        return handlers.size === 2 ? true : notYet({ lastVersion: last.metadata!.resourceVersion, handlersThatSawIt: [...handlers], events: seen.length });
+      });
+      const behind = seen.filter((entry) => entry.cached !== entry.event);
+      expect(behind, 'a handler ran while the cache held another version of the object').to.deep.equal([]);
+    } finally {
+      await manager.stop();
+      await custom.deleteNamespacedCustomObject({ ...coordinates, name: 'shared' }).catch(() => undefined);
     }
   });
 });
