@@ -59,6 +59,9 @@ export class ClusterRefusedError extends AccessConfigError {
   }
 }
 
+/** How long an SSH key Secret read is reused (ClusterAccessPool.recentSecret). */
+export const SECRET_RECHECK_MS = 10_000;
+
 export class ClusterAccessPool {
   private readonly kubeConfig: k8s.KubeConfig;
   private readonly core: k8s.CoreV1Api;
@@ -68,6 +71,10 @@ export class ClusterAccessPool {
   private readonly policy: ClusterPolicy;
   private readonly hostKeyNamespace: string;
   private readonly cache = new Map<string, { fingerprint: string; access: ClusterAccess }>();
+  private readonly readSecret: (namespace: string, name: string) => Promise<k8s.V1Secret>;
+  private readonly now: () => number;
+  /** SSH key Secrets read in the last SECRET_RECHECK_MS, by namespace/name (the read in flight included). */
+  private readonly secretReads = new Map<string, { at: number; secret: Promise<k8s.V1Secret> }>();
 
   /**
    * `hostKeyNamespace`: where the SSH host key pins live, the operator's own namespace (its namespaced Role
@@ -75,9 +82,20 @@ export class ClusterAccessPool {
    * `limiter`: every command on a cluster's nodes passes it, keyed like the cache below, so an executor
    * rebuilt for a changed spec keeps its cluster's bucket; the GLUSTER_COMMANDS_* settings when not given.
    */
-  constructor(options: { kubeConfig: k8s.KubeConfig; queue: MutationQueue; policy: ClusterPolicy; hostKeyNamespace?: string; limiter?: KeyedRateLimiter }) {
+  constructor(options: {
+    kubeConfig: k8s.KubeConfig;
+    queue: MutationQueue;
+    policy: ClusterPolicy;
+    hostKeyNamespace?: string;
+    limiter?: KeyedRateLimiter;
+    /** For tests: how a Secret is read (the apiserver by default) and the time. */
+    readSecret?: (namespace: string, name: string) => Promise<k8s.V1Secret>;
+    now?: () => number;
+  }) {
     this.kubeConfig = options.kubeConfig;
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.readSecret = options.readSecret ?? ((namespace, name) => this.core.readNamespacedSecret({ name, namespace }));
+    this.now = options.now ?? Date.now;
     this.custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.queue = options.queue;
     this.limiter = options.limiter ?? new KeyedRateLimiter(loadOperatorConfig(process.env).nodeCommandLimits);
@@ -122,6 +140,25 @@ export class ClusterAccessPool {
     this.cache.clear();
   }
 
+  /**
+   * The Secret as read at most SECRET_RECHECK_MS ago: every reconcile of an External cluster's objects asks
+   * for its access, and after a restart with 1,000 objects that was 1,000 GETs of one Secret. A changed key
+   * is picked up within that time; a failed read is not remembered.
+   */
+  private recentSecret(namespace: string, name: string): Promise<k8s.V1Secret> {
+    const key = `${namespace}/${name}`;
+    const now = this.now();
+    const recent = this.secretReads.get(key);
+    if (recent && now - recent.at < SECRET_RECHECK_MS) return recent.secret;
+    const secret = this.readSecret(namespace, name);
+    const entry = { at: now, secret };
+    this.secretReads.set(key, entry);
+    secret.catch(() => {
+      if (this.secretReads.get(key) === entry) this.secretReads.delete(key);
+    });
+    return secret;
+  }
+
   private async plan(cluster: GlusterCluster, namespace: string): Promise<{ fingerprint: string; build: () => Transport }> {
     const { access } = cluster.spec;
     if (access.mode === 'InCluster') {
@@ -138,7 +175,7 @@ export class ClusterAccessPool {
     if (!external) throw new AccessConfigError('spec.access.external', 'spec.access.external is required for External clusters');
     let secret: k8s.V1Secret;
     try {
-      secret = await this.core.readNamespacedSecret({ name: external.sshSecretRef.name, namespace });
+      secret = await this.recentSecret(namespace, external.sshSecretRef.name);
     } catch (error) {
       if (error instanceof k8s.ApiException && error.code === 404) {
         throw new AccessConfigError(

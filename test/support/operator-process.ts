@@ -49,7 +49,8 @@ export async function startOperatorProcess(identity: string, healthPort: number,
     env: {
       PATH: process.env.PATH,
       // As the Deployment runs it, so its memory is measured as it ships.
-      NODE_OPTIONS: OPERATOR_NODE_OPTIONS,
+      // OPERATOR_EXTRA_NODE_OPTIONS adds to them, e.g. `--cpu-prof --cpu-prof-dir=DIR` for a profile of a slow run.
+      NODE_OPTIONS: [OPERATOR_NODE_OPTIONS, process.env.OPERATOR_EXTRA_NODE_OPTIONS].filter(Boolean).join(' '),
       KUBECONFIG: kubeconfig,
       OPERATOR_NAMESPACE: 'gluster-operator',
       POD_NAME: identity,

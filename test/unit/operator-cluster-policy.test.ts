@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { GROUP_VERSION, type GlusterCluster, type GlusterNode } from '../../src/api/index.ts';
 import { GLUSTERD_IMAGE } from '../../src/deploy/images.ts';
 import { MutationQueue } from '../../src/gluster/mutation-queue.ts';
-import { AccessConfigError, ClusterAccessPool, ClusterRefusedError } from '../../src/operator/cluster-access.ts';
+import { AccessConfigError, ClusterAccessPool, ClusterRefusedError, SECRET_RECHECK_MS } from '../../src/operator/cluster-access.ts';
 import { loadOperatorConfig } from '../../src/operator/config.ts';
 import { KeyedRateLimiter } from '../../src/runtime/rate-limiter.ts';
 import { FINALIZER, REQUEUE, type ReconcileContext } from '../../src/operator/context.ts';
@@ -200,6 +200,55 @@ describe('ClusterAccessPool: a refused cluster is never reached', () => {
   it('reads the Secret of a served External cluster (here: the request fails, it is not refused)', async () => {
     const error = await pool.forCluster(cluster('storage', external)).then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(Error).and.not.instanceOf(AccessConfigError);
+  });
+});
+
+describe('ClusterAccessPool: the SSH key Secret is read once per 10 s, not once per reconcile', () => {
+  // A private key is only parsed when a connection is made, never here: any bytes will do.
+  const secret: k8s.V1Secret = { data: { 'ssh-privatekey': Buffer.from('key').toString('base64') } };
+
+  function counting(outcomes: Array<() => Promise<k8s.V1Secret>>) {
+    let clock = 0;
+    const reads: string[] = [];
+    const pool = new ClusterAccessPool({
+      kubeConfig: unreachableKubeConfig(),
+      queue: new MutationQueue(),
+      policy: POLICY,
+      hostKeyNamespace: 'gluster-operator',
+      now: () => clock,
+      readSecret: (namespace, name) => {
+        reads.push(`${namespace}/${name}`);
+        return (outcomes.shift() ?? (async () => secret))();
+      },
+    });
+    return { pool, reads, advance: (ms: number) => (clock += ms) };
+  }
+
+  it('many reconciles at once and within SECRET_RECHECK_MS share one read; after it, the Secret is read again', async () => {
+    const { pool, reads, advance } = counting([]);
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => pool.forCluster(cluster('storage', external))));
+      advance(SECRET_RECHECK_MS - 1);
+      await pool.forCluster(cluster('storage', external));
+      expect(reads).to.deep.equal(['storage/ssh']);
+      advance(1);
+      await pool.forCluster(cluster('storage', external));
+      expect(reads).to.deep.equal(['storage/ssh', 'storage/ssh']);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  it('a failed read is not remembered: the next reconcile reads again', async () => {
+    const { pool, reads } = counting([async () => Promise.reject(new Error('apiserver busy'))]);
+    try {
+      const error = await pool.forCluster(cluster('storage', external)).then(() => undefined, (e: unknown) => e);
+      expect(String(error)).to.match(/apiserver busy/);
+      await pool.forCluster(cluster('storage', external));
+      expect(reads).to.have.length(2);
+    } finally {
+      await pool.closeAll();
+    }
   });
 });
 
