@@ -25,6 +25,7 @@ import { reconcileCluster } from './reconcilers/cluster.ts';
 import { servedObservation } from './reconcilers/cluster-policy.ts';
 import { reconcileNode } from './reconcilers/node.ts';
 import { reconcileVolume } from './reconcilers/volume.ts';
+import { directoryKeysOf } from './reconcilers/directory-decisions.ts';
 
 /**
  * The leader's work: restore (or rebuild) the topology, then run one controller per kind. Returned handle
@@ -159,6 +160,8 @@ export async function startOperator(options: {
         reconcile: (key) => reconcileVolume(context, key),
         primary: source(clients.volumes),
         related: [
+          // A volume becoming Ready (or going) moves the directories made in it (claimLayout: directory).
+          { source: source(clients.volumes), toKeys: (volume) => directoryKeysOf(manager?.cachedObjects(clients.volumes.plural) ?? [], volume) },
           // auth.allow of every volume lists the Kubernetes nodes: a changed set of addresses updates them all.
           {
             source: kubeNodeSource(core),
@@ -179,6 +182,7 @@ export async function startOperator(options: {
         serveInTreeGlusterfsClasses: config.serveInTreeGlusterfsClasses,
         ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
         syncedObjects: (source) => manager?.syncedObjects(source),
+        syncedCache: (source) => manager?.syncedCache(source),
       }),
       ...(options.extraControllers?.(context) ?? []),
     ];

@@ -84,17 +84,17 @@ export class ClaimReconciler {
   readonly reconcile = async (key: string): Promise<ReconcileResult> => {
     const { kube, logger } = this.deps;
     const [namespace, name] = key.split('/', 2) as [string, string];
-    const claim = await kube.readClaim(namespace, name);
+    const claim = await kube.observeClaim(namespace, name);
     const className = claim ? claimClassName(claim) : undefined;
     this.index(key, className);
     if (!claim) return this.collectOrphans(namespace, name, undefined);
-    const storageClass = className ? await kube.readStorageClass(className) : undefined;
+    const storageClass = className ? await kube.observeStorageClass(className) : undefined;
     if (!storageClass || !classService(storageClass, this.deps.serveInTreeClasses)) return;
 
     const objectName = provisionedName(claim.metadata.uid);
-    const persistentVolume = await kube.readPersistentVolume(objectName);
+    const persistentVolume = await kube.observePersistentVolume(objectName);
     const volumeNamespace = await this.volumeNamespaceOf(storageClass, claim, persistentVolume);
-    const volume = await kube.volumes.get(volumeNamespace, objectName);
+    const volume = await kube.observeGlusterVolume(volumeNamespace, objectName);
     // Which cluster the class means matters only until the GlusterVolume exists (it names its cluster then): no LIST after.
     const clusters = !claim.spec.volumeName && !volume && !persistentVolume ? await kube.listGlusterClusters(volumeNamespace) : [];
     const decision = decideClaim({

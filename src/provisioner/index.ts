@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
-import type { CustomResourceClient } from '../controller/custom-objects.ts';
+import type { CustomResourceClient, ObjectCacheView } from '../controller/custom-objects.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { ControllerDefinition, WatchSource } from '../controller/manager.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -51,17 +51,27 @@ export interface ProvisionerOptions {
   defaultVolumeNamespace?: string;
   /** A watch source's synced copies by source name (the controller manager's syncedObjects), once it runs. */
   syncedObjects?: (source: string) => readonly unknown[] | undefined;
+  /** The same caches for reads by name (the controller manager's syncedCache): a claim's reconcile observes there. */
+  syncedCache?: (source: string) => ObjectCacheView | undefined;
 }
 
 const GLUSTER_VOLUMES_OF_PROVISIONER = `${LABEL_PROVISIONED_BY}=${PROVISIONER_NAME}`;
 /** Watch source names: the manager keeps one informer per name, and the claim reconciler reads two of them. */
 export const PERSISTENT_VOLUMES_SOURCE = 'persistentvolumes';
 const PROVISIONED_VOLUMES_SOURCE = 'glustervolumes (provisioned)';
+const CLAIMS_SOURCE = 'persistentvolumeclaims';
+const STORAGE_CLASSES_SOURCE = 'storageclasses';
 
 type AnyList = k8s.KubernetesListObject<k8s.KubernetesObject>;
 
 export function createProvisionerControllers(options: ProvisionerOptions): ControllerDefinition[] {
-  const kube = new ProvisionerKube(options.kubeConfig, options.volumes, options.clusters);
+  const cache = (source: string) => () => options.syncedCache?.(source);
+  const kube = new ProvisionerKube(options.kubeConfig, options.volumes, options.clusters, {
+    claims: cache(CLAIMS_SOURCE),
+    storageClasses: cache(STORAGE_CLASSES_SOURCE),
+    persistentVolumes: cache(PERSISTENT_VOLUMES_SOURCE),
+    provisionedVolumes: cache(PROVISIONED_VOLUMES_SOURCE),
+  });
   const shared = { kube, events: options.events, logger: options.logger, clock: options.clock ?? systemClock };
   const serveInTreeClasses = options.serveInTreeGlusterfsClasses ?? true;
   const claims = new ClaimReconciler({
@@ -81,7 +91,7 @@ export function createProvisionerControllers(options: ProvisionerOptions): Contr
 
   const namespace = options.namespace;
   const claimSource: WatchSource = {
-    name: 'persistentvolumeclaims',
+    name: CLAIMS_SOURCE,
     path: namespace ? `/api/v1/namespaces/${namespace}/persistentvolumeclaims` : '/api/v1/persistentvolumeclaims',
     list: async () =>
       (namespace ? await kube.core.listNamespacedPersistentVolumeClaim({ namespace }) : await kube.core.listPersistentVolumeClaimForAllNamespaces()) as AnyList,
@@ -92,7 +102,7 @@ export function createProvisionerControllers(options: ProvisionerOptions): Contr
     list: async () => (await kube.core.listPersistentVolume()) as AnyList,
   };
   const storageClassSource: WatchSource = {
-    name: 'storageclasses',
+    name: STORAGE_CLASSES_SOURCE,
     path: '/apis/storage.k8s.io/v1/storageclasses',
     list: async () => (await kube.storage.listStorageClass()) as AnyList,
   };

@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, glusterClusterSchema, glusterVolumeSchema, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
 import { isApiError, unlessNotFound as orUndefined } from '../controller/api-errors.ts';
-import { CustomResourceClient } from '../controller/custom-objects.ts';
+import { CustomResourceClient, type ObjectCacheView } from '../controller/custom-objects.ts';
 import { claimSchema, persistentVolumeSchema, storageClassSchema, type Claim, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 
 /**
@@ -9,6 +9,15 @@ import { claimSchema, persistentVolumeSchema, storageClassSchema, type Claim, ty
  * AlreadyExists returns the existing object (a retry is "already done, read it"), patches are merge patches.
  */
 export { isApiError } from '../controller/api-errors.ts';
+
+/** The provisioner's watch caches by kind, each undefined until synced (ControllerManager.syncedCache). */
+export interface ProvisionerCaches {
+  claims?: () => ObjectCacheView | undefined;
+  storageClasses?: () => ObjectCacheView | undefined;
+  persistentVolumes?: () => ObjectCacheView | undefined;
+  /** GlusterVolumes labelled as the provisioner's. */
+  provisionedVolumes?: () => ObjectCacheView | undefined;
+}
 
 const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
@@ -20,7 +29,10 @@ export class ProvisionerKube {
   /** Read only: which GlusterCluster a StorageClass means (cluster-resolution.ts). */
   readonly clusters: CustomResourceClient<GlusterCluster>;
 
-  constructor(kubeConfig: k8s.KubeConfig, volumes?: CustomResourceClient<GlusterVolume>, clusters?: CustomResourceClient<GlusterCluster>) {
+  private readonly caches: ProvisionerCaches;
+
+  constructor(kubeConfig: k8s.KubeConfig, volumes?: CustomResourceClient<GlusterVolume>, clusters?: CustomResourceClient<GlusterCluster>, caches: ProvisionerCaches = {}) {
+    this.caches = caches;
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.storage = kubeConfig.makeApiClient(k8s.StorageV1Api);
     this.custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
@@ -31,6 +43,37 @@ export class ProvisionerKube {
   /** Of one namespace, or of all when `namespace` is undefined. */
   async listGlusterClusters(namespace: string | undefined): Promise<GlusterCluster[]> {
     return this.clusters.list(namespace);
+  }
+
+  /**
+   * What a claim's reconcile observes, from the watch caches where they hold it: the claim, its class, its PV
+   * and its GlusterVolume (the caches are the informers whose events wake the claim, so a read there is never
+   * older than the change that woke it). Only a found object is trusted from a cache, except the PV: a PV not
+   * there yet is the common case (it is made last), and acting on "no PV" only creates one, which meets 409
+   * AlreadyExists if the cache was behind. A missing claim, class or GlusterVolume is asked of the apiserver,
+   * because what follows from "gone" (orphan collection) must not rest on a cache. Reads that decide a deletion
+   * (orphans, released PVs) stay on the apiserver.
+   */
+  async observeClaim(namespace: string, name: string): Promise<Claim | undefined> {
+    const cached = this.caches.claims?.()?.get(name, namespace);
+    return cached ? claimSchema.parse(cached) : this.readClaim(namespace, name);
+  }
+
+  async observeStorageClass(name: string): Promise<StorageClass | undefined> {
+    const cached = this.caches.storageClasses?.()?.get(name);
+    return cached ? storageClassSchema.parse(cached) : this.readStorageClass(name);
+  }
+
+  async observePersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    const cache = this.caches.persistentVolumes?.();
+    if (!cache) return this.readPersistentVolume(name);
+    const cached = cache.get(name);
+    return cached ? persistentVolumeSchema.parse(cached) : undefined;
+  }
+
+  async observeGlusterVolume(namespace: string, name: string): Promise<GlusterVolume | undefined> {
+    const cached = this.caches.provisionedVolumes?.()?.get(name, namespace);
+    return cached ? this.volumes.parse(cached) : this.volumes.get(namespace, name);
   }
 
   async readClaim(namespace: string, name: string): Promise<Claim | undefined> {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import {
   decideDirectory,
   decideDirectoryDeletion,
+  directoryKeysOf,
   directoryOwnerMark,
+  PARENT_WAIT_REQUEUE_MS,
   type DirectoryDeletionWorld,
   type DirectoryWorld,
   type ParentVolume,
@@ -95,5 +97,28 @@ describe('directory deletion decisions', () => {
     expect(decideDirectoryDeletion(deletion({ unreachable: 'no Secret' }))).to.include({ kind: 'wait', reason: 'AccessNotConfigured' });
     expect(decideDirectoryDeletion(deletion({ unreachable: 'no Secret', namespaceTerminating: true, cleanupConfirmed: true }))).to.include({ kind: 'keep', reason: 'NamespaceDeletionRetained' });
     expect(decideDirectoryDeletion(deletion({ parent: undefined }))).to.include({ kind: 'keep', reason: 'ParentNotFound' });
+  });
+});
+
+describe('directories waiting for their parent are woken by it, not by polling', () => {
+  const volume = (namespace: string, name: string, directoryOf?: string) => ({ metadata: { namespace, name }, spec: { cluster: 'main', ...(directoryOf ? { directoryOf } : {}) } });
+  const cache = [volume('a', 'shared-1'), volume('a', 'pvc-1', 'shared-1'), volume('a', 'pvc-2', 'shared-1'), volume('a', 'pvc-3', 'shared-2'), volume('b', 'pvc-4', 'shared-1')];
+
+  it('a change of a volume wakes exactly the directories made in it, in its namespace', () => {
+    expect(directoryKeysOf(cache, volume('a', 'shared-1'))).to.deep.equal(['a/pvc-1', 'a/pvc-2']);
+    expect(directoryKeysOf(cache, volume('a', 'shared-2'))).to.deep.equal(['a/pvc-3']);
+    expect(directoryKeysOf(cache, volume('c', 'shared-1'))).to.deep.equal([]);
+  });
+
+  it('a directory changing wakes nothing (it is never a parent)', () => {
+    expect(directoryKeysOf([...cache, volume('a', 'pvc-5', 'pvc-1')], volume('a', 'pvc-1', 'shared-1'))).to.deep.equal([]);
+  });
+
+  it('waiting for the parent (not found, not Ready) only checks again after a minute', () => {
+    for (const parent of [undefined, { ...PARENT, ready: false }]) {
+      const step = decideDirectory(world({ parent }));
+      expect(step).to.include({ kind: 'wait', requeueAfterMs: PARENT_WAIT_REQUEUE_MS });
+    }
+    expect(PARENT_WAIT_REQUEUE_MS).to.equal(60_000);
   });
 });

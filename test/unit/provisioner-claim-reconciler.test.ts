@@ -25,6 +25,19 @@ class FakeKube {
   async readClaim(namespace: string, name: string) {
     return this.claims.get(`${namespace}/${name}`);
   }
+  // The watch-cache reads of the real ProvisionerKube: here the same maps.
+  observeClaim(namespace: string, name: string) {
+    return this.readClaim(namespace, name);
+  }
+  observeStorageClass(name: string) {
+    return this.readStorageClass(name);
+  }
+  observePersistentVolume() {
+    return this.readPersistentVolume();
+  }
+  observeGlusterVolume(namespace: string, name: string) {
+    return this.volumes.get(namespace, name);
+  }
   async readStorageClass(name: string) {
     return this.classes.get(name);
   }

@@ -71,18 +71,37 @@ export type DirectoryStep =
   | { kind: 'setLimit'; bytes: number }
   | { kind: 'ready' };
 
+/** A directory waiting for its parent checks again after this long even if no change of the parent woke it. */
+export const PARENT_WAIT_REQUEUE_MS = 60_000;
+
+/**
+ * Keys (namespace/name) of the directories made in `parent`, from the GlusterVolumes' watch cache: a change of
+ * a volume wakes the directories waiting for it. A directory is never a parent, so its own changes wake none.
+ */
+export function directoryKeysOf(volumes: readonly { metadata?: { name?: string; namespace?: string }; spec?: unknown }[], parent: { metadata?: { name?: string; namespace?: string }; spec?: unknown }): string[] {
+  const name = parent.metadata?.name;
+  if (!name || (parent.spec as { directoryOf?: string } | undefined)?.directoryOf) return [];
+  const namespace = parent.metadata?.namespace;
+  return volumes
+    .filter((volume) => volume.metadata?.namespace === namespace && (volume.spec as { directoryOf?: string } | undefined)?.directoryOf === name)
+    .map((volume) => `${namespace}/${volume.metadata!.name}`);
+}
+
 export function decideDirectory(world: DirectoryWorld): DirectoryStep {
   const fail = (reason: string, message: string): DirectoryStep => ({ kind: 'fail', reason, message, requeueAfterMs: 60_000 });
   const wait = (reason: string, message: string): DirectoryStep => ({ kind: 'wait', reason, message, requeueAfterMs: REQUEUE.waiting });
+  // The parent's own changes wake its directories (directoryKeysOf, watched in operator.ts): no 10 s polling,
+  // which with hundreds of claims waiting for a new shared volume filled the queue the shared volume needed.
+  const waitForParent = (reason: string, message: string): DirectoryStep => ({ kind: 'wait', reason, message, requeueAfterMs: PARENT_WAIT_REQUEUE_MS });
   if (typeof world.requested !== 'number') return fail('InvalidSize', `spec.size: ${world.requested.error}`);
   const parent = world.parent;
-  if (!parent) return wait('ParentNotFound', `spec.directoryOf: GlusterVolume ${directoryParentName(world)} not found in this namespace`);
+  if (!parent) return waitForParent('ParentNotFound', `spec.directoryOf: GlusterVolume ${directoryParentName(world)} not found in this namespace`);
   if (parent.isDirectory) return fail('InvalidParent', `spec.directoryOf: GlusterVolume ${parent.name} is itself a directory; directories are made in a GlusterVolume that is a Gluster volume`);
   if (parent.cluster !== world.cluster) return fail('InvalidParent', `spec.directoryOf: GlusterVolume ${parent.name} is on GlusterCluster ${parent.cluster}, not ${world.cluster} (spec.cluster)`);
   if (parent.deleting) return fail('ParentDeleting', `GlusterVolume ${parent.name} is being deleted`);
   if (!parent.ready && parent.failure !== undefined) return fail('ParentFailed', `GlusterVolume ${parent.name} failed: ${parent.failure}`);
   if (!parent.ready || parent.glusterVolumeName === undefined || parent.mountSource === undefined) {
-    return wait('ParentNotReady', `waiting for GlusterVolume ${parent.name} to be Ready`);
+    return waitForParent('ParentNotReady', `waiting for GlusterVolume ${parent.name} to be Ready`);
   }
   if (world.unreachable !== undefined) return wait('AccessNotConfigured', world.unreachable);
   if (world.noWorker) return wait('NoReadyNode', `no Ready GlusterNode of cluster ${world.cluster} to run Gluster commands on`);
