@@ -341,7 +341,13 @@ describe('GlusterNode decisions', () => {
     });
 
     it('never detaches the member answering (its local entry)', () => {
-      expect(decideDetach([{ ...LOCAL, hostname: '10.0.0.2', hostnames: ['10.0.0.2'] }], '10.0.0.2', true)).to.deep.equal({ kind: 'gone' });
+      expect(decideDetach([{ ...LOCAL, hostname: '10.0.0.2', hostnames: ['10.0.0.2'] }, peer('10.0.0.3')], '10.0.0.2', true)).to.deep.equal({ kind: 'gone' });
+    });
+
+    it('a member with no peers left the pool itself: it cannot tell, so another member is asked', () => {
+      // Nodes deleted together: the first detached, then the last two each asked it and stayed peered.
+      expect(decideDetach([LOCAL], '10.0.0.2', false)).to.deep.equal({ kind: 'cannotTell' });
+      expect(decideDetach([{ ...LOCAL, hostname: '10.0.0.2', hostnames: ['10.0.0.2'] }], '10.0.0.2', true)).to.deep.equal({ kind: 'cannotTell' });
     });
 
     it('detaches a connected peer without force, forceRemoval or not', () => {

@@ -219,11 +219,18 @@ export function detachAddress(known: { storage: string } | undefined, specAddres
   return known?.storage ?? specAddress;
 }
 
-/** What one reachable member's pool list says of the leaving node: gone already, or detach it (force only for a lost server). */
-export type DetachStep = { kind: 'gone' } | { kind: 'detach'; peer: GlusterPeer; force: boolean };
+/**
+ * What one reachable member's pool list says of the leaving node: gone already, detach it (force only for a
+ * lost server), or nothing: a member with no peers at all has left the pool itself (it was detached first, as
+ * when several nodes are deleted together), so its list cannot show whether the leaving node is still peered
+ * with the others; ask another member.
+ */
+export type DetachStep = { kind: 'gone' } | { kind: 'detach'; peer: GlusterPeer; force: boolean } | { kind: 'cannotTell' };
 
 export function decideDetach(pool: readonly GlusterPeer[], address: string, forceRemoval: boolean): DetachStep {
-  const peer = peerAt(pool.filter((entry) => !entry.isLocal), address);
+  const peers = pool.filter((entry) => !entry.isLocal);
+  if (peers.length === 0) return { kind: 'cannotTell' };
+  const peer = peerAt(peers, address);
   if (!peer) return { kind: 'gone' };
   return { kind: 'detach', peer, force: forceRemoval && !peer.connected };
 }

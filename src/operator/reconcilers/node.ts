@@ -304,12 +304,22 @@ async function removeNodeRecord(ctx: ReconcileContext, node: GlusterNode, dbName
 }
 
 /**
+ * The members to detach a leaving node through: those staying first, then those being deleted too (nodes
+ * deleted together: the last two would otherwise each skip the other and stay peered).
+ */
+async function detachVia(ctx: ReconcileContext, node: GlusterNode): Promise<GlusterNode[]> {
+  const members = (await ctx.nodes.list(node.metadata.namespace)).filter((other) => other.spec.cluster === node.spec.cluster && other.metadata.name !== node.metadata.name);
+  const byName = (a: GlusterNode, b: GlusterNode) => a.metadata.name.localeCompare(b.metadata.name);
+  return [...members.filter((other) => !other.metadata.deletionTimestamp).sort(byName), ...members.filter((other) => other.metadata.deletionTimestamp).sort(byName)];
+}
+
+/**
  * Detaches the node from the trusted pool, from another member (the node itself may be gone). Idempotent:
  * a node the pool no longer lists is done. A peer that cannot be reached is detached with `force` only
  * when spec.forceRemoval says the server is gone for good.
  */
 async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode, address: string): Promise<{ ok: true } | { ok: false; message: string }> {
-  for (const member of await otherMembers(ctx, node)) {
+  for (const member of await detachVia(ctx, node)) {
     let pool: GlusterPeer[];
     try {
       pool = await access.executor.run(nodeTarget(member), poolList());
@@ -318,6 +328,7 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
       throw error;
     }
     const step = decideDetach(pool, address, node.spec.forceRemoval);
+    if (step.kind === 'cannotTell') continue;
     if (step.kind === 'gone') return { ok: true };
     const { peer } = step;
     try {
