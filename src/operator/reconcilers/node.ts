@@ -334,6 +334,9 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
     try {
       await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: step.force }));
     } catch (error) {
+      // Through a member that is leaving too, detaching is best effort (glusterd refuses while a kept volume
+      // has bricks on both): the deletion goes on, as it did before such members were asked at all.
+      if (member.metadata.deletionTimestamp) return { ok: true };
       return { ok: false, message: detachFailedMessage(peer, errorMessage(error)) };
     }
     await ctx.events.normal(node, 'PeerDetached', `${peer.hostname} left the trusted pool of cluster ${node.spec.cluster}`);
