@@ -75,3 +75,20 @@ export function loadTestbedEnvFile(tool: string): Record<string, string> {
   Object.assign(process.env, env);
   return env;
 }
+
+const vmEnvSchema = z.object({ TESTBED_VM_NODES: spaceList, TESTBED_VM_DISKS: spaceList });
+
+/**
+ * The test bed's VM Gluster nodes (device-mapper: LVM thin bricks, snapshots) and the names of their empty data
+ * disks. Like testbedEnv, it fails (never skips) when they are missing: `npm test` starts one.
+ */
+export function testbedVmEnv(): { nodes: string[]; disks: string[] } {
+  const result = vmEnvSchema.safeParse(process.env);
+  if (!result.success) {
+    throw new Error(
+      `the test bed has no VM nodes (${result.error.issues.map((i) => i.path.join('.')).join(', ')} missing or empty): ` +
+        'run `npm test`, or `hack/testbed up --vm-nodes 1 && . .testbed/env` before mocha',
+    );
+  }
+  return { nodes: result.data.TESTBED_VM_NODES, disks: result.data.TESTBED_VM_DISKS };
+}
