@@ -66,8 +66,12 @@ start_vm_node() {
   # panic=-1 with -no-reboot: a guest that panics ends its QEMU, which wait_for_vm_nodes reports at once.
   append="root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 tb.name=$name tb.addr=$ip/24"
   append+=" tb.key=$(base64 -w0 "$TB/ssh/id_ed25519.pub") tb.hostkey=$(base64 -w0 "$dir/ssh_host_ed25519_key")"
+  # -la57: with 5-level paging, Debian's 6.1 kernel finds its own addresses non-canonical for the 48 virtual
+  # address bits QEMU 7.2's TCG reports, copy_from_kernel_nofault fails, and every mount point reads "xxx" in
+  # /proc/self/mountinfo (systemd then fails udev and its mounts, and LVM waits for device nodes forever).
+  # -svm: no nested virtualization module in the guest.
   qemu-system-x86_64 -name "testbed-$name,debug-threads=off" -nodefaults -no-user-config -display none \
-    -accel tcg,thread=multi,tb-size=256 -cpu max,-svm -smp 1 -m "$VM_MEMORY_MIB" -no-reboot \
+    -accel tcg,thread=multi,tb-size=256 -cpu max,-svm,-la57 -smp 1 -m "$VM_MEMORY_MIB" -no-reboot \
     -kernel "$VM_GUEST_DIR/vmlinuz" -initrd "$VM_GUEST_DIR/initrd.img" -append "$append" \
     "${drives[@]}" \
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$(vm_node_mac "$i")" \

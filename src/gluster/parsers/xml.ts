@@ -21,6 +21,10 @@ const REPEATED_PATHS = new Set([
   'cliOutput.volRebalance.node',
   'cliOutput.volRemoveBrick.node',
   'cliOutput.volGetopts.Opt',
+  'cliOutput.snapInfo.snapshots.snapshot',
+  'cliOutput.snapInfo.snapshots.snapshot.snapVolume',
+  'cliOutput.snapList.snapshot',
+  'cliOutput.snapDelete.snapshots.snapshot',
 ]);
 
 const parser = new XMLParser({

@@ -1,0 +1,306 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, glusterNodeSchema, glusterVolumeSchema, type GlusterNode, type GlusterVolume } from '../../src/api/index.ts';
+import { thinPoolSizing } from '../../src/bricks/sizing.ts';
+import { eventually, notYet } from '../support/eventually.ts';
+import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
+import { killAllOperators, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
+import { removeOperatorState } from '../support/operator-suite.ts';
+import { sshCheck, sshRun } from '../support/ssh.ts';
+import { testbedEnv, testbedVmEnv } from '../support/testbed-env.ts';
+
+const execFileAsync = promisify(execFile);
+const MIB = 1024 * 1024;
+/** The extent every device is set up with (vgcreate's default, which the operator keeps). */
+const EXTENT_BYTES = 4 * MIB;
+
+/**
+ * The production brick backend end to end, through the operator, on a Gluster server with device-mapper (a
+ * VM of the test bed: this machine's kernel has none): blank disks become volume groups, a disk holding data
+ * is refused and left as it was, destroyData wipes only the disk it names; bricks are thin LVs in thin pools
+ * sized by the snapshot factor, with XFS, mounted and served by glusterd; a volume grows by new LVs and its
+ * data stays; deleting it removes its LVs and thin pools and nothing else. Every Gluster command in the VM
+ * takes about a second (software emulation), hence the long waits.
+ */
+describe('LVM bricks on a server with device-mapper (VM node)', function () {
+  this.timeout(600_000);
+  const env = testbedEnv();
+  const vm = testbedVmEnv();
+  const server = vm.nodes[0]!;
+  const [blankDisk, dataDisk, wipeDisk] = vm.disks as [string, string, string];
+  const config = kubeConfig();
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  let namespace: Awaited<ReturnType<typeof createTestNamespace>> | undefined;
+  let operator: OperatorProcess | undefined;
+  const mounts: string[] = [];
+  const MARKER = 'data the operator must not touch\n';
+
+  const get = async (plural: string, name: string) =>
+    unlessNotFound(custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace!.name, plural, name }));
+  const glusterNode = async (): Promise<GlusterNode> => glusterNodeSchema.parse(await get('glusternodes', 'vm'));
+  const volume = async (name: string): Promise<GlusterVolume | undefined> => {
+    const found = await get('glustervolumes', name);
+    return found === undefined ? undefined : glusterVolumeSchema.parse(found);
+  };
+  const ready = (name: string, timeoutMs = 420_000) =>
+    eventually(`GlusterVolume ${name} Ready at its generation`, async () => {
+      const current = await volume(name);
+      const condition = current?.status?.conditions?.find((c) => c.type === 'Ready');
+      return condition?.status === 'True' && current?.status?.observedGeneration === current?.metadata.generation ? current! : notYet({ generation: current?.metadata.generation, status: current?.status });
+    }, timeoutMs);
+
+  /** The LVs of the VG a brick path names (…/mounts/<vg>/brick_<id>/brick), as lvs reports them in bytes. */
+  async function logicalVolumes(vg: string): Promise<Array<{ name: string; sizeBytes: number; pool: string; metadataBytes: number }>> {
+    const out = await sshCheck(server, ['lvs', '--noheadings', '--units', 'b', '--nosuffix', '--separator', ',', '-o', 'lv_name,lv_size,pool_lv,lv_metadata_size', vg]);
+    return out
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map((line) => {
+        const [name, size, pool, metadata] = line.split(',');
+        return { name: name!, sizeBytes: Number(size), pool: pool ?? '', metadataBytes: Number(metadata || 0) };
+      });
+  }
+  const brickParts = (brickPath: string) => {
+    const match = /^([^:]+):(.*\/(vg_[^/]+)\/(brick_[^/]+))\/brick$/.exec(brickPath);
+    if (!match) throw new Error(`not an LVM brick path: ${brickPath}`);
+    return { host: match[1]!, mountPoint: match[2]!, vg: match[3]!, lv: match[4]!, pool: match[4]!.replace(/^brick_/, 'tp_') };
+  };
+  const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+
+  async function mount(source: string): Promise<string> {
+    const target = mkdtempSync(join(tmpdir(), 'lvm-mount-'));
+    await execFileAsync('mount', ['-t', 'glusterfs', source.replace(':', ':/'), target]);
+    mounts.push(target);
+    return target;
+  }
+  async function unmount(target: string): Promise<void> {
+    await execFileAsync('umount', [target]).catch(() => execFileAsync('umount', ['-l', target]));
+    rmdirSync(target);
+    mounts.splice(mounts.indexOf(target), 1);
+  }
+
+  /** A disk holding a file system with a file on it, as a careless wipe would find it. */
+  async function fillWithData(disk: string): Promise<void> {
+    await sshCheck(server, ['mkfs.xfs', '-f', '-q', disk]);
+    await sshCheck(server, ['sh', '-c', 'set -e; d=$(mktemp -d); mount "$1" "$d"; printf %s "$2" > "$d/marker"; umount "$d"; rmdir "$d"', 'sh', disk, MARKER]);
+  }
+  async function markerOf(disk: string): Promise<string> {
+    return await sshCheck(server, ['sh', '-c', 'set -e; d=$(mktemp -d); mount -o ro "$1" "$d"; cat "$d/marker"; umount "$d"; rmdir "$d"', 'sh', disk]);
+  }
+
+  /** Returns the VM's disks to blank, whatever a failed run left: volumes, brick mounts, LVs, VGs, signatures. */
+  async function blankTheServer(): Promise<void> {
+    const volumes = (await sshRun(server, ['gluster', '--mode=script', 'volume', 'list'])).stdout.split('\n').filter((v) => v && !v.startsWith('No volumes'));
+    for (const gv of volumes) {
+      await sshRun(server, ['gluster', '--mode=script', 'volume', 'stop', gv, 'force']);
+      await sshRun(server, ['gluster', '--mode=script', 'volume', 'delete', gv]);
+    }
+    await sshRun(server, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^/var/lib/heketi/mounts/" | sort -r); do umount -l "$m"; done; rm -rf /var/lib/heketi/mounts']);
+    await sshRun(server, ['sh', '-c', 'for vg in $(vgs --noheadings -o vg_name); do vgremove -f "$vg"; done']);
+    for (const disk of vm.disks) {
+      await sshRun(server, ['pvremove', '-ff', '-y', disk]);
+      await sshRun(server, ['wipefs', '--all', '--quiet', disk]);
+    }
+  }
+
+  before(async () => {
+    await blankTheServer();
+    await fillWithData(dataDisk);
+    await fillWithData(wipeDisk);
+    namespace = await createTestNamespace('lvm-vm');
+    await kubectl(['-n', namespace.name, 'create', 'secret', 'generic', 'gluster-ssh', `--from-file=ssh-privatekey=${env.TESTBED_SSH_KEY}`]);
+    const objects = [
+      {
+        kind: 'GlusterCluster',
+        metadata: { name: 'lvm' },
+        spec: {
+          access: { mode: 'External', external: { sshSecretRef: { name: 'gluster-ssh' } } },
+          brickBackend: 'LVM',
+          maxBrickSize: '1Gi',
+          // The test host mounts the volumes (see demo-topology.ts: withTestHostAsClient).
+          clientAccess: { addresses: [env.TESTBED_HOST_IP] },
+        },
+      },
+      {
+        kind: 'GlusterNode',
+        metadata: { name: 'vm' },
+        spec: {
+          cluster: 'lvm',
+          manageAddress: server,
+          storageAddress: server,
+          devices: [{ name: blankDisk }, { name: dataDisk }, { name: wipeDisk, destroyData: true }],
+        },
+      },
+    ];
+    for (const object of objects) {
+      await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: `${object.kind.toLowerCase()}s`, body: { apiVersion: `${API_GROUP}/${API_VERSION}`, ...object } });
+    }
+    operator = await startOperatorProcess('operator-lvm-vm', 18700 + Math.floor(Math.random() * 90));
+  });
+
+  after(async () => {
+    for (const target of [...mounts]) await unmount(target).catch(() => undefined);
+    if (namespace) {
+      await kubectl(['-n', namespace.name, 'patch', 'glustervolumes', '--all', '--type=merge', '-p', '{"spec":{"reclaimPolicy":"Delete"}}'], { allowFailure: true });
+      await kubectl(['-n', namespace.name, 'delete', 'glustervolumes', '--all', '--wait=true', '--timeout=300s'], { allowFailure: true });
+      await kubectl(['-n', namespace.name, 'delete', 'glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
+    }
+    await operator?.stop();
+    await killAllOperators();
+    await blankTheServer();
+    await removeOperatorState({ namespace, nodes: [], brickRoot: undefined });
+  });
+
+  it('makes blank disks and the destroyData one volume groups, and refuses the disk holding data, which stays as it was', async () => {
+    const settled = await eventually('three devices decided', async () => {
+      const node = await glusterNode();
+      const states = node.status?.devices?.map((d) => `${d.name}=${d.state}`) ?? [];
+      return states.length === 3 && !states.some((s) => s.endsWith('=Pending')) && node.status?.devices?.filter((d) => d.state === 'Ready').length === 2 ? node : notYet(node.status);
+    }, 300_000);
+    const byName = new Map(settled.status!.devices!.map((d) => [d.name, d]));
+    expect(byName.get(blankDisk)?.state).to.equal('Ready');
+    expect(byName.get(wipeDisk)?.state, 'destroyData: true').to.equal('Ready');
+    expect(byName.get(dataDisk)?.state).to.equal('Refused');
+    expect(byName.get(dataDisk)?.message).to.match(/not blank.*xfs.*destroyData/);
+
+    const pvs = await sshCheck(server, ['pvs', '--noheadings', '-o', 'pv_name,vg_name']);
+    expect(pvs).to.match(new RegExp(`${blankDisk}\\s+vg_`));
+    expect(pvs).to.match(new RegExp(`${wipeDisk}\\s+vg_`));
+    expect(pvs).to.not.include(dataDisk);
+    expect((await sshCheck(server, ['blkid', '-p', '-o', 'value', '-s', 'TYPE', dataDisk])).trim()).to.equal('xfs');
+    expect(await markerOf(dataDisk), 'the refused disk’s file').to.equal(MARKER);
+  });
+
+  let written: { name: string; digest: string } | undefined;
+
+  it('creates a volume on thin LVs in thin pools sized by the snapshot factor, with XFS, served to a client', async () => {
+    await custom.createNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace: namespace!.name,
+      plural: 'glustervolumes',
+      body: {
+        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        kind: 'GlusterVolume',
+        metadata: { name: 'thin' },
+        spec: { cluster: 'lvm', size: '512Mi', durability: { type: 'None' }, snapshotFactor: 1.5, reclaimPolicy: 'Delete' },
+      },
+    });
+    const created = await ready('thin');
+    expect(created.status!.bricks).to.have.length(1);
+    const brick = brickParts(created.status!.bricks![0]!.path);
+    expect(brick.host).to.equal(server);
+    const expected = thinPoolSizing(512 * MIB, 1.5, EXTENT_BYTES);
+    const lvs = await logicalVolumes(brick.vg);
+    const pool = lvs.find((lv) => lv.name === brick.pool);
+    const thin = lvs.find((lv) => lv.name === brick.lv);
+    expect(pool, `thin pool ${brick.pool} in ${JSON.stringify(lvs)}`).to.not.equal(undefined);
+    expect(pool!.sizeBytes, 'thin pool = brick size × snapshot factor').to.equal(expected.thinPoolSizeBytes);
+    expect(pool!.metadataBytes).to.equal(expected.poolMetadataSizeBytes);
+    expect(thin, `thin LV ${brick.lv}`).to.include({ pool: brick.pool, sizeBytes: 512 * MIB });
+    const fs = await sshCheck(server, ['findmnt', '-n', '-o', 'SOURCE,FSTYPE', brick.mountPoint]);
+    expect(fs).to.match(new RegExp(`^/dev/mapper/${brick.vg.replaceAll('-', '--')}-${brick.lv.replaceAll('-', '--')}\\s+xfs$`, 'm'));
+
+    const target = await mount(created.status!.mountSource!);
+    const data = randomBytes(8 * MIB);
+    writeFileSync(join(target, 'blob'), data);
+    written = { name: 'blob', digest: md5(data) };
+    await unmount(target);
+    const onBrick = await sshCheck(server, ['md5sum', `${brick.mountPoint}/brick/blob`]);
+    expect(onBrick.split(' ')[0]).to.equal(written.digest);
+  });
+
+  it('grows the volume with a new thin LV, and the data written before reads back', async () => {
+    await kubectl(['-n', namespace!.name, 'patch', 'glustervolume', 'thin', '--type=merge', '-p', '{"spec":{"size":"1Gi"}}']);
+    const grown = await eventually('two bricks, each a thin LV', async () => {
+      const current = await ready('thin');
+      return current.status?.bricks?.length === 2 ? current : notYet(current.status);
+    }, 420_000);
+    for (const entry of grown.status!.bricks!) {
+      const brick = brickParts(entry.path);
+      const lvs = await logicalVolumes(brick.vg);
+      expect(lvs.map((lv) => lv.name)).to.include.members([brick.lv, brick.pool]);
+    }
+    const target = await mount(grown.status!.mountSource!);
+    expect(md5(readFileSync(join(target, written!.name))), 'the data written before the growth').to.equal(written!.digest);
+    const { stdout } = await execFileAsync('df', ['--output=size', '-B1', target]);
+    expect(Number(stdout.trim().split('\n').pop())).to.be.greaterThan(900 * MIB);
+    await unmount(target);
+  });
+
+  /** Every LV in the operator's volume groups, as vg/lv. */
+  async function allLogicalVolumes(): Promise<string[]> {
+    const out = await sshCheck(server, ['lvs', '--noheadings', '--separator', '/', '-o', 'vg_name,lv_name']);
+    return out.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('vg_')).sort();
+  }
+  const lvsOfBricks = (current: GlusterVolume) => current.status!.bricks!.flatMap((b) => {
+    const brick = brickParts(b.path);
+    return [`${brick.vg}/${brick.lv}`, `${brick.vg}/${brick.pool}`];
+  });
+
+  it('rebuilds its database from the live server (gluster, pvs, vgs, lvs) after losing the backup, and serves the same bricks', async () => {
+    const before = (await volume('thin'))!;
+    await operator!.stop();
+    await kubectl(['-n', 'gluster-operator', 'delete', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator']);
+    operator = await startOperatorProcess('operator-lvm-vm-rebuilt', 18700 + Math.floor(Math.random() * 90));
+    const rebuilt = await eventually('the volume reconciled by the new process', async () => {
+      const current = await ready('thin');
+      const reconciled = current.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+      return current.status?.bricks?.length === 2 && reconciled !== undefined ? current : notYet(current.status);
+    }, 420_000);
+    expect(rebuilt.status!.bricks!.map((b) => b.path).sort()).to.deep.equal(before.status!.bricks!.map((b) => b.path).sort());
+    const backup = await kubectl(['-n', 'gluster-operator', 'get', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '-o', 'name']);
+    expect(backup.stdout, 'a new backup written from the rebuilt database').to.match(/secret\//);
+  });
+
+  it('a kill -9 in the middle of brick creation leaves no orphan LV: the next process finishes the bricks it had recorded', async () => {
+    const known = new Set(await allLogicalVolumes());
+    await custom.createNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace: namespace!.name,
+      plural: 'glustervolumes',
+      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name: 'interrupted' }, spec: { cluster: 'lvm', size: '256Mi', durability: { type: 'None' }, reclaimPolicy: 'Delete' } },
+    });
+    // The first LVM object of the new brick (its thin pool) is the moment: the brick is recorded, not finished.
+    const seen = await eventually('a new thin pool on the server', async () => {
+      const now = await allLogicalVolumes();
+      const added = now.filter((lv) => !known.has(lv));
+      return added.length > 0 ? added : notYet(now);
+    }, { timeoutMs: 300_000, intervalMs: 100 });
+    await operator!.stop('SIGKILL');
+    const atKill = await volume('interrupted');
+    expect(atKill?.status?.conditions?.find((c) => c.type === 'Ready')?.status, `killed before Ready (saw ${seen.join(', ')})`).to.not.equal('True');
+
+    operator = await startOperatorProcess('operator-lvm-vm-after-kill', 18700 + Math.floor(Math.random() * 90));
+    const finished = await ready('interrupted');
+    const thin = (await volume('thin'))!;
+    expect(await allLogicalVolumes(), 'exactly the LVs of the two volumes’ bricks').to.deep.equal([...lvsOfBricks(thin), ...lvsOfBricks(finished)].sort());
+    await kubectl(['-n', namespace!.name, 'delete', 'glustervolume', 'interrupted', '--wait=true', '--timeout=300s']);
+    expect(await allLogicalVolumes()).to.deep.equal(lvsOfBricks(thin).sort());
+  });
+
+  it('deleting the volume removes its LVs, thin pools and mounts, and leaves the volume groups and the refused disk', async () => {
+    const before = (await volume('thin'))!;
+    const bricks = before.status!.bricks!.map((b) => brickParts(b.path));
+    await kubectl(['-n', namespace!.name, 'delete', 'glustervolume', 'thin', '--wait=true', '--timeout=300s']);
+    expect(await allLogicalVolumes(), 'no LV left in the operator’s volume groups').to.deep.equal([]);
+    for (const brick of bricks) {
+      const names = (await logicalVolumes(brick.vg)).map((lv) => lv.name);
+      expect(names, `LVs left in ${brick.vg}`).to.not.include.members([brick.lv]);
+      expect(names).to.not.include(brick.pool);
+      const mounted = await sshRun(server, ['findmnt', '-n', brick.mountPoint]);
+      expect(mounted.code, `${brick.mountPoint} still mounted: ${mounted.stdout}`).to.not.equal(0);
+    }
+    const vgs = await sshCheck(server, ['vgs', '--noheadings', '-o', 'vg_name']);
+    for (const vg of new Set(bricks.map((b) => b.vg))) expect(vgs).to.include(vg);
+    expect(await markerOf(dataDisk), 'the refused disk, after everything').to.equal(MARKER);
+  });
+});
