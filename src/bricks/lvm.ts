@@ -4,7 +4,8 @@ import { NodeCommandError } from '../gluster/errors.ts';
 import type { NodeTarget } from '../gluster/transport.ts';
 import { assertBrickId, joinPath, type BrickBackend, type BrickRecord, type BrickRequest, type DeviceRequest, type NodeRunner, type PreparedDevice } from './backend.ts';
 import { decideDevice, deviceIdentity, type DeviceWorld } from './device-decisions.ts';
-import { thinPoolSizing } from './sizing.ts';
+import type { LogicalVolume } from '../gluster/parsers/lvm.ts';
+import { thinPoolSizing, type ThinPoolSizing } from './sizing.ts';
 import { brickMountRecord, ensureBrickDirectory, ensureMount, ensureUnmounted, ensureXfs, removeDirectoryIfPresent } from './xfs-mount.ts';
 
 /**
@@ -74,12 +75,22 @@ export class LvmBrickBackend implements BrickBackend {
     const names = this.#names(vg, request.id);
 
     const existing = await this.#runner.run(node, lvm.lvs(vg));
-    if (!existing.some((lv) => lv.name === names.thinPool)) {
+    const pool = existing.find((lv) => lv.name === names.thinPool);
+    const thin = existing.find((lv) => lv.name === names.lv);
+    // A brick whose size grew (the database holds the new size before this runs) is extended here, so an
+    // interrupted growth is finished by the next ensure. An existing pool is looked at only for such a brick
+    // (or one whose thin LV is still to be made), so a brick at its size is never changed otherwise.
+    if (!pool) {
       await this.#runner.run(node, lvm.lvcreateThinPool({ vg, pool: names.thinPool, sizeBytes: sizing.thinPoolSizeBytes, metadataSizeBytes: sizing.poolMetadataSizeBytes }));
+    } else if (!thin || thin.sizeBytes < request.sizeBytes) {
+      await this.#extendPool(node, vg, names.thinPool, pool, sizing);
     }
-    if (!existing.some((lv) => lv.name === names.lv)) {
+    if (!thin) {
       await this.#runner.run(node, lvm.lvcreateThinVolume({ vg, pool: names.thinPool, lv: names.lv, virtualSizeBytes: request.sizeBytes }));
+    } else if (thin.sizeBytes < request.sizeBytes) {
+      await this.#runner.run(node, lvm.lvextend(vg, names.lv, request.sizeBytes));
     }
+    const grown = thin !== undefined && thin.sizeBytes < request.sizeBytes;
     const record: BrickRecord = {
       id: request.id,
       backend: 'LVM',
@@ -88,10 +99,13 @@ export class LvmBrickBackend implements BrickBackend {
       location: vg,
       mount: brickMountRecord(names.device, names.mountPoint),
       gid: request.gid ?? null,
-      lvm: { vg, thinPool: names.thinPool, lv: names.lv, thinPoolSizeBytes: sizing.thinPoolSizeBytes, poolMetadataSizeBytes: sizing.poolMetadataSizeBytes },
+      // What the pool is (an existing one may be larger than the rule asks): the rule's sizes at least.
+      lvm: { vg, thinPool: names.thinPool, lv: names.lv, ...poolSizesOf(pool, sizing) },
     };
     await ensureXfs(this.#runner, node, names.device);
     await ensureMount(this.#runner, node, record.mount!);
+    // The file system follows its LV once mounted (xfs_growfs works on a mounted XFS only).
+    if (grown) await this.#runner.run(node, fs.xfsGrowfs(names.mountPoint));
     await ensureBrickDirectory(this.#runner, node, record.path, record.gid);
     return record;
   }
@@ -121,19 +135,28 @@ export class LvmBrickBackend implements BrickBackend {
     if (newSizeBytes < record.sizeBytes) throw new Error(`brick ${record.id}: cannot shrink from ${record.sizeBytes} to ${newSizeBytes}`);
     const [group] = await this.#runner.run(node, lvm.vgs(current.vg));
     if (!group) throw this.#refuse(node, ['vgs', current.vg], `volume group ${current.vg} not found`);
-    const sizing = thinPoolSizing(newSizeBytes, current.thinPoolSizeBytes / record.sizeBytes, group.extentSizeBytes);
+    // A record derived from the database carries no pool size (0): the default factor then.
+    const factor = current.thinPoolSizeBytes > 0 ? current.thinPoolSizeBytes / record.sizeBytes : this.#options.defaultSnapshotFactor;
+    const sizing = thinPoolSizing(newSizeBytes, factor, group.extentSizeBytes);
     const lvsNow = await this.#runner.run(node, lvm.lvs(current.vg));
     const pool = lvsNow.find((candidate) => candidate.name === current.thinPool);
     const thin = lvsNow.find((candidate) => candidate.name === current.lv);
     if (!pool || !thin) throw this.#refuse(node, ['lvs', current.vg], `brick ${record.id}: thin pool or LV missing`);
-    if ((pool.metadataSizeBytes ?? 0) < sizing.poolMetadataSizeBytes) {
-      await this.#runner.run(node, lvm.lvextendPoolMetadata(current.vg, current.thinPool, sizing.poolMetadataSizeBytes));
-    }
-    if (pool.sizeBytes < sizing.thinPoolSizeBytes) await this.#runner.run(node, lvm.lvextend(current.vg, current.thinPool, sizing.thinPoolSizeBytes));
+    await this.#extendPool(node, current.vg, current.thinPool, pool, sizing);
     if (thin.sizeBytes < newSizeBytes) await this.#runner.run(node, lvm.lvextend(current.vg, current.lv, newSizeBytes));
     await this.ensureMounted(node, record);
     await this.#runner.run(node, fs.xfsGrowfs(record.mount!.target));
-    return { ...record, sizeBytes: newSizeBytes, lvm: { ...current, thinPoolSizeBytes: sizing.thinPoolSizeBytes, poolMetadataSizeBytes: sizing.poolMetadataSizeBytes } };
+    return { ...record, sizeBytes: newSizeBytes, lvm: { ...current, ...poolSizesOf(pool, sizing) } };
+  }
+
+  /**
+   * Pool metadata, then the pool, each only if smaller than the rule wants (lvextend refuses a smaller size, and
+   * a resumed extension skips what an interrupted one did). Metadata first: a pool grown past what its metadata
+   * can map could run out of metadata space. The thin LV follows, by the caller.
+   */
+  async #extendPool(node: NodeTarget, vg: string, thinPool: string, pool: LogicalVolume, sizing: ThinPoolSizing): Promise<void> {
+    if ((pool.metadataSizeBytes ?? 0) < sizing.poolMetadataSizeBytes) await this.#runner.run(node, lvm.lvextendPoolMetadata(vg, thinPool, sizing.poolMetadataSizeBytes));
+    if (pool.sizeBytes < sizing.thinPoolSizeBytes) await this.#runner.run(node, lvm.lvextend(vg, thinPool, sizing.thinPoolSizeBytes));
   }
 
   #names(vg: string, id: string) {
@@ -149,4 +172,12 @@ export class LvmBrickBackend implements BrickBackend {
   #refuse(node: NodeTarget, argv: string[], message: string): NodeCommandError {
     return new NodeCommandError({ errorClass: 'permanent', node: node.name, argv, message });
   }
+}
+
+/** The pool's sizes for a brick record: what lvs observed, or the rule's if larger (extended just now) or not observed. */
+function poolSizesOf(pool: LogicalVolume | undefined, sizing: ThinPoolSizing): { thinPoolSizeBytes: number; poolMetadataSizeBytes: number } {
+  return {
+    thinPoolSizeBytes: Math.max(pool?.sizeBytes ?? 0, sizing.thinPoolSizeBytes),
+    poolMetadataSizeBytes: Math.max(pool?.metadataSizeBytes ?? 0, sizing.poolMetadataSizeBytes),
+  };
 }

@@ -234,3 +234,101 @@ describe('bricks: LVM backend, exact command sequences against captured outputs'
     expect(grown.lvm!.poolMetadataSizeBytes).to.equal(24 * MiB);
   });
 });
+
+describe('bricks: LVM createBrick grows a brick whose LV is smaller than asked (the in-place growth, resumable)', () => {
+  const mountPoint = '/var/lib/heketi/mounts/vg_dev1/brick_b1';
+  const mounted = JSON.stringify({ filesystems: [{ source: '/dev/mapper/vg_dev1-brick_b1', target: mountPoint, fstype: 'xfs', options: 'rw,noatime,nouuid' }] });
+  /** An existing, mounted, formatted brick whose pool and thin LV lvs reports as given. */
+  function existingBrick(pool: { size: number; metadataSize: number }, thinSize: number): FakeTransport {
+    return new FakeTransport()
+      .reply(has('vgs'), ok(vgsDev1))
+      .reply(has('lvs'), ok(lvsReport([{ name: 'tp_b1', attr: 'twi-aotz--', size: pool.size, thinCount: 1, metadataSize: pool.metadataSize }, { name: 'brick_b1', attr: 'Vwi-aotz--', size: thinSize, pool: 'tp_b1' }])))
+      .reply(has('lvextend'), ok(''))
+      .reply(has('wipefs', '--json'), ok(xfsSignature))
+      .reply(has('mkdir'), ok(''))
+      .reply(has('findmnt'), ok(mounted))
+      .reply(has('xfs_growfs'), ok(''));
+  }
+  const changes = (transport: FakeTransport) => transport.argvs().filter((a) => !['vgs', 'lvs', 'wipefs', 'mkdir', 'findmnt'].includes(a[0]!));
+
+  it('LV smaller than the request: pool metadata, pool, thin LV extended in that order, then (once mounted) xfs_growfs; the record tells the new pool', async () => {
+    const transport = existingBrick({ size: GiB, metadataSize: 8 * MiB }, GiB);
+    const record = await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: 4 * GiB, location: 'vg_dev1', snapshotFactor: 1 });
+    expect(changes(transport)).to.deep.equal([
+      ['lvextend', '--autobackup=n', '--poolmetadatasize', '24576k', 'vg_dev1/tp_b1'],
+      ['lvextend', '--autobackup=n', '--size', '4194304k', 'vg_dev1/tp_b1'],
+      ['lvextend', '--autobackup=n', '--size', '4194304k', 'vg_dev1/brick_b1'],
+      ['xfs_growfs', mountPoint],
+    ]);
+    // xfs_growfs after findmnt said the brick is mounted (it grows a mounted file system only).
+    const order = transport.argvs().map((a) => a[0]);
+    expect(order.lastIndexOf('findmnt')).to.be.below(order.indexOf('xfs_growfs'));
+    expect(record.sizeBytes).to.equal(4 * GiB);
+    expect(record.lvm).to.deep.equal({ vg: 'vg_dev1', thinPool: 'tp_b1', lv: 'brick_b1', thinPoolSizeBytes: 4 * GiB, poolMetadataSizeBytes: 24 * MiB });
+  });
+
+  it('the snapshot factor sizes the grown pool: 2 GiB at factor 1.5 is a 3 GiB pool', async () => {
+    const transport = existingBrick({ size: 1536 * MiB, metadataSize: 8 * MiB }, GiB);
+    await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: 2 * GiB, location: 'vg_dev1', snapshotFactor: 1.5 });
+    expect(changes(transport)).to.deep.equal([
+      ['lvextend', '--autobackup=n', '--poolmetadatasize', '16384k', 'vg_dev1/tp_b1'],
+      ['lvextend', '--autobackup=n', '--size', '3145728k', 'vg_dev1/tp_b1'],
+      ['lvextend', '--autobackup=n', '--size', '2097152k', 'vg_dev1/brick_b1'],
+      ['xfs_growfs', mountPoint],
+    ]);
+  });
+
+  it('a growth interrupted after the pool was extended: the next ensure extends the thin LV only, then xfs_growfs', async () => {
+    const transport = existingBrick({ size: 4 * GiB, metadataSize: 24 * MiB }, GiB);
+    await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: 4 * GiB, location: 'vg_dev1', snapshotFactor: 1 });
+    expect(changes(transport)).to.deep.equal([
+      ['lvextend', '--autobackup=n', '--size', '4194304k', 'vg_dev1/brick_b1'],
+      ['xfs_growfs', mountPoint],
+    ]);
+  });
+
+  it('LV at the requested size: no lvextend, no xfs_growfs (the ensure every pass runs changes nothing)', async () => {
+    const transport = existingBrick({ size: 4 * GiB, metadataSize: 24 * MiB }, 4 * GiB);
+    const record = await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: 4 * GiB, location: 'vg_dev1', snapshotFactor: 1 });
+    expect(transport.argvs().map((a) => a[0])).to.deep.equal(['vgs', 'lvs', 'wipefs', 'mkdir', 'findmnt', 'mkdir']);
+    expect(record.lvm).to.include({ thinPoolSizeBytes: 4 * GiB, poolMetadataSizeBytes: 24 * MiB });
+  });
+
+  it('never shrinks: an LV larger than the request, or a pool larger than the rule, is left as it is', async () => {
+    const transport = existingBrick({ size: 8 * GiB, metadataSize: 64 * MiB }, 8 * GiB);
+    const record = await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: 4 * GiB, location: 'vg_dev1', snapshotFactor: 1 });
+    expect(changes(transport)).to.deep.equal([]);
+    // The record says what the pool is, not the smaller size the rule would give now.
+    expect(record.lvm).to.include({ thinPoolSizeBytes: 8 * GiB, poolMetadataSizeBytes: 64 * MiB });
+  });
+
+  it('a pool whose thin LV is still to be made, smaller than the (grown) request: the pool grows before the LV is created', async () => {
+    const transport = new FakeTransport()
+      .reply(has('vgs'), ok(vgsDev1))
+      .reply(has('lvs'), ok(lvsReport([{ name: 'tp_b1', attr: 'twi-aotz--', size: GiB, thinCount: 0, metadataSize: 8 * MiB }])))
+      .reply(has('lvextend'), ok(''))
+      .reply(has('lvcreate'), ok(''))
+      .reply(has('wipefs', '--json'), ok(''))
+      .reply(has('mkfs.xfs'), ok(''))
+      .reply(has('mkdir'), ok(''))
+      .reply(has('findmnt'), failed(1, ''))
+      .reply(has('mount'), ok(''));
+    await backend(transport).createBrick(node1, { id: 'b1', sizeBytes: 2 * GiB, location: 'vg_dev1', snapshotFactor: 1 });
+    expect(transport.argvs().filter((a) => ['lvextend', 'lvcreate', 'xfs_growfs'].includes(a[0]!))).to.deep.equal([
+      ['lvextend', '--autobackup=n', '--poolmetadatasize', '12288k', 'vg_dev1/tp_b1'],
+      ['lvextend', '--autobackup=n', '--size', '2097152k', 'vg_dev1/tp_b1'],
+      ['lvcreate', '--autobackup=n', '--yes', '--thin', '--virtualsize', '2097152k', '--name', 'brick_b1', 'vg_dev1/tp_b1'],
+    ]);
+  });
+
+  it('growBrick of a record derived from the database (no pool sizes in it) takes the default snapshot factor', async () => {
+    const transport = existingBrick({ size: GiB, metadataSize: 8 * MiB }, GiB);
+    const fromDb: BrickRecord = {
+      id: 'b1', backend: 'LVM', path: `${mountPoint}/brick`, sizeBytes: GiB, location: 'vg_dev1', gid: null,
+      mount: { source: '/dev/vg_dev1/brick_b1', target: mountPoint, fstype: 'xfs', options: 'rw,inode64,noatime,nouuid' },
+      lvm: { vg: 'vg_dev1', thinPool: 'tp_b1', lv: 'brick_b1', thinPoolSizeBytes: 0, poolMetadataSizeBytes: 0 },
+    };
+    const grown = await backend(transport).growBrick(node1, fromDb, 2 * GiB);
+    expect(grown.lvm).to.include({ thinPoolSizeBytes: 2 * GiB });
+  });
+});

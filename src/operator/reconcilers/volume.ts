@@ -33,6 +33,8 @@ import { copyTlsFiles, observeTls, tlsStatus } from './volume-tls.ts';
 import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { reconcileDirectory } from './directory.ts';
 import { finalizeVolume } from './volume-deletion.ts';
+import { growBricksInPlace } from './volume-grow-in-place.ts';
+import { planGrowth } from './volume-growth.ts';
 import { StepRefused } from './volume-errors.ts';
 import { bricksInSetOrder, describeLayout, glusterVolumeNameOf, modelDurability } from './volume-layout.ts';
 import { ownerMark, OWNER_OPTION } from './volume-ownership.ts';
@@ -245,6 +247,13 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       return;
     }
     case 'grow': {
+      // In place when every brick can take its share (volume-growth.ts); otherwise new sets, as before.
+      const plan = planGrowth(ctx.topology.db, world.record!, step.to);
+      ctx.logger.info('volume growth', { volume: observed.dbName, to: step.to, plan: plan.kind, reason: plan.reason });
+      if (plan.kind === 'inPlace') {
+        setRecord(ctx, world, await growBricksInPlace(ctx, access, volume, world.record!, step.to, plan));
+        return;
+      }
       const grown = await growVolume(ctx, access, volume, cluster!, world.record!, step.to, worker);
       if (!grown.ok) throw new StepRefused('ExpansionFailed', grown.message, 60_000);
       setRecord(ctx, world, grown.record);
