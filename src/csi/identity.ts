@@ -2,13 +2,16 @@ import { DRIVER_NAME } from '../api/group.ts';
 import { OPERATOR_VERSION } from '../deploy/images.ts';
 
 /**
- * The Identity service. No CONTROLLER_SERVICE capability: the operator creates PVs itself, so this is a
- * node-only driver and no external-provisioner or external-attacher sidecar ever calls a Controller service.
+ * The Identity service. The node plugin's announces no CONTROLLER_SERVICE: the operator creates PVs itself, so
+ * no external-provisioner or external-attacher sidecar ever calls a Controller service there. The operator's
+ * controller endpoint (src/csi/controller.ts: snapshots, for the csi-snapshotter sidecar) announces it.
  */
 export class IdentityService {
   private readonly isReady: () => boolean;
-  constructor(isReady: () => boolean) {
+  private readonly controller: boolean;
+  constructor(isReady: () => boolean, options: { controller?: boolean } = {}) {
     this.isReady = isReady;
+    this.controller = options.controller === true;
   }
 
   getPluginInfo(): { name: string; vendor_version: string; manifest: Record<string, string> } {
@@ -16,7 +19,7 @@ export class IdentityService {
   }
 
   getPluginCapabilities(): { capabilities: unknown[] } {
-    return { capabilities: [] };
+    return { capabilities: this.controller ? [{ service: { type: 'CONTROLLER_SERVICE' } }] : [] };
   }
 
   /** Not ready until the start-up check of existing mounts has finished (kubelet may call before that). */

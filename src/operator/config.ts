@@ -68,6 +68,14 @@ const operatorConfigSchema = z.object({
    * `false` where something else serves those classes.
    */
   SERVE_IN_TREE_GLUSTERFS_CLASSES: z.enum(['true', 'false']).default('true'),
+  /**
+   * Where the operator serves the CSI Controller service's snapshot calls (`unix:///path`), for the
+   * csi-snapshotter sidecar beside it; off when empty. The Deployment sets it when snapshots are installed.
+   */
+  CSI_CONTROLLER_ENDPOINT: z
+    .string()
+    .regex(/^(unix:\/\/\/.+)?$/, 'must be unix:///absolute/path')
+    .default(''),
   GLUSTER_COMMANDS_PER_SECOND: positiveInteger(DEFAULT_NODE_COMMAND_LIMITS.ratePerSecond),
   GLUSTER_COMMAND_BURST: positiveInteger(DEFAULT_NODE_COMMAND_LIMITS.burst),
   GLUSTER_COMMANDS_IN_FLIGHT: positiveInteger(DEFAULT_NODE_COMMAND_LIMITS.maxInFlight),
@@ -98,6 +106,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv) {
       images: [...new Set([c.GLUSTERD_IMAGE, ...c.GLUSTERD_IMAGES])],
     } satisfies ClusterPolicy as ClusterPolicy,
     serveInTreeGlusterfsClasses: c.SERVE_IN_TREE_GLUSTERFS_CLASSES === 'true',
+    csiControllerEndpoint: c.CSI_CONTROLLER_ENDPOINT || undefined,
     /** Per GlusterCluster, the options of the KeyedRateLimiter every command on its nodes passes. */
     nodeCommandLimits: {
       ratePerSecond: c.GLUSTER_COMMANDS_PER_SECOND,

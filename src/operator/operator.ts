@@ -1,5 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import type { GlusterNode } from '../api/index.ts';
+import { ControllerService, startControllerServer } from '../csi/controller.ts';
+import { IdentityService } from '../csi/identity.ts';
+import { GlusterSnapshots } from './snapshots.ts';
 import { ControllerManager, type ControllerDefinition, type WatchSource } from '../controller/manager.ts';
 import { objectKey } from '../runtime/informer.ts';
 import { KubeEventRecorder } from '../controller/events.ts';
@@ -197,11 +200,23 @@ export async function startOperator(options: {
       topologyGeneration: () => (topology.started ? topology.db.generation : undefined),
     });
 
+    // Snapshots (VolumeSnapshot → csi-snapshotter → here): served by the leader, which holds the clusters' access.
+    const snapshotServer = config.csiControllerEndpoint
+      ? await startControllerServer({
+          endpoint: config.csiControllerEndpoint,
+          identity: new IdentityService(() => started.hasSynced, { controller: true }),
+          controller: new ControllerService(new GlusterSnapshots(context)),
+          logger,
+        })
+      : undefined;
+    if (snapshotServer) logger.info('serving CSI snapshots', { endpoint: config.csiControllerEndpoint });
+
     return {
       context,
       hasSynced: () => started.hasSynced,
       stop: async () => {
         operatorMetrics.setClusterState(undefined);
+        if (snapshotServer) await new Promise<void>((resolve) => snapshotServer.tryShutdown(() => resolve()));
         await started.stop();
         await topology.flush().catch((error: unknown) => logger.error('last topology backup failed', { error: String(error) }));
         await topology.stop();

@@ -24,7 +24,7 @@ const EXTENT_BYTES = 4 * MIB;
  * The production brick backend end to end, through the operator, on a Gluster server with device-mapper (a
  * VM of the test bed: this machine's kernel has none): blank disks become volume groups, a disk holding data
  * is refused and left as it was, destroyData wipes only the disk it names; bricks are thin LVs in thin pools
- * sized by the snapshot factor, with XFS, mounted and served by glusterd; a volume grows by new LVs and its
+ * sized by the snapshot factor, with XFS, mounted and served by glusterd; a volume grows by lvextend and xfs_growfs and its
  * data stays; deleting it removes its LVs and thin pools and nothing else. Every Gluster command in the VM
  * takes about a second (software emulation), hence the long waits.
  */
@@ -217,21 +217,22 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     expect(onBrick.split(' ')[0]).to.equal(written.digest);
   });
 
-  it('grows the volume with a new thin LV, and the data written before reads back', async () => {
+  it('grows the volume by growing its thin LV and thin pool in place (lvextend, xfs_growfs), and the data written before reads back', async () => {
     await kubectl(['-n', namespace!.name, 'patch', 'glustervolume', 'thin', '--type=merge', '-p', '{"spec":{"size":"1Gi"}}']);
-    const grown = await eventually('two bricks, each a thin LV', async () => {
-      const current = await ready('thin');
-      return current.status?.bricks?.length === 2 ? current : notYet(current.status);
-    }, 420_000);
-    for (const entry of grown.status!.bricks!) {
-      const brick = brickParts(entry.path);
-      const lvs = await logicalVolumes(brick.vg);
-      expect(lvs.map((lv) => lv.name)).to.include.members([brick.lv, brick.pool]);
-    }
+    const grown = await ready('thin');
+    expect(grown.status!.bricks, 'still one brick: grown, not added to').to.have.length(1);
+    const brick = brickParts(grown.status!.bricks![0]!.path);
+    const expected = thinPoolSizing(1024 * MIB, 1.5, EXTENT_BYTES);
+    const lvs = await logicalVolumes(brick.vg);
+    expect(lvs.find((lv) => lv.name === brick.lv)?.sizeBytes, 'thin LV').to.equal(1024 * MIB);
+    expect(lvs.find((lv) => lv.name === brick.pool)?.sizeBytes, 'thin pool, still × snapshot factor').to.equal(expected.thinPoolSizeBytes);
+    const brickFs = await sshCheck(server, ['df', '--output=size', '-B1', brick.mountPoint]);
+    expect(Number(brickFs.trim().split('\n').pop()), 'the brick’s XFS grew with its LV').to.be.greaterThan(900 * MIB);
+
     const target = await mount(grown.status!.mountSource!);
     expect(md5(readFileSync(join(target, written!.name))), 'the data written before the growth').to.equal(written!.digest);
     const { stdout } = await execFileAsync('df', ['--output=size', '-B1', target]);
-    expect(Number(stdout.trim().split('\n').pop())).to.be.greaterThan(900 * MIB);
+    expect(Number(stdout.trim().split('\n').pop()), 'what the client sees').to.be.greaterThan(900 * MIB);
     await unmount(target);
   });
 
@@ -253,7 +254,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     const rebuilt = await eventually('the volume reconciled by the new process', async () => {
       const current = await ready('thin');
       const reconciled = current.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
-      return current.status?.bricks?.length === 2 && reconciled !== undefined ? current : notYet(current.status);
+      return current.status?.bricks?.length === 1 && reconciled !== undefined ? current : notYet(current.status);
     }, 420_000);
     expect(rebuilt.status!.bricks!.map((b) => b.path).sort()).to.deep.equal(before.status!.bricks!.map((b) => b.path).sort());
     const backup = await kubectl(['-n', 'gluster-operator', 'get', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '-o', 'name']);
