@@ -300,6 +300,16 @@ describe('GlusterVolume deletion decisions', () => {
     expect(decideDeletion(deletion({ directories: [] }))).to.deep.equal({ kind: 'deleteVolume' });
   });
 
+  it('a volume with Gluster snapshots is neither stopped nor deleted: deletion waits for its snapshots to go', () => {
+    const marked = (snapshotCount: number) => ({ kind: 'present' as const, info: info({ snapshotCount, options: { [OWNER_OPTION]: 'ns/data' } }) });
+    const step = decideDeletion(deletion({ live: marked(2), clients: 0 }));
+    expect(step).to.include({ kind: 'wait', reason: 'VolumeHasSnapshots' });
+    expect((step as { message: string }).message).to.contain('2 snapshot(s)').and.contain('VolumeSnapshots');
+    // Before the client check too: a stop would cut clients off, and glusterd would still refuse the delete.
+    expect(decideDeletion(deletion({ live: marked(1) }))).to.include({ kind: 'wait', reason: 'VolumeHasSnapshots' });
+    expect(decideDeletion(deletion({ live: marked(0), clients: 0 }))).to.deep.equal({ kind: 'deleteVolume' });
+  });
+
   it('Retain keeps the data and releases the owner mark', () => {
     expect(decideDeletion(deletion({ reclaimPolicy: 'Retain' }))).to.include({ kind: 'keep', reason: 'VolumeRetained', unmark: true });
     expect(decideDeletion(deletion({ reclaimPolicy: 'Retain', live: { kind: 'present', info: info() } }))).to.include({ kind: 'keep', reason: 'VolumeRetained', unmark: false });

@@ -10,6 +10,8 @@ import { ownershipOf } from './volume-ownership.ts';
  *   - the Gluster volume is provably this object's (owner mark, or exactly the bricks placed for it);
  *   - no PersistentVolume is bound to it (a Released PV is not: that is the provisioner deleting it);
  *   - no client mounts it (FUSE or gfapi connections, `volume status … client-list`);
+ *   - it has no Gluster snapshots (VolumeSnapshots of its PVs: their data would go with it, and glusterd
+ *     refuses the delete only after the stop has cut every client off);
  *   - its namespace is not being deleted, unless the GlusterCluster's cleanupPolicy confirms it or the
  *     provisioner started the deletion for a released PV (then the PV's own reclaim policy was the consent).
  * Anything else keeps the Gluster volume and its bricks: deletion waits (in use) or the object goes and
@@ -128,6 +130,14 @@ export function decideDeletion(world: DeletionWorld): DeletionStep {
     };
   }
   if (live.kind === 'present' && !world.volumeDeleted) {
+    if (live.info.snapshotCount > 0) {
+      return {
+        kind: 'wait',
+        reason: 'VolumeHasSnapshots',
+        message: `deletion waits: Gluster volume ${gluster} has ${live.info.snapshotCount} snapshot(s); delete its VolumeSnapshots (or gluster snapshot delete) first`,
+        requeueAfterMs: REQUEUE.waiting,
+      };
+    }
     if (live.info.status === 'Started') {
       if (world.clients === undefined) return { kind: 'observeClients' };
       if (world.clients > 0) {
