@@ -1,18 +1,22 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, glusterNodeSchema, glusterVolumeSchema, type GlusterNode, type GlusterVolume } from '../../src/api/index.ts';
+import { API_GROUP, API_VERSION, DRIVER_NAME, glusterNodeSchema, glusterVolumeSchema, type GlusterNode, type GlusterVolume } from '../../src/api/index.ts';
 import { thinPoolSizing } from '../../src/bricks/sizing.ts';
+import { topologyCodec } from '../../src/topology/backup/codec.ts';
+import { SecretBackupStore } from '../../src/topology/backup/secret-store.ts';
+import type { TopologyDatabase } from '../../src/topology/model.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { killAllOperators, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { removeOperatorState } from '../support/operator-suite.ts';
 import { sshCheck, sshRun } from '../support/ssh.ts';
+import { installSnapshotCrds, removeSnapshotCrds, startSnapshotComponents, type SnapshotComponents } from '../support/snapshotter.ts';
 import { testbedEnv, testbedVmEnv } from '../support/testbed-env.ts';
 
 const execFileAsync = promisify(execFile);
@@ -40,6 +44,12 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
   let operator: OperatorProcess | undefined;
   const mounts: string[] = [];
   const MARKER = 'data the operator must not touch\n';
+  // The operator serves CSI snapshots here; the csi-snapshotter sidecar dials it.
+  const socketDir = mkdtempSync(join(tmpdir(), 'lvm-csi-'));
+  const csiSocket = join(socketDir, 'controller.sock');
+  const startOperator = (identity: string) => startOperatorProcess(identity, 18700 + Math.floor(Math.random() * 90), { CSI_CONTROLLER_ENDPOINT: `unix://${csiSocket}` });
+  let snapshotComponents: SnapshotComponents | undefined;
+  const SNAP = { group: 'snapshot.storage.k8s.io', version: 'v1' };
 
   const get = async (plural: string, name: string) =>
     unlessNotFound(custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace!.name, plural, name }));
@@ -123,6 +133,8 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
         spec: {
           access: { mode: 'External', external: { sshSecretRef: { name: 'gluster-ssh' } } },
           brickBackend: 'LVM',
+          // Small bricks (heketi's minimum is 1Gi): the VM's disks are 2G, and a growth must have room to happen.
+          minBrickSize: '256Mi',
           maxBrickSize: '1Gi',
           // The test host mounts the volumes (see demo-topology.ts: withTestHostAsClient).
           clientAccess: { addresses: [env.TESTBED_HOST_IP] },
@@ -142,11 +154,19 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     for (const object of objects) {
       await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: `${object.kind.toLowerCase()}s`, body: { apiVersion: `${API_GROUP}/${API_VERSION}`, ...object } });
     }
-    operator = await startOperatorProcess('operator-lvm-vm', 18700 + Math.floor(Math.random() * 90));
+    operator = await startOperator('operator-lvm-vm');
   });
 
   after(async () => {
     for (const target of [...mounts]) await unmount(target).catch(() => undefined);
+    if (namespace) {
+      await kubectl(['-n', namespace.name, 'delete', 'volumesnapshots', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
+      await kubectl(['-n', namespace.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
+      await kubectl(['delete', 'pv', `lvm-${namespace.name}`.slice(0, 60), '--ignore-not-found', '--wait=true', '--timeout=60s'], { allowFailure: true });
+      await kubectl(['delete', 'volumesnapshotclass', `lvm-${namespace.name}`.slice(0, 60), '--ignore-not-found'], { allowFailure: true });
+    }
+    await snapshotComponents?.stop();
+    await removeSnapshotCrds();
     if (namespace) {
       await kubectl(['-n', namespace.name, 'patch', 'glustervolumes', '--all', '--type=merge', '-p', '{"spec":{"reclaimPolicy":"Delete"}}'], { allowFailure: true });
       await kubectl(['-n', namespace.name, 'delete', 'glustervolumes', '--all', '--wait=true', '--timeout=300s'], { allowFailure: true });
@@ -156,6 +176,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     await killAllOperators();
     await blankTheServer();
     await removeOperatorState({ namespace, nodes: [], brickRoot: undefined });
+    rmSync(socketDir, { recursive: true, force: true });
   });
 
   it('makes blank disks and the destroyData one volume groups, and refuses the disk holding data, which stays as it was', async () => {
@@ -248,17 +269,29 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
 
   it('rebuilds its database from the live server (gluster, pvs, vgs, lvs) after losing the backup, and serves the same bricks', async () => {
     const before = (await volume('thin'))!;
+    const brick = brickParts(before.status!.bricks![0]!.path);
     await operator!.stop();
     await kubectl(['-n', 'gluster-operator', 'delete', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator']);
-    operator = await startOperatorProcess('operator-lvm-vm-rebuilt', 18700 + Math.floor(Math.random() * 90));
-    const rebuilt = await eventually('the volume reconciled by the new process', async () => {
-      const current = await ready('thin');
-      const reconciled = current.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
-      return current.status?.bricks?.length === 1 && reconciled !== undefined ? current : notYet(current.status);
-    }, 420_000);
-    expect(rebuilt.status!.bricks!.map((b) => b.path).sort()).to.deep.equal(before.status!.bricks!.map((b) => b.path).sort());
-    const backup = await kubectl(['-n', 'gluster-operator', 'get', 'secrets', '-l', 'app.kubernetes.io/part-of=gluster-operator', '-o', 'name']);
-    expect(backup.stdout, 'a new backup written from the rebuilt database').to.match(/secret\//);
+    operator = await startOperator('operator-lvm-vm-rebuilt');
+    const started = operator;
+    await eventually('the new process rebuilt its database from the cluster', async () => {
+      const line = started.logs.find((entry) => entry.includes('topology ready'));
+      return line?.includes('RebuiltFromCluster') ? line : notYet(line ?? started.logs.slice(-3));
+    }, 300_000);
+    // The rebuilt database, as the new process wrote it back: the brick with the size lvs reports.
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    const loaded = await new SecretBackupStore<TopologyDatabase>({ core, namespace: 'gluster-operator', codec: topologyCodec() }).load();
+    expect(loaded.state, 'a backup written from the rebuilt database').to.equal('ok');
+    const db = (loaded as { db: TopologyDatabase }).db;
+    const record = db.volumes.find((candidate) => candidate.name === `${namespace!.name}/thin`);
+    expect(record, `volume in ${JSON.stringify(db.volumes.map((v) => v.name))}`).to.not.equal(undefined);
+    expect(record!.bricks).to.have.length(1);
+    expect(`brick_${record!.bricks[0]!.id}`, 'the LV rebuilt from lvs').to.equal(brick.lv);
+    expect(record!.bricks[0]!.size).to.equal(1024 * MIB);
+    const device = db.devices.find((candidate) => candidate.id === record!.bricks[0]!.device);
+    expect(device?.vg).to.equal(brick.vg);
+    const rebuilt = await ready('thin');
+    expect(rebuilt.status!.bricks!.map((b) => b.path)).to.deep.equal(before.status!.bricks!.map((b) => b.path));
   });
 
   it('a kill -9 in the middle of brick creation leaves no orphan LV: the next process finishes the bricks it had recorded', async () => {
@@ -280,7 +313,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     const atKill = await volume('interrupted');
     expect(atKill?.status?.conditions?.find((c) => c.type === 'Ready')?.status, `killed before Ready (saw ${seen.join(', ')})`).to.not.equal('True');
 
-    operator = await startOperatorProcess('operator-lvm-vm-after-kill', 18700 + Math.floor(Math.random() * 90));
+    operator = await startOperator('operator-lvm-vm-after-kill');
     const finished = await ready('interrupted');
     const thin = (await volume('thin'))!;
     expect(await allLogicalVolumes(), 'exactly the LVs of the two volumes’ bricks').to.deep.equal([...lvsOfBricks(thin), ...lvsOfBricks(finished)].sort());
@@ -288,15 +321,72 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     expect(await allLogicalVolumes()).to.deep.equal(lvsOfBricks(thin).sort());
   });
 
-  it('deleting the volume removes its LVs, thin pools and mounts, and leaves the volume groups and the refused disk', async () => {
+  const pvName = () => `lvm-${namespace!.name}`.slice(0, 60);
+  const vsc = async (name: string) => (await custom.getClusterCustomObject({ ...SNAP, plural: 'volumesnapshotcontents', name })) as { status?: { snapshotHandle?: string; readyToUse?: boolean; restoreSize?: number } };
+  const glusterSnapshots = async (gv: string) =>
+    (await sshCheck(server, ['gluster', '--mode=script', 'snapshot', 'list', gv])).split('\n').filter((line) => line && !line.startsWith('No snapshots'));
+
+  it('a VolumeSnapshot of a claim becomes a Gluster snapshot (through snapshot-controller, csi-snapshotter and the operator), ready, with the size to restore', async () => {
+    const thin = (await volume('thin'))!;
+    await installSnapshotCrds();
+    snapshotComponents = await startSnapshotComponents(csiSocket, process.env.OPERATOR_TEST_LOG_DIR);
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: pvName() },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteMany'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          storageClassName: '',
+          claimRef: { namespace: namespace!.name, name: 'thin-claim' },
+          csi: { driver: DRIVER_NAME, volumeHandle: `${namespace!.name}/thin` },
+        },
+      },
+    });
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace: namespace!.name,
+      body: { metadata: { name: 'thin-claim' }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: pvName(), resources: { requests: { storage: '1Gi' } } } },
+    });
+    await custom.createClusterCustomObject({ ...SNAP, plural: 'volumesnapshotclasses', body: { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: { name: pvName() }, driver: DRIVER_NAME, deletionPolicy: 'Delete' } });
+    await custom.createNamespacedCustomObject({
+      ...SNAP,
+      namespace: namespace!.name,
+      plural: 'volumesnapshots',
+      body: { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: 'before' }, spec: { volumeSnapshotClassName: pvName(), source: { persistentVolumeClaimName: 'thin-claim' } } },
+    });
+    const snapshot = await eventually('VolumeSnapshot before ready to use', async () => {
+      const current = (await custom.getNamespacedCustomObject({ ...SNAP, namespace: namespace!.name, plural: 'volumesnapshots', name: 'before' })) as { status?: { readyToUse?: boolean; boundVolumeSnapshotContentName?: string; restoreSize?: string; error?: unknown } };
+      return current.status?.readyToUse === true ? current : notYet({ status: current.status, sidecar: snapshotComponents!.logs.slice(-5) });
+    }, 300_000);
+    expect(snapshot.status!.restoreSize).to.equal('1Gi');
+    const content = await vsc(snapshot.status!.boundVolumeSnapshotContentName!);
+    const handle = content.status!.snapshotHandle!;
+    expect(handle).to.match(new RegExp(`^${namespace!.name}/lvm/snapshot-[0-9a-f-]{36}$`));
+    const gv = thin.status!.glusterVolumeName!;
+    expect(await glusterSnapshots(gv)).to.deep.equal([handle.split('/')[2]]);
+  });
+
+  it('deleting the volume waits while it has snapshots; deleting the VolumeSnapshot removes the Gluster snapshot, then the volume, its LVs, thin pools and mounts go, and the volume groups and the refused disk stay', async () => {
     const before = (await volume('thin'))!;
+    const gv = before.status!.glusterVolumeName!;
     const bricks = before.status!.bricks!.map((b) => brickParts(b.path));
-    await kubectl(['-n', namespace!.name, 'delete', 'glustervolume', 'thin', '--wait=true', '--timeout=300s']);
+    await kubectl(['-n', namespace!.name, 'delete', 'pvc', 'thin-claim', '--wait=true', '--timeout=60s']);
+    await kubectl(['delete', 'pv', pvName(), '--wait=true', '--timeout=60s']);
+    await kubectl(['-n', namespace!.name, 'delete', 'glustervolume', 'thin', '--wait=false']);
+    const waiting = await eventually('deletion waiting on the snapshot', async () => {
+      const current = await volume('thin');
+      const ready = current?.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.reason === 'VolumeHasSnapshots' ? ready : notYet(current?.status?.conditions);
+    }, 300_000);
+    expect(waiting.message).to.contain('1 snapshot(s)');
+    expect(await sshCheck(server, ['gluster', '--mode=script', 'volume', 'info', gv]), 'not stopped either').to.match(/^Status: Started$/m);
+
+    await kubectl(['-n', namespace!.name, 'delete', 'volumesnapshot', 'before', '--wait=true', '--timeout=300s']);
+    expect(await glusterSnapshots(gv)).to.deep.equal([]);
+    await eventually('GlusterVolume thin gone', async () => ((await volume('thin')) === undefined ? true : notYet((await volume('thin'))?.status?.conditions)), 420_000);
     expect(await allLogicalVolumes(), 'no LV left in the operator’s volume groups').to.deep.equal([]);
     for (const brick of bricks) {
-      const names = (await logicalVolumes(brick.vg)).map((lv) => lv.name);
-      expect(names, `LVs left in ${brick.vg}`).to.not.include.members([brick.lv]);
-      expect(names).to.not.include(brick.pool);
       const mounted = await sshRun(server, ['findmnt', '-n', brick.mountPoint]);
       expect(mounted.code, `${brick.mountPoint} still mounted: ${mounted.stdout}`).to.not.equal(0);
     }
