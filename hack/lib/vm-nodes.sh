@@ -106,8 +106,18 @@ wait_for_vm_nodes() {
   done
 }
 
+# snapshot-controller and csi-snapshotter that a suite started against this test bed and did not stop (killed).
+snapshot_component_pids() {
+  local pid
+  for pid in $(pgrep -x -- 'csi-snapshotter|snapshot-contro' || true); do
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--kubeconfig=$TB/"; then echo "$pid"; fi
+  done
+}
+
 down_vm_nodes() {
   local quiet=${1:-} pids tap
+  mapfile -t pids < <(snapshot_component_pids)
+  kill_pids 5 "${pids[@]}"
   mapfile -t pids < <(vm_node_pids)
   [[ -n $quiet || ${#pids[@]} -eq 0 ]] || log "stopping VM nodes (pids ${pids[*]})"
   # The disks are thrown away with the VM: a clean guest shutdown (about 15 s under emulation) buys nothing.
@@ -119,5 +129,6 @@ vm_nodes_left() {
   local left=()
   [[ -z $(vm_node_pids) ]] || left+=("VM pids: $(vm_node_pids | tr '\n' ' ')")
   [[ -z $(vm_taps) ]] || left+=("taps: $(vm_taps | tr '\n' ' ')")
+  [[ -z $(snapshot_component_pids) ]] || left+=("snapshot components: $(snapshot_component_pids | tr '\n' ' ')")
   echo "${left[*]}"
 }

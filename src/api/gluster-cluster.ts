@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './group.ts';
 import { cel, conditionsField, objectMetaSchema, objectName, observedGenerationField, positiveQuantity, stringMap, volumeOptionsMap, type CelRule } from './common.ts';
-import { DESTROY_DATA_CONFIRMATION, DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE } from './limits.ts';
+import { DESTROY_DATA_CONFIRMATION, DEFAULT_MAX_BRICK_SIZE, DEFAULT_MIN_BRICK_SIZE, MAX_BRICK_SIZE, MIN_XFS_BRICK_SIZE } from './limits.ts';
 
 /**
  * In-cluster mode: glusterd runs in the operator's DaemonSet on labelled Kubernetes nodes (what gk-deploy did).
@@ -224,6 +224,12 @@ export const glusterClusterSpecSchema = cel(
   {
     rule: 'quantity(self.minBrickSize).compareTo(quantity(self.maxBrickSize)) <= 0',
     message: 'minBrickSize must not exceed maxBrickSize',
+    fieldPath: '.minBrickSize',
+  },
+  {
+    // Found on the VM node: a 256Mi brick failed mkfs forever ("Filesystem must be larger than 300MB", xfsprogs 5.19+).
+    rule: `self.brickBackend == 'Directory' || quantity(self.minBrickSize).compareTo(quantity('${MIN_XFS_BRICK_SIZE}')) >= 0`,
+    message: `minBrickSize must be at least ${MIN_XFS_BRICK_SIZE} with brickBackend LVM or LoopFile: mkfs.xfs refuses smaller file systems`,
     fieldPath: '.minBrickSize',
   },
 );

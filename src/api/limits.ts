@@ -31,6 +31,8 @@ export const MAX_BRICK_SIZE: QuantityLimit = { quantity: '64Ti', bytes: 2 ** 46,
 
 /** heketi's defaults, which GlusterCluster keeps. */
 export const DEFAULT_MIN_BRICK_SIZE = '1Gi';
+/** xfsprogs 5.19 and later (Debian 12 has 6.1) refuse to make an XFS smaller than 300 MiB: LVM and LoopFile bricks are XFS. */
+export const MIN_XFS_BRICK_SIZE = '300Mi';
 export const DEFAULT_MAX_BRICK_SIZE = '4Ti';
 
 /**

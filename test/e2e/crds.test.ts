@@ -128,6 +128,7 @@ describe('CRDs on the real apiserver', function () {
     ['size 1025Ti, just above 1Pi', volume('bad-size-over', { size: '1025Ti' }), /spec\.size.*size must be at most 1Pi/],
     ['maxBrickSize 1Ei', cluster('bad-max-brick', { maxBrickSize: '1Ei' }), /spec\.maxBrickSize.*maxBrickSize must be at most 64Ti/],
     ['minBrickSize 65Ti', cluster('bad-min-brick', { minBrickSize: '65Ti', maxBrickSize: '64Ti' }), /spec\.minBrickSize.*minBrickSize must be at most 64Ti/],
+    ['minBrickSize under 300Mi with LVM bricks (mkfs.xfs refuses them)', cluster('bad-min-xfs', { brickBackend: 'LVM', minBrickSize: '256Mi' }), /spec\.minBrickSize.*at least 300Mi with brickBackend LVM or LoopFile/],
     ['65 Gluster options', volume('bad-options-many', { options: options(65) }), /spec\.options: Too many: 65: must have at most 64/],
     ['a Gluster option name over 128 characters', volume('bad-option-name', { options: options(1, 129) }), /spec\.options: Invalid value: .*option names must be at most 128 characters/],
     ['a Gluster option value over 4096 characters', volume('bad-option-value', { options: allowedOptions(1, 4097) }), /spec\.options\.performance\.cache-size: Too long: may not be more than 4096/],

@@ -134,7 +134,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
           access: { mode: 'External', external: { sshSecretRef: { name: 'gluster-ssh' } } },
           brickBackend: 'LVM',
           // Small bricks (heketi's minimum is 1Gi): the VM's disks are 2G, and a growth must have room to happen.
-          minBrickSize: '256Mi',
+          minBrickSize: '300Mi',
           maxBrickSize: '1Gi',
           // The test host mounts the volumes (see demo-topology.ts: withTestHostAsClient).
           clientAccess: { addresses: [env.TESTBED_HOST_IP] },
@@ -301,7 +301,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
       version: API_VERSION,
       namespace: namespace!.name,
       plural: 'glustervolumes',
-      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name: 'interrupted' }, spec: { cluster: 'lvm', size: '256Mi', durability: { type: 'None' }, reclaimPolicy: 'Delete' } },
+      body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterVolume', metadata: { name: 'interrupted' }, spec: { cluster: 'lvm', size: '512Mi', durability: { type: 'None' }, reclaimPolicy: 'Delete' } },
     });
     // The first LVM object of the new brick (its thin pool) is the moment: the brick is recorded, not finished.
     const seen = await eventually('a new thin pool on the server', async () => {

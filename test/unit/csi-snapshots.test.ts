@@ -10,7 +10,7 @@ const MIB = 1024 * 1024;
 
 function volume(spec: Partial<GlusterVolume['spec']> = {}, ready = true): GlusterVolume {
   return {
-    apiVersion: 'gluster-operator.dev/v1alpha1',
+    apiVersion: 'storage.gluster-operator.dev/v1alpha1',
     kind: 'GlusterVolume',
     metadata: { name: 'data', namespace: 'apps' },
     spec: { cluster: 'lvm', size: '1Gi', ...spec } as GlusterVolume['spec'],
