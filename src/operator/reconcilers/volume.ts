@@ -36,6 +36,7 @@ import { finalizeVolume } from './volume-deletion.ts';
 import { growBricksInPlace } from './volume-grow-in-place.ts';
 import { planGrowth } from './volume-growth.ts';
 import { StepRefused } from './volume-errors.ts';
+import { NodeCommandError } from '../../gluster/errors.ts';
 import { bricksInSetOrder, describeLayout, glusterVolumeNameOf, modelDurability } from './volume-layout.ts';
 import { ownerMark, OWNER_OPTION } from './volume-ownership.ts';
 import { healthEvents, healthPhase, healthRequeueMs, volumeHealth } from './volume-health.ts';
@@ -89,7 +90,15 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
           await act(ctx, volume, observed, step);
           if (changedGlusterBy(step, world.online)) world.changedGluster = true;
         } catch (error) {
-          if (!(error instanceof StepRefused)) throw error;
+          if (!(error instanceof StepRefused)) {
+            // A volume not Ready yet whose step failed for good (mkfs refused, a VG full, ...) says why on itself,
+            // not only in the operator's log; the retries keep their backoff. A Ready volume keeps its status.
+            if (error instanceof NodeCommandError && !error.retryable && !isConditionTrue(volume.status?.conditions, 'Ready')) {
+              await writeStatus(ctx, volume, { state: 'failed', reason: 'CommandFailed', message: `${step.kind}: ${error.message}` });
+              await ctx.events.warning(volume, 'CommandFailed', `${step.kind}: ${error.message}`);
+            }
+            throw error;
+          }
           await writeStatus(ctx, volume, { state: 'failed', reason: error.reason, message: error.message });
           await ctx.events.warning(volume, error.reason, error.message);
           return { requeueAfterMs: error.requeueAfterMs };
