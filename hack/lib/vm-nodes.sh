@@ -109,7 +109,8 @@ wait_for_vm_nodes() {
 # snapshot-controller and csi-snapshotter that a suite started against this test bed and did not stop (killed).
 snapshot_component_pids() {
   local pid
-  for pid in $(pgrep -x -- 'csi-snapshotter|snapshot-contro' || true); do
+  # One name per pgrep: it refuses patterns longer than a process name (15 characters) as never matching.
+  for pid in $(pgrep -x csi-snapshotter || true) $(pgrep -x snapshot-contro || true); do
     if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--kubeconfig=$TB/"; then echo "$pid"; fi
   done
 }
