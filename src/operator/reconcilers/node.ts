@@ -335,8 +335,12 @@ async function leavePool(ctx: ReconcileContext, access: ClusterAccess, node: Glu
       await access.executor.run(nodeTarget(member), peerDetach(peer.hostname, { force: step.force }));
     } catch (error) {
       // Through a member that is leaving too, detaching is best effort (glusterd refuses while a kept volume
-      // has bricks on both): the deletion goes on, as it did before such members were asked at all.
-      if (member.metadata.deletionTimestamp) return { ok: true };
+      // has bricks on both): the next member is asked, and the deletion goes on when none could, as it did
+      // before such members were asked at all. Not "done" at the first refusal: that member's pool list may
+      // be stale (nodes deleted together detach one another through the cluster's mutation queue, so this one
+      // may have left its pool just before), and stopping here left this node peered with the rest (fresh-clone
+      // CI: the next suite's probe found "already part of another cluster").
+      if (member.metadata.deletionTimestamp) continue;
       return { ok: false, message: detachFailedMessage(peer, errorMessage(error)) };
     }
     await ctx.events.normal(node, 'PeerDetached', `${peer.hostname} left the trusted pool of cluster ${node.spec.cluster}`);
