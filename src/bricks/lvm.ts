@@ -77,20 +77,20 @@ export class LvmBrickBackend implements BrickBackend {
     const existing = await this.#runner.run(node, lvm.lvs(vg));
     const pool = existing.find((lv) => lv.name === names.thinPool);
     const thin = existing.find((lv) => lv.name === names.lv);
+    const grows = thin !== undefined && thin.sizeBytes < request.sizeBytes;
     // A brick whose size grew (the database holds the new size before this runs) is extended here, so an
     // interrupted growth is finished by the next ensure. An existing pool is looked at only for such a brick
     // (or one whose thin LV is still to be made), so a brick at its size is never changed otherwise.
     if (!pool) {
       await this.#runner.run(node, lvm.lvcreateThinPool({ vg, pool: names.thinPool, sizeBytes: sizing.thinPoolSizeBytes, metadataSizeBytes: sizing.poolMetadataSizeBytes }));
-    } else if (!thin || thin.sizeBytes < request.sizeBytes) {
+    } else if (!thin || grows) {
       await this.#extendPool(node, vg, names.thinPool, pool, sizing);
     }
     if (!thin) {
       await this.#runner.run(node, lvm.lvcreateThinVolume({ vg, pool: names.thinPool, lv: names.lv, virtualSizeBytes: request.sizeBytes }));
-    } else if (thin.sizeBytes < request.sizeBytes) {
+    } else if (grows) {
       await this.#runner.run(node, lvm.lvextend(vg, names.lv, request.sizeBytes));
     }
-    const grown = thin !== undefined && thin.sizeBytes < request.sizeBytes;
     const record: BrickRecord = {
       id: request.id,
       backend: 'LVM',
@@ -105,7 +105,7 @@ export class LvmBrickBackend implements BrickBackend {
     await ensureXfs(this.#runner, node, names.device);
     await ensureMount(this.#runner, node, record.mount!);
     // The file system follows its LV once mounted (xfs_growfs works on a mounted XFS only).
-    if (grown) await this.#runner.run(node, fs.xfsGrowfs(names.mountPoint));
+    if (grows) await this.#runner.run(node, fs.xfsGrowfs(names.mountPoint));
     await ensureBrickDirectory(this.#runner, node, record.path, record.gid);
     return record;
   }

@@ -4,7 +4,7 @@ import type { CsiMetrics } from '../metrics/csi-metrics.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { CsiError, fromZodError } from './errors.ts';
 import type { IdentityService } from './identity.ts';
-import { bindUnixSocket, loadCsiPackage, socketPath, unary } from './server.ts';
+import { addIdentityService, bindUnixSocket, loadCsiPackage, socketPath, unary } from './server.ts';
 
 /**
  * The CSI Controller service, snapshots only, as the csi-snapshotter sidecar calls it: CreateSnapshot,
@@ -118,15 +118,11 @@ export interface ControllerServerOptions {
 
 /** Identity (announcing CONTROLLER_SERVICE) and Controller on the endpoint the csi-snapshotter sidecar dials. */
 export async function startControllerServer(options: ControllerServerOptions): Promise<grpc.Server> {
-  const csi = loadCsiPackage() as ReturnType<typeof loadCsiPackage> & { Controller: grpc.ServiceClientConstructor };
+  const csi = loadCsiPackage();
   const server = new grpc.Server();
   const { identity, controller, logger, metrics } = options;
   const rpc = (method: string, handler: (request: unknown) => unknown) => unary(logger, method, handler, metrics);
-  server.addService(csi.Identity.service, {
-    GetPluginInfo: rpc('GetPluginInfo', () => identity.getPluginInfo()),
-    GetPluginCapabilities: rpc('GetPluginCapabilities', () => identity.getPluginCapabilities()),
-    Probe: rpc('Probe', () => identity.probe()),
-  });
+  addIdentityService(server, csi, identity, rpc);
   server.addService(csi.Controller.service, {
     ControllerGetCapabilities: rpc('ControllerGetCapabilities', () => controller.controllerGetCapabilities()),
     CreateSnapshot: rpc('CreateSnapshot', (request) => controller.createSnapshot(request)),

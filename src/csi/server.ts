@@ -20,6 +20,7 @@ export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, enums: Strin
 export interface CsiPackage {
   Identity: grpc.ServiceClientConstructor;
   Node: grpc.ServiceClientConstructor;
+  Controller: grpc.ServiceClientConstructor;
 }
 
 export function loadCsiPackage(): CsiPackage {
@@ -77,11 +78,7 @@ export async function startCsiServer(options: CsiServerOptions): Promise<grpc.Se
   const server = new grpc.Server();
   const { identity, node, logger, metrics } = options;
   const rpc = (method: string, handler: Handler) => unary(logger, method, handler, metrics);
-  server.addService(csi.Identity.service, {
-    GetPluginInfo: rpc('GetPluginInfo', () => identity.getPluginInfo()),
-    GetPluginCapabilities: rpc('GetPluginCapabilities', () => identity.getPluginCapabilities()),
-    Probe: rpc('Probe', () => identity.probe()),
-  });
+  addIdentityService(server, csi, identity, rpc);
   server.addService(csi.Node.service, {
     NodePublishVolume: rpc('NodePublishVolume', (request) => node.nodePublishVolume(request)),
     NodeUnpublishVolume: rpc('NodeUnpublishVolume', (request) => node.nodeUnpublishVolume(request)),
@@ -91,6 +88,15 @@ export async function startCsiServer(options: CsiServerOptions): Promise<grpc.Se
   });
   await bindUnixSocket(server, socketPath(options.endpoint));
   return server;
+}
+
+/** The Identity service, the same on every endpoint of the driver (node plugin, the operator's controller). */
+export function addIdentityService(server: grpc.Server, csi: CsiPackage, identity: IdentityService, rpc: (method: string, handler: Handler) => grpc.handleUnaryCall<unknown, unknown>): void {
+  server.addService(csi.Identity.service, {
+    GetPluginInfo: rpc('GetPluginInfo', () => identity.getPluginInfo()),
+    GetPluginCapabilities: rpc('GetPluginCapabilities', () => identity.getPluginCapabilities()),
+    Probe: rpc('Probe', () => identity.probe()),
+  });
 }
 
 /** Listens on a unix socket path, replacing a socket file left by a previous (killed) plugin process. */

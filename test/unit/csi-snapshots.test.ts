@@ -1,7 +1,14 @@
+import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { GlusterCluster, GlusterVolume } from '../../src/api/index.ts';
-import { ControllerService, type SnapshotBackend, type SnapshotRecord } from '../../src/csi/controller.ts';
+import { ControllerService, startControllerServer, type SnapshotBackend, type SnapshotRecord } from '../../src/csi/controller.ts';
+import { IdentityService } from '../../src/csi/identity.ts';
+import { loadCsiPackage } from '../../src/csi/server.ts';
+import { createLogger } from '../../src/runtime/logger.ts';
 import { CsiError } from '../../src/csi/errors.ts';
 import type { LogicalVolume } from '../../src/gluster/parsers/lvm.ts';
 import { createFailure, parseSnapshotId, snapshotIdOf, snapshotSource, thinPoolRoom } from '../../src/operator/snapshot-decisions.ts';
@@ -129,5 +136,30 @@ describe('snapshots: the CSI Controller service', () => {
     expect(second.next_token).to.equal('');
     const past = await list({ starting_token: '9' }).then(() => undefined, (e: unknown) => e);
     expect((past as CsiError).code).to.equal(status.ABORTED);
+  });
+
+  it('serves Identity (announcing CONTROLLER_SERVICE) and Controller on its socket, as the sidecar calls them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'csi-controller-'));
+    const endpoint = `unix://${join(dir, 'controller.sock')}`;
+    const server = await startControllerServer({ endpoint, identity: new IdentityService(() => true, { controller: true }), controller: new ControllerService(backend([])), logger: createLogger('error') });
+    const csi = loadCsiPackage();
+    type Client = Record<string, (request: unknown, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void>;
+    const identity = new csi.Identity(endpoint, grpc.credentials.createInsecure()) as unknown as Client;
+    const controller = new csi.Controller(endpoint, grpc.credentials.createInsecure()) as unknown as Client;
+    const call = (client: Client, method: string, request: unknown) =>
+      new Promise<unknown>((resolve, reject) => client[method]!.call(client, request, (error, response) => (error ? reject(error) : resolve(response))));
+    try {
+      expect(await call(identity, 'GetPluginCapabilities', {})).to.deep.equal({ capabilities: [{ service: { type: 'CONTROLLER_SERVICE' }, type: 'service' }] });
+      const created = (await call(controller, 'CreateSnapshot', { source_volume_id: 'apps/data', name: 'snapshot-1' })) as { snapshot: { size_bytes: string; creation_time: { seconds: string; nanos: number }; ready_to_use: boolean } };
+      expect(created.snapshot).to.include({ size_bytes: String(1024 * MIB), ready_to_use: true });
+      expect(created.snapshot.creation_time).to.deep.equal({ seconds: String(Date.UTC(2026, 11, 2, 14, 9, 56) / 1000), nanos: 250_000_000 });
+      const refused = await call(controller, 'DeleteSnapshot', { snapshot_id: '' }).then(() => undefined, (error: grpc.ServiceError) => error);
+      expect(refused?.code).to.equal(status.INVALID_ARGUMENT);
+    } finally {
+      (identity as unknown as grpc.Client).close();
+      (controller as unknown as grpc.Client).close();
+      server.forceShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

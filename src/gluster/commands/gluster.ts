@@ -37,7 +37,7 @@ export function setSize(layout: VolumeLayout): number {
   }
 }
 
-function assertName(what: string, value: string): void {
+export function assertName(what: string, value: string): void {
   // Names reach argv unquoted by any shell, but a leading "-" would still read as an option.
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) throw new Error(`invalid ${what} "${value}"`);
 }
@@ -79,10 +79,12 @@ function assertWholeSets(layout: VolumeLayout, bricks: readonly string[]): void 
   if (bricks.length % size !== 0) throw new Error(`${bricks.length} bricks do not make whole sets of ${size}`);
 }
 
-const mutation = <T>(argv: string[], parse: (stdout: string) => T, timeoutMs?: number): NodeCommand<T> =>
+/** A `gluster --mode=script --xml` command that changes the pool's state (serialized per cluster). */
+export const mutation = <T>(argv: string[], parse: (stdout: string) => T, timeoutMs?: number): NodeCommand<T> =>
   command({ argv: [...GLUSTER, ...argv], outcome: 'gluster-xml', mutatesCluster: true, parse, ...(timeoutMs && { timeoutMs }) });
 
-const query = <T>(argv: string[], parse: (stdout: string) => T, timeoutMs?: number): NodeCommand<T> =>
+/** A `gluster --mode=script --xml` command that only reads. */
+export const query = <T>(argv: string[], parse: (stdout: string) => T, timeoutMs?: number): NodeCommand<T> =>
   command({ argv: [...GLUSTER, ...argv], outcome: 'gluster-xml', mutatesCluster: false, parse, ...(timeoutMs && { timeoutMs }) });
 
 // --- peers ---------------------------------------------------------------------------------------------
