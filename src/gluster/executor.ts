@@ -89,7 +89,7 @@ async function runAndParse<T>(transport: Transport, node: NodeTarget, cmd: NodeC
     fail(result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`);
   }
   try {
-    return cmd.parse(result.stdout, result.exitCode);
+    return cmd.parse(result.stdout, result.exitCode, result.stderr);
   } catch (error) {
     if (error instanceof ParseError) throw error;
     throw new ParseError(cmd.argv.slice(0, 3).join(' '), result.stdout, error);

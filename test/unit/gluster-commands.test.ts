@@ -89,8 +89,11 @@ describe('gluster argv builders', () => {
     const statistics = g.volumeHealStatistics('v');
     expect(statistics.argv).to.deep.equal(['gluster', '--mode=script', 'volume', 'heal', 'v', 'statistics']);
     expect(statistics.okExitCodes).to.deep.equal([0, 1]);
-    // Exit 1 (a disperse volume, or daemons restarting): no statistics, not an error.
-    expect(statistics.parse('', 1)).to.equal(null);
+    // Exit 1 (a disperse volume, or daemons restarting): no statistics, not an error, and glusterd's reason
+    // (stderr, as the CLI printed it on the test bed when a peer's self-heal daemon had not attached the volume).
+    const stderr = 'Gathering crawl statistics on volume v has been unsuccessful:\nStaging failed on 10.77.0.13. Error: Self-heal daemon is not running. Check self-heal daemon log file.\n';
+    expect(statistics.parse('', 1, stderr)).to.deep.equal({ unavailable: 'Staging failed on 10.77.0.13. Error: Self-heal daemon is not running. Check self-heal daemon log file.' });
+    expect(statistics.parse('', 1, '')).to.deep.equal({ unavailable: 'no reason given' });
     expect(() => g.volumeHealFull('v; rm -rf /')).to.throw();
   });
 });

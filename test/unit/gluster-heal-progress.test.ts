@@ -68,6 +68,12 @@ describe('when a replaced brick counts as filled', () => {
   it('replicate: unknown is never healed (a brick not connected, statistics unavailable)', () => {
     expect(replacementHealVerdict({ ...replicate, pending: null, statistics: done }).healed).to.equal(false);
     expect(replacementHealVerdict({ ...replicate, pending: 0, statistics: null }).healed).to.equal(false);
+    const unavailable = 'Staging failed on 10.77.0.13. Error: Self-heal daemon is not running. Check self-heal daemon log file.';
+    expect(replacementHealVerdict({ ...replicate, pending: 0, statistics: null, statisticsUnavailable: unavailable })).to.deep.equal({
+      healed: false,
+      startFullHeal: false,
+      why: `crawl statistics unavailable: ${unavailable}`,
+    });
   });
 
   it('disperse: full heal started after the replacement, nothing pending, and a settle time passed', () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { BrickCrawlStatistics } from '../../src/gluster/parsers/heal-statistics.ts';
+import type { GlusterPeer } from '../../src/gluster/parsers/peer-status.ts';
 import type { GlusterVolumeInfo } from '../../src/gluster/parsers/volume-info.ts';
 import { DISPERSE_SETTLE_MS } from '../../src/gluster/heal-progress.ts';
 import { decideVolumeEvacuation, type EvacuationStep, type VolumeEvacuationWorld } from '../../src/operator/reconcilers/evacuation-decisions.ts';
@@ -72,6 +73,16 @@ function statistics(fullStartedAt: string | null, change: { failed?: number; inP
     { brick: 1, host: '10.0.0.2', crawls: [{ type: 'FULL', startedAt: fullStartedAt, inProgress: change.inProgress ?? false, healed: 20, splitBrain: 0, failed: change.failed ?? 0 }] },
   ];
 }
+/** `pool list` as b (the worker) answers it; `change` alters one node's entry, or drops it (null). */
+function poolOf(change: Record<string, Partial<GlusterPeer> | null> = {}): GlusterPeer[] {
+  return ['a', 'b', 'c', 'd'].flatMap((letter) => {
+    const base: GlusterPeer = letter === 'b'
+      ? { uuid: uuidOf(letter), hostname: 'localhost', hostnames: [], connected: true, state: null, isLocal: true }
+      : { uuid: uuidOf(letter), hostname: `10.0.0.${'abcd'.indexOf(letter) + 1}`, hostnames: [], connected: true, state: 'Peer in Cluster', isLocal: false };
+    const changed = change[letter];
+    return changed === null ? [] : [{ ...base, ...changed }];
+  });
+}
 const healthyHeal = { pending: 0, statistics: statistics('2026-11-22T02:55:00.000Z') };
 
 function world(db: TopologyDatabase, overrides: Partial<VolumeEvacuationWorld> = {}): VolumeEvacuationWorld {
@@ -82,6 +93,7 @@ function world(db: TopologyDatabase, overrides: Partial<VolumeEvacuationWorld> =
     worker: 'b',
     live: liveOf(db, 'new'),
     heal: healthyHeal,
+    pool: poolOf(),
     peerUuids,
     force: false,
     now: NOW,
@@ -141,6 +153,49 @@ describe('node evacuation decisions: an old brick is removed only when provably 
       action: 'replaceBrick',
       oldName: '10.0.0.1:/bricks/brick_1111111111111111',
       newName: `10.0.0.3:/bricks/brick_${findVolume(db, 'ns/v')!.retiredBricks![0]!.replacedBy}`,
+    });
+  });
+
+  describe('replace-brick only while every server of the volume is connected to the worker', () => {
+    const created = (db: TopologyDatabase) => ({ created: new Set([findVolume(db, 'ns/v')!.retiredBricks![0]!.replacedBy]), fullHealTried: false });
+    /** Node a deleted rather than Failed: it is expected to answer. */
+    const deleting = (db: TopologyDatabase): TopologyDatabase => ({ ...db, nodes: db.nodes.map((node) => (node.name === 'ns/a' ? { ...node, state: 'Online' as const } : node)) });
+
+    it('asks for the pool list first, and replaces once it shows them all connected', () => {
+      const db = planned();
+      const live = liveOf(db, 'old');
+      expect(decide(db, { live, pass: created(db), pool: 'unobserved' }).action).to.equal('observePool');
+      expect(decide(deleting(db), { live, pass: created(db) }).action).to.equal('replaceBrick');
+    });
+
+    it('waits while the leaving node is disconnected or still handshaking, naming it, unless it is Failed or forceRemoval', () => {
+      const db = deleting(planned());
+      const live = liveOf(db, 'old');
+      for (const change of [{ connected: false }, { state: 'Accepted peer request' }]) {
+        const step = decide(db, { live, pass: created(db), pool: poolOf({ a: change }) });
+        expect(step.action, JSON.stringify(change)).to.equal('wait');
+        expect(step).to.have.property('why').that.matches(/replace-brick waits until glusterd on b has every server of the volume connected \(a: /).and.match(/set its spec.forceRemoval/);
+      }
+      expect(decide(db, { live, pass: created(db), pool: poolOf({ a: { connected: false } }), force: true }).action).to.equal('replaceBrick');
+      expect(decide(planned(), { live, pass: created(db), pool: poolOf({ a: { connected: false } }) }).action, 'a Failed').to.equal('replaceBrick');
+    });
+
+    it('waits while a server that keeps or takes a brick is disconnected or missing from the pool list, even for a Failed or forced node', () => {
+      const db = planned();
+      const live = liveOf(db, 'old');
+      for (const [pool, seen] of [[poolOf({ c: { connected: false } }), /c: disconnected/], [poolOf({ c: null }), /c: peer \S+ not in its pool list/]] as const) {
+        for (const force of [false, true]) {
+          const step = decide(db, { live, pass: created(db), pool, force });
+          expect(step.action).to.equal('wait');
+          expect(step).to.have.property('why').that.matches(seen);
+        }
+      }
+      expect(decide(db, { live, pass: created(db), peerUuids: new Map([...peerUuids].filter(([node]) => node !== 'ns/c')) })).to.have.property('why').that.matches(/c: peer UUID not known yet/);
+    });
+
+    it('does not wait for a disconnected peer that holds no brick of the volume', () => {
+      const db = planned();
+      expect(decide(db, { live: liveOf(db, 'old'), pass: created(db), pool: poolOf({ d: { connected: false } }) }).action).to.equal('replaceBrick');
     });
   });
 

@@ -14,8 +14,8 @@ export interface NodeCommand<T> {
   mutatesCluster: boolean;
   /** Exit codes that still mean success for this command (findmnt exits 1 when nothing is mounted). */
   okExitCodes?: readonly number[];
-  /** Reads the output of a successful run; throws ParseError on anything unexpected. */
-  parse(stdout: string, exitCode: number): T;
+  /** Reads the output of a successful run (stderr for an ok exit code that still says why); throws ParseError on anything unexpected. */
+  parse(stdout: string, exitCode: number, stderr?: string): T;
   /** Default per-command timeout; rebalance/heal queries on big volumes take longer than probes. */
   timeoutMs?: number;
   /** What the command reads on stdin (a file's content: never part of the argv, so never in logs or ps). */

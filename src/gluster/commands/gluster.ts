@@ -238,16 +238,23 @@ export function volumeHealFull(name: string): NodeCommand<void> {
 }
 
 /** Crawl statistics of the self-heal daemons; null when glusterd cannot give them (disperse volumes, daemons restarting). */
-export function volumeHealStatistics(name: string): NodeCommand<BrickCrawlStatistics[] | null> {
+/** Crawl statistics, or why glusterd could not gather them (exit 1, its reason on stderr: a node's self-heal daemon not running, ...). */
+export function volumeHealStatistics(name: string): NodeCommand<BrickCrawlStatistics[] | { unavailable: string }> {
   assertName('volume name', name);
   return command({
     argv: ['gluster', '--mode=script', 'volume', 'heal', name, 'statistics'],
     outcome: 'exit-code',
     mutatesCluster: false,
     okExitCodes: [0, 1],
-    parse: (stdout, exitCode) => (exitCode === 0 ? parseHealStatistics(stdout) : null),
+    parse: (stdout, exitCode, stderr) => (exitCode === 0 ? parseHealStatistics(stdout) : { unavailable: unavailableReason(stderr || stdout) }),
     timeoutMs: 120_000,
   });
+}
+
+/** glusterd's reason without the CLI's "Gathering ... has been unsuccessful:" lead-in, on one line. */
+function unavailableReason(output: string): string {
+  const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^Gathering crawl statistics .* unsuccessful:?$/.test(line));
+  return lines.join(' ') || 'no reason given';
 }
 
 // --- expansion and brick replacement -------------------------------------------------------------------

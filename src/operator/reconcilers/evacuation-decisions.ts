@@ -1,5 +1,6 @@
 import { replacementHealVerdict } from '../../gluster/heal-progress.ts';
 import type { BrickCrawlStatistics } from '../../gluster/parsers/heal-statistics.ts';
+import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import { bricksOnNode, currentReplacement, planEvacuation, retiredBricksOnNode, type EvacuationPlan } from '../../topology/evacuation.ts';
 import { brickGlusterName, brickNode, objectNameOf, type RetiredBrick, type TopologyBrick, type TopologyDatabase, type TopologyVolume } from '../../topology/model.ts';
@@ -18,6 +19,8 @@ export interface HealObservation {
   pending: number | null;
   /** Replicate: crawl statistics, null when unavailable. Disperse has none. */
   statistics: BrickCrawlStatistics[] | null;
+  /** Replicate: glusterd's reason when the statistics are unavailable. */
+  statisticsUnavailable?: string;
 }
 
 export interface VolumeEvacuationWorld {
@@ -31,6 +34,8 @@ export interface VolumeEvacuationWorld {
   live: GlusterVolumeInfo | 'missing';
   /** Asked for only once the replacements are in place (observeHeal). */
   heal: HealObservation | 'unobserved';
+  /** `pool list` from the worker, asked for only right before a replace-brick (observePool). */
+  pool: readonly GlusterPeer[] | 'unobserved';
   /** Peer UUID glusterd reports for each node (by topology name), from the GlusterNodes' status. */
   peerUuids: ReadonlyMap<string, string>;
   /** spec.forceRemoval of the leaving node: no waiting for self-heal (the replacement must still be in place). */
@@ -46,6 +51,7 @@ export type EvacuationStep =
   | { action: 'replaceBrick'; old: RetiredBrick; oldName: string; newName: string }
   /** Replacements Gluster already shows in place whose time the database does not have yet. */
   | { action: 'recordReplaced'; bricks: string[] }
+  | { action: 'observePool' }
   | { action: 'observeHeal' }
   | { action: 'startFullHeal'; why: string }
   | { action: 'waitForHeal'; why: string }
@@ -86,6 +92,17 @@ export function decideVolumeEvacuation(world: VolumeEvacuationWorld): Evacuation
     if (oldListed && shown) return blocked(`${asked} lists both ${oldName} and its replacement ${newName} in volume ${gluster}`);
     if (oldListed) {
       if (!world.pass.created.has(replacement.id)) return { action: 'createReplacementBrick', old, replacement };
+      if (world.pool === 'unobserved') return { action: 'observePool' };
+      const absent = serversNotInPool(world, world.pool);
+      if (absent.length > 0) {
+        return {
+          action: 'wait',
+          why:
+            `replace-brick waits until ${asked} has every server of the volume connected (${absent.join('; ')}): a server that misses ` +
+            'the change imports it when it reconnects, and glusterd can then leave its self-heal daemon detached from the volume, so the ' +
+            `heal is never confirmed${world.force || brickNode(db, old).state === 'Failed' ? '' : `; if node ${objectNameOf(leaving)} is gone for good, set its spec.forceRemoval`}`,
+        };
+      }
       return { action: 'replaceBrick', old, oldName, newName };
     }
     if (!shown) return blocked(`${asked} lists neither ${oldName} nor its replacement ${newName} in volume ${gluster}; its remains are kept`);
@@ -114,6 +131,7 @@ export function decideVolumeEvacuation(world: VolumeEvacuationWorld): Evacuation
     durability: volume.durability.type === 'Disperse' ? 'Disperse' : 'Replicate',
     pending: world.heal.pending,
     statistics: world.heal.statistics,
+    ...(world.heal.statisticsUnavailable === undefined ? {} : { statisticsUnavailable: world.heal.statisticsUnavailable }),
     replacedAt,
     now: world.now,
     // Disperse: the heal counts from its oldest start among these bricks (all were started together).
@@ -122,6 +140,28 @@ export function decideVolumeEvacuation(world: VolumeEvacuationWorld): Evacuation
   if (verdict.healed) return removeFirst;
   if (verdict.startFullHeal && !world.pass.fullHealTried) return { action: 'startFullHeal', why: verdict.why };
   return { action: 'waitForHeal', why: verdict.why };
+}
+
+/**
+ * The volume's servers (its bricks' nodes, and the leaving node unless it is Failed or forceRemoval excuses it)
+ * that the worker's pool list does not show connected and in the cluster; each as "node: what was seen".
+ * Measured on the test bed: a replace-brick committed while the leaving node's glusterd was still
+ * reconnecting after a restart left that node's self-heal daemon "not running" for the volume (it attached
+ * the volume with no bricks during the import), and `heal statistics` failed in staging there from then on.
+ */
+function serversNotInPool(world: VolumeEvacuationWorld, pool: readonly GlusterPeer[]): string[] {
+  const { db, volume, leaving } = world;
+  const excused = world.force || db.nodes.find((node) => node.name === leaving)?.state === 'Failed';
+  const servers = new Set([...volume.bricks.map((brick) => brickNode(db, brick).name), ...(excused ? [] : [leaving])]);
+  return [...servers].sort().flatMap((server) => {
+    const uuid = world.peerUuids.get(server);
+    if (uuid === undefined) return [`${objectNameOf(server)}: peer UUID not known yet`];
+    const peer = pool.find((entry) => entry.uuid === uuid);
+    if (!peer) return [`${objectNameOf(server)}: peer ${uuid} not in its pool list`];
+    if (!peer.connected) return [`${objectNameOf(server)}: disconnected`];
+    if (!peer.isLocal && peer.state !== 'Peer in Cluster') return [`${objectNameOf(server)}: ${peer.state ?? 'no state'}`];
+    return [];
+  });
 }
 
 /** When the volume's latest recorded replacement happened: a heal has to start after every one of them. */

@@ -1,9 +1,10 @@
 import type { GlusterNode } from '../../api/index.ts';
 import { errorMessage } from '../../controller/manager.ts';
-import { volumeHealFull, volumeHealInfo, volumeHealStatistics, volumeReplaceBrick } from '../../gluster/commands/gluster.ts';
+import { poolList, volumeHealFull, volumeHealInfo, volumeHealStatistics, volumeReplaceBrick } from '../../gluster/commands/gluster.ts';
 import { isRetryable } from '../../gluster/errors.ts';
 import { failureReason } from '../../gluster/executor.ts';
 import { totalPendingHeals } from '../../gluster/parsers/heal-info.ts';
+import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { NodeTarget } from '../../gluster/transport.ts';
 import { brickCountOnNode, retiredBricksOnNode, volumesOnNode, withoutRetired } from '../../topology/evacuation.ts';
 import { brickGlusterName, brickNode, findVolume, replaceVolume, topologyName, type TopologyVolume } from '../../topology/model.ts';
@@ -70,6 +71,7 @@ async function evacuateVolume(
 ): Promise<VolumeStep> {
   const pass = { created: new Set<string>(), fullHealTried: false };
   let heal: HealObservation | 'unobserved' = 'unobserved';
+  let pool: readonly GlusterPeer[] | 'unobserved' = 'unobserved';
   let gluster = findVolume(ctx.topology.db, volumeName)?.gluster ?? volumeName;
   for (let count = 0; count < MAX_STEPS; count += 1) {
     // Observe.
@@ -79,18 +81,19 @@ async function evacuateVolume(
     const worker = workerFor(ctx, volume, leaving);
     const live = worker ? ((await findLiveVolume(access, worker, gluster)) ?? 'missing') : 'missing';
     // Decide.
-    const step = decideVolumeEvacuation({ db: ctx.topology.db, volume, leaving, worker: worker?.name, live, heal, peerUuids, force: node.spec.forceRemoval, now: ctx.clock.now(), pass });
-    if (step.action !== 'observeHeal') ctx.logger.debug('evacuation step', { node: leaving, volume: gluster, step: step.action });
+    const step = decideVolumeEvacuation({ db: ctx.topology.db, volume, leaving, worker: worker?.name, live, heal, pool, peerUuids, force: node.spec.forceRemoval, now: ctx.clock.now(), pass });
+    if (step.action !== 'observeHeal' && step.action !== 'observePool') ctx.logger.debug('evacuation step', { node: leaving, volume: gluster, step: step.action });
     // Act (one step), then observe again.
     const outcome = await act(ctx, access, node, volume, worker!, step, pass);
-    if (outcome === 'changedGluster') heal = 'unobserved';
+    if (outcome === 'changedGluster') [heal, pool] = ['unobserved', 'unobserved'];
     else if (outcome !== 'continue' && 'heal' in outcome) heal = outcome.heal;
+    else if (outcome !== 'continue' && 'pool' in outcome) pool = outcome.pool;
     else if (outcome !== 'continue') return { ...outcome, gluster };
   }
   return { kind: 'waiting', gluster, reason: 'still moving' };
 }
 
-type ActOutcome = 'continue' | 'changedGluster' | { heal: HealObservation } | { kind: 'done' } | { kind: 'blocked' | 'waiting' | 'healing'; reason: string };
+type ActOutcome = 'continue' | 'changedGluster' | { heal: HealObservation } | { pool: readonly GlusterPeer[] } | { kind: 'done' } | { kind: 'blocked' | 'waiting' | 'healing'; reason: string };
 
 async function act(
   ctx: ReconcileContext,
@@ -136,6 +139,8 @@ async function act(
     case 'recordReplaced':
       stampRetired(ctx, volume.name, step.bricks, 'replacedAt');
       return 'continue';
+    case 'observePool':
+      return { pool: await access.executor.run(worker, poolList()) };
     case 'observeHeal':
       return observeHeal(access, worker, volume);
     case 'startFullHeal': {
@@ -173,8 +178,9 @@ async function observeHeal(access: ClusterAccess, worker: NodeTarget, volume: To
   const gluster = volume.gluster;
   try {
     const pending = totalPendingHeals(await access.executor.run(worker, volumeHealInfo(gluster)));
-    const statistics = volume.durability.type === 'Replicate' ? await access.executor.run(worker, volumeHealStatistics(gluster)) : null;
-    return { heal: { pending, statistics } };
+    if (volume.durability.type !== 'Replicate') return { heal: { pending, statistics: null } };
+    const statistics = await access.executor.run(worker, volumeHealStatistics(gluster));
+    return { heal: Array.isArray(statistics) ? { pending, statistics } : { pending, statistics: null, statisticsUnavailable: statistics.unavailable } };
   } catch (error) {
     if (failureReason(error) === 'not-found') return { kind: 'blocked', reason: `heal info of volume ${gluster}: glusterd on ${worker.name} answered ${errorMessage(error)}` };
     throw error;
