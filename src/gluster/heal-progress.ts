@@ -1,3 +1,4 @@
+import type { UnavailableStatistics } from './commands/gluster.ts';
 import type { BrickCrawlStatistics, HealCrawl } from './parsers/heal-statistics.ts';
 
 /**
@@ -23,10 +24,8 @@ export interface HealVerdictInput {
   durability: 'Replicate' | 'Disperse';
   /** Entries heal info reports pending; null when a brick could not say. */
   pending: number | null;
-  /** Crawl statistics; null when unavailable. */
-  statistics: BrickCrawlStatistics[] | null;
-  /** Why they are unavailable, as glusterd said it (a node's self-heal daemon not running, ...). */
-  statisticsUnavailable?: string;
+  /** Crawl statistics, or why glusterd could not gather them; null when not asked for (disperse has none). */
+  statistics: BrickCrawlStatistics[] | UnavailableStatistics | null;
   /** When the (latest) replacement was done, epoch ms: only a heal started later counts. */
   replacedAt: number;
   now: number;
@@ -36,7 +35,7 @@ export interface HealVerdictInput {
 
 export function replacementHealVerdict(input: HealVerdictInput): HealVerdict {
   if (input.pending === null) return { healed: false, startFullHeal: false, why: 'a brick of the volume is not connected to self-heal' };
-  if (input.durability === 'Replicate') return replicateVerdict(input.pending, input.statistics, input.replacedAt, input.statisticsUnavailable);
+  if (input.durability === 'Replicate') return replicateVerdict(input.pending, input.statistics, input.replacedAt);
   if (input.fullHealStartedAt === undefined || input.fullHealStartedAt <= input.replacedAt) {
     return { healed: false, startFullHeal: true, why: 'starting a full self-heal after the replacement' };
   }
@@ -45,9 +44,9 @@ export function replacementHealVerdict(input: HealVerdictInput): HealVerdict {
   return { healed: true };
 }
 
-function replicateVerdict(pending: number, statistics: BrickCrawlStatistics[] | null, replacedAt: number, unavailable: string | undefined): HealVerdict {
+function replicateVerdict(pending: number, statistics: HealVerdictInput['statistics'], replacedAt: number): HealVerdict {
   // Usually brief (glusterd restarts the self-heal daemons after a replace-brick); glusterd's words say where when it lasts.
-  if (statistics === null) return { healed: false, startFullHeal: false, why: `crawl statistics unavailable: ${unavailable ?? 'no answer'}` };
+  if (!Array.isArray(statistics)) return { healed: false, startFullHeal: false, why: `crawl statistics unavailable: ${statistics?.unavailable ?? 'no answer'}` };
   const full = statistics.flatMap((brick) => brick.crawls.filter((crawl) => crawl.type === 'FULL').map((crawl) => ({ brick: brick.brick, crawl })));
   if (full.some(({ crawl }) => crawl.inProgress)) return { healed: false, startFullHeal: false, why: 'full self-heal crawl running' };
   const after = full.filter(({ crawl }) => startedAfter(crawl, replacedAt));

@@ -69,7 +69,7 @@ describe('when a replaced brick counts as filled', () => {
     expect(replacementHealVerdict({ ...replicate, pending: null, statistics: done }).healed).to.equal(false);
     expect(replacementHealVerdict({ ...replicate, pending: 0, statistics: null }).healed).to.equal(false);
     const unavailable = 'Staging failed on 10.77.0.13. Error: Self-heal daemon is not running. Check self-heal daemon log file.';
-    expect(replacementHealVerdict({ ...replicate, pending: 0, statistics: null, statisticsUnavailable: unavailable })).to.deep.equal({
+    expect(replacementHealVerdict({ ...replicate, pending: 0, statistics: { unavailable } })).to.deep.equal({
       healed: false,
       startFullHeal: false,
       why: `crawl statistics unavailable: ${unavailable}`,

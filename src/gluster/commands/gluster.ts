@@ -237,9 +237,8 @@ export function volumeHealFull(name: string): NodeCommand<void> {
   return command({ argv: ['gluster', '--mode=script', 'volume', 'heal', name, 'full'], outcome: 'exit-code', mutatesCluster: true, parse: () => undefined });
 }
 
-/** Crawl statistics of the self-heal daemons; null when glusterd cannot give them (disperse volumes, daemons restarting). */
-/** Crawl statistics, or why glusterd could not gather them (exit 1, its reason on stderr: a node's self-heal daemon not running, ...). */
-export function volumeHealStatistics(name: string): NodeCommand<BrickCrawlStatistics[] | { unavailable: string }> {
+/** Crawl statistics of the self-heal daemons, or why glusterd could not gather them (exit 1, its reason on stderr: a node's self-heal daemon not running, ...). */
+export function volumeHealStatistics(name: string): NodeCommand<BrickCrawlStatistics[] | UnavailableStatistics> {
   assertName('volume name', name);
   return command({
     argv: ['gluster', '--mode=script', 'volume', 'heal', name, 'statistics'],
@@ -249,6 +248,10 @@ export function volumeHealStatistics(name: string): NodeCommand<BrickCrawlStatis
     parse: (stdout, exitCode, stderr) => (exitCode === 0 ? parseHealStatistics(stdout) : { unavailable: unavailableReason(stderr || stdout) }),
     timeoutMs: 120_000,
   });
+}
+
+export interface UnavailableStatistics {
+  unavailable: string;
 }
 
 /** glusterd's reason without the CLI's "Gathering ... has been unsuccessful:" lead-in, on one line. */

@@ -1,4 +1,5 @@
 import { replacementHealVerdict } from '../../gluster/heal-progress.ts';
+import type { UnavailableStatistics } from '../../gluster/commands/gluster.ts';
 import type { BrickCrawlStatistics } from '../../gluster/parsers/heal-statistics.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
@@ -17,10 +18,8 @@ import { brickGlusterName, brickNode, objectNameOf, type RetiredBrick, type Topo
 export interface HealObservation {
   /** Entries heal info reports pending; null when a brick could not say. */
   pending: number | null;
-  /** Replicate: crawl statistics, null when unavailable. Disperse has none. */
-  statistics: BrickCrawlStatistics[] | null;
-  /** Replicate: glusterd's reason when the statistics are unavailable. */
-  statisticsUnavailable?: string;
+  /** Replicate: crawl statistics, or glusterd's reason they are unavailable. Disperse has none (null). */
+  statistics: BrickCrawlStatistics[] | UnavailableStatistics | null;
 }
 
 export interface VolumeEvacuationWorld {
@@ -100,7 +99,7 @@ export function decideVolumeEvacuation(world: VolumeEvacuationWorld): Evacuation
           why:
             `replace-brick waits until ${asked} has every server of the volume connected (${absent.join('; ')}): a server that misses ` +
             'the change imports it when it reconnects, and glusterd can then leave its self-heal daemon detached from the volume, so the ' +
-            `heal is never confirmed${world.force || brickNode(db, old).state === 'Failed' ? '' : `; if node ${objectNameOf(leaving)} is gone for good, set its spec.forceRemoval`}`,
+            `heal is never confirmed${leavingMayBeDown(world) ? '' : `; if node ${objectNameOf(leaving)} is gone for good, set its spec.forceRemoval`}`,
         };
       }
       return { action: 'replaceBrick', old, oldName, newName };
@@ -131,7 +130,6 @@ export function decideVolumeEvacuation(world: VolumeEvacuationWorld): Evacuation
     durability: volume.durability.type === 'Disperse' ? 'Disperse' : 'Replicate',
     pending: world.heal.pending,
     statistics: world.heal.statistics,
-    ...(world.heal.statisticsUnavailable === undefined ? {} : { statisticsUnavailable: world.heal.statisticsUnavailable }),
     replacedAt,
     now: world.now,
     // Disperse: the heal counts from its oldest start among these bricks (all were started together).
@@ -151,8 +149,7 @@ export function decideVolumeEvacuation(world: VolumeEvacuationWorld): Evacuation
  */
 function serversNotInPool(world: VolumeEvacuationWorld, pool: readonly GlusterPeer[]): string[] {
   const { db, volume, leaving } = world;
-  const excused = world.force || db.nodes.find((node) => node.name === leaving)?.state === 'Failed';
-  const servers = new Set([...volume.bricks.map((brick) => brickNode(db, brick).name), ...(excused ? [] : [leaving])]);
+  const servers = new Set([...volume.bricks.map((brick) => brickNode(db, brick).name), ...(leavingMayBeDown(world) ? [] : [leaving])]);
   return [...servers].sort().flatMap((server) => {
     const uuid = world.peerUuids.get(server);
     if (uuid === undefined) return [`${objectNameOf(server)}: peer UUID not known yet`];
@@ -162,6 +159,11 @@ function serversNotInPool(world: VolumeEvacuationWorld, pool: readonly GlusterPe
     if (!peer.isLocal && peer.state !== 'Peer in Cluster') return [`${objectNameOf(server)}: ${peer.state ?? 'no state'}`];
     return [];
   });
+}
+
+/** A Failed leaving node, or one with forceRemoval, need not answer: it may be the server that is gone. */
+function leavingMayBeDown(world: VolumeEvacuationWorld): boolean {
+  return world.force || world.db.nodes.find((node) => node.name === world.leaving)?.state === 'Failed';
 }
 
 /** When the volume's latest recorded replacement happened: a heal has to start after every one of them. */

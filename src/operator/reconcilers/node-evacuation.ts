@@ -179,8 +179,7 @@ async function observeHeal(access: ClusterAccess, worker: NodeTarget, volume: To
   try {
     const pending = totalPendingHeals(await access.executor.run(worker, volumeHealInfo(gluster)));
     if (volume.durability.type !== 'Replicate') return { heal: { pending, statistics: null } };
-    const statistics = await access.executor.run(worker, volumeHealStatistics(gluster));
-    return { heal: Array.isArray(statistics) ? { pending, statistics } : { pending, statistics: null, statisticsUnavailable: statistics.unavailable } };
+    return { heal: { pending, statistics: await access.executor.run(worker, volumeHealStatistics(gluster)) } };
   } catch (error) {
     if (failureReason(error) === 'not-found') return { kind: 'blocked', reason: `heal info of volume ${gluster}: glusterd on ${worker.name} answered ${errorMessage(error)}` };
     throw error;
