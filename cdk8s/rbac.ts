@@ -44,6 +44,8 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: READ },
   { apiGroups: [''], resources: ['persistentvolumeclaims/status'], verbs: ['update', 'patch'] },
   { apiGroups: [''], resources: ['persistentvolumes'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },
+  // Claims with a dataSource: the VolumeSnapshot (and its content's snapshot handle) a claim is restored from, read only.
+  { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots', 'volumesnapshotcontents'], verbs: ['get'] },
 ];
 
 /** The operator's own state, in its own namespace. */

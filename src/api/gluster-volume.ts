@@ -44,6 +44,21 @@ export const durabilitySchema = cel(
 );
 export type Durability = z.infer<typeof durabilitySchema>;
 
+/** Where a volume's first contents come from (spec.dataSource): exactly one of the two. */
+const volumeDataSourceSchema = cel(
+  z
+    .object({
+      snapshot: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a Gluster snapshot name: letters, digits, _, . and -, at most 128')
+        .optional()
+        .describe('Gluster snapshot (gluster snapshot list) of a volume of this cluster to restore.'),
+      volume: objectName.optional().describe('GlusterVolume of this namespace and cluster to clone, as it is when this volume is created.'),
+    })
+    .describe('The contents this volume starts with.'),
+  { rule: 'has(self.snapshot) != has(self.volume)', message: 'dataSource needs exactly one of snapshot and volume' },
+);
+
 export const glusterVolumeSpecSchema = cel(
   z
     .object({
@@ -93,6 +108,14 @@ export const glusterVolumeSpecSchema = cel(
           'On deletion of this object: Delete removes the Gluster volume and its bricks once no PersistentVolume is bound to it and no ' +
             'client mounts it; Retain (the default) leaves both untouched and releases the volume for adoption by another GlusterVolume.',
         ),
+      dataSource: immutable(volumeDataSourceSchema, 'dataSource')
+        .optional()
+        .describe(
+          'Start this volume as a copy instead of empty (thin LVM bricks only): snapshot names a Gluster snapshot of this cluster (restored ' +
+            'with gluster snapshot clone), volume names a GlusterVolume of this namespace (cloned through a snapshot the operator takes and ' +
+            'deletes again). The copy is an independent volume whose bricks are thin LVs in the source bricks\' thin pools; durability must be ' +
+            'the source\'s. The provisioner sets it for claims whose dataSource is a VolumeSnapshot or a PersistentVolumeClaim.',
+        ),
       adoptExisting: z
         .boolean()
         .optional()
@@ -122,6 +145,16 @@ export const glusterVolumeSpecSchema = cel(
     rule: 'has(self.directoryOf) == has(oldSelf.directoryOf)',
     message: 'directoryOf cannot be added or removed after creation',
     fieldPath: '.directoryOf',
+  },
+  {
+    rule: 'has(self.dataSource) == has(oldSelf.dataSource)',
+    message: 'dataSource cannot be added or removed after creation',
+    fieldPath: '.dataSource',
+  },
+  {
+    rule: '!has(self.dataSource) || !(has(self.directoryOf) || has(self.adoptExisting) && self.adoptExisting)',
+    message: 'dataSource makes a new Gluster volume: it does not go with directoryOf or adoptExisting',
+    fieldPath: '.dataSource',
   },
   {
     rule: '!has(self.directoryOf) || !(has(self.glusterVolumeName) || has(self.options) || has(self.deviceSelector) || has(self.adoptExisting))',
@@ -192,6 +225,7 @@ export const glusterVolumeStatusSchema = z
     observedGeneration: observedGenerationField.optional(),
     conditions: conditionsField.optional(),
     glusterVolumeName: z.string().optional().describe('Name of the volume inside Gluster.'),
+    copiedFrom: z.string().optional().describe('What the volume started as a copy of (spec.dataSource), once the copy is made: snapshot NAME or GlusterVolume NAME.'),
     glusterVolumeId: z.string().optional().describe('UUID Gluster gave the volume.'),
     capacity: z.string().optional().describe('Usable size as created (may exceed spec.size after rounding to brick sizes).'),
     durability: z.string().optional().describe('Layout as Gluster reports it, e.g. "replicate 3" or "disperse 4+2", with the set count.'),

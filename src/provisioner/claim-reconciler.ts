@@ -15,6 +15,7 @@ import type { ProvisionerKube } from './kube-io.ts';
 import { persistentVolumeSchema, type Claim, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 import { parseVolumeHandle } from './pv-builder.ts';
 import { buildGlusterVolume } from './volume-builder.ts';
+import { copyRequestOf, observeCopySource } from './copy-source.ts';
 import { buildSharedVolume, isSharedVolumeOf, placeDirectory, sharedVolumesOfClass } from './directory-placement.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 import { glusterVolumeSchema, type GlusterVolume } from '../api/index.ts';
@@ -96,7 +97,11 @@ export class ClaimReconciler {
     const volumeNamespace = await this.volumeNamespaceOf(storageClass, claim, persistentVolume);
     const volume = await kube.observeGlusterVolume(volumeNamespace, objectName);
     // Which cluster the class means matters only until the GlusterVolume exists (it names its cluster then): no LIST after.
-    const clusters = !claim.spec.volumeName && !volume && !persistentVolume ? await kube.listGlusterClusters(volumeNamespace) : [];
+    const unprovisioned = !claim.spec.volumeName && !volume && !persistentVolume;
+    const clusters = unprovisioned ? await kube.listGlusterClusters(volumeNamespace) : [];
+    // A copy's source is read only while the copy is still to be made.
+    const copyRequest = unprovisioned ? copyRequestOf(claim) : undefined;
+    const copySource = copyRequest && copyRequest.kind !== 'unsupported' ? await observeCopySource(kube, claim, copyRequest) : undefined;
     const decision = decideClaim({
       claim,
       storageClass,
@@ -104,6 +109,7 @@ export class ClaimReconciler {
       persistentVolume,
       volumeNamespace,
       clusters,
+      ...(copySource ? { copySource } : {}),
       serveInTreeClasses: this.deps.serveInTreeClasses,
       now: this.deps.clock.now(),
     });
@@ -182,7 +188,7 @@ export class ClaimReconciler {
     volumeNamespace: string,
   ): Promise<ReconcileResult> {
     const { kube, logger } = this.deps;
-    const { parameters, cluster, size } = decision;
+    const { parameters, cluster, size, copy } = decision;
     const reference = claimReference(claim);
     for (const event of decision.events) await this.once.record(reference, event.type, event.reason, event.message);
     // Allocation and creation under one lock per class, from fresh (quorum) lists: no two claims get one GID.
@@ -190,10 +196,13 @@ export class ClaimReconciler {
       const existing = await kube.volumes.get(volumeNamespace, provisionedName(claim.metadata.uid));
       if (existing) return { created: false as const, volume: existing };
       const { pvs, volumes } = await this.inventory();
-      const gid = allocateGid(gidsInUse(storageClass.metadata.name, pvs, volumes), parameters.gidMin, parameters.gidMax);
+      // A copy's files keep their source's group, so it keeps the source's gid (pods of both share it).
+      const gid = copy?.gid ?? allocateGid(gidsInUse(storageClass.metadata.name, pvs, volumes), parameters.gidMin, parameters.gidMax);
       if (gid === undefined) return { created: false as const, exhausted: true as const };
       const directoryOf = parameters.claimLayout === 'directory' ? await this.sharedVolumeFor(storageClass, parameters, cluster, size, volumeNamespace, volumes) : undefined;
-      const made = await kube.createGlusterVolume(buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace, ...(directoryOf ? { directoryOf } : {}) }));
+      const made = await kube.createGlusterVolume(
+        buildGlusterVolume({ claim, storageClass, parameters, cluster, size, gid, namespace: volumeNamespace, ...(directoryOf ? { directoryOf } : {}), ...(copy ? { copy } : {}) }),
+      );
       this.reserve(made.volume);
       return made;
     });

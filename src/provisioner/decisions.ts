@@ -1,7 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
 import { findCondition, givenUpReason } from '../controller/conditions.ts';
-import { parseQuantity } from '../topology/sizing.ts';
 import {
   ANN_BETA_STORAGE_PROVISIONER,
   ANN_PERSISTENT_VOLUME_UID,
@@ -16,7 +15,8 @@ import {
 } from './constants.ts';
 import { claimClassName, classService, inTreeGraceLeftMs, SERVED_BY_OPERATOR_REASON, servedByOperatorMessage } from './claim-class.ts';
 import { resolveCluster } from './cluster-resolution.ts';
-import { quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
+import { copyRequestOf, decideCopySource, type CopyOfSource, type ObservedCopySource } from './copy-source.ts';
+import { bytesOf, quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 import { buildPersistentVolume, isVolumeMountable, parseVolumeHandle, SUPPORTED_ACCESS_MODES, volumeHandleFor } from './pv-builder.ts';
 import { formatParameterErrors, parseStorageClassParameters, type ProvisioningParameters } from './storage-class-parameters.ts';
 
@@ -39,7 +39,7 @@ export type ClaimDecision =
   /** Warning Event `reason` (ProvisioningFailed or VolumeResizeFailed) with `message` on the claim. */
   | { action: 'fail'; reason: 'ProvisioningFailed' | 'VolumeResizeFailed'; message: string; requeueAfterMs?: number }
   /** The GlusterVolume on GlusterCluster `cluster`; `events` go on the claim first (each once). */
-  | { action: 'createVolume'; parameters: ProvisioningParameters; cluster: string; size: string; events: ClaimEvent[] }
+  | { action: 'createVolume'; parameters: ProvisioningParameters; cluster: string; size: string; events: ClaimEvent[]; copy?: CopyOfSource }
   | { action: 'createPersistentVolume'; persistentVolume: k8s.V1PersistentVolume }
   /** Resize step 1: grow the GlusterVolume's spec.size and mark the claim Resizing. */
   | { action: 'expandVolume'; size: string }
@@ -70,21 +70,15 @@ export interface ClaimWorld {
   serveInTreeClasses: boolean;
   /** Clock time, ms: the in-tree grace is measured from the claim's creationTimestamp. */
   now: number;
+  /** The claim's dataSource as read (copy-source.ts), while the claim is unbound and has no GlusterVolume. */
+  copySource?: ObservedCopySource;
 }
 
 export function isOurPersistentVolume(pv: PersistentVolume | undefined): pv is PersistentVolume {
   return pv?.metadata.annotations?.[ANN_PROVISIONED_BY] === PROVISIONER_NAME && pv.spec.csi?.driver === DRIVER_NAME;
 }
 
-/** A quantity in bytes; undefined when absent or unreadable. */
-export function bytesOf(quantity: string | undefined): number | undefined {
-  if (quantity === undefined) return undefined;
-  try {
-    return parseQuantity(quantity);
-  } catch {
-    return undefined;
-  }
-}
+export { bytesOf } from './kube-objects.ts';
 
 /** The GlusterVolume's own word on why it is not Ready, when it has given up (Ready False and Degraded True). */
 function volumeFailure(volume: GlusterVolume): string | undefined {
@@ -153,7 +147,8 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
     // this class, which is provisioned here, fills it, and binds its PV to this claim.
     return { action: 'ignore', why: `spec.dataSourceRef names ${populator}: a volume populator fills this claim` };
   }
-  if (claim.spec.dataSource || claim.spec.dataSourceRef) return fail('claim.spec.dataSource (cloning, snapshots) is not supported');
+  const copyRequest = copyRequestOf(claim);
+  if (copyRequest?.kind === 'unsupported') return fail(copyRequest.why);
   if (claim.spec.volumeMode === 'Block') return fail('volumeMode Block is not supported: Gluster volumes are file systems');
   const modes = claim.spec.accessModes ?? [];
   if (modes.length === 0) return fail('claim has no accessModes');
@@ -169,10 +164,18 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
   if (!parsed.success) return fail(formatParameterErrors(parsed.errors));
 
   if (!volume) {
-    const cluster = resolveCluster(parsed.parameters, world.clusters, world.volumeNamespace);
-    if (!cluster.resolved) return fail(cluster.message);
     const events: ClaimEvent[] = parsed.warnings.map((message) => ({ type: 'Warning', reason: 'IgnoredParameters', message }));
     if (service === 'inTree') events.push({ type: 'Normal', reason: SERVED_BY_OPERATOR_REASON, message: servedByOperatorMessage(storageClass.metadata.name) });
+    if (copyRequest) {
+      // A copy is a Gluster volume of its own in its source's cluster: the class's cluster choice does not apply.
+      if (parsed.parameters.claimLayout === 'directory') return fail(`StorageClass ${storageClass.metadata.name} has claimLayout: directory; copies (dataSource) need claimLayout: volume`);
+      if (!world.copySource) return { action: 'wait', why: 'reading the claim\'s dataSource', requeueAfterMs: WAIT_REQUEUE_MS };
+      const source = decideCopySource(world.copySource, requestBytes, world.volumeNamespace);
+      if (!source.ok) return source.wait ? { action: 'wait', why: source.message, requeueAfterMs: WAIT_REQUEUE_MS } : fail(source.message);
+      return { action: 'createVolume', parameters: parsed.parameters, cluster: source.copy.cluster, size: request, events, copy: source.copy };
+    }
+    const cluster = resolveCluster(parsed.parameters, world.clusters, world.volumeNamespace);
+    if (!cluster.resolved) return fail(cluster.message);
     return { action: 'createVolume', parameters: parsed.parameters, cluster: cluster.cluster, size: request, events };
   }
   if (volume.metadata.labels?.[LABEL_CLAIM_UID] !== claim.metadata.uid) {

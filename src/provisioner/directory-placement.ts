@@ -1,5 +1,5 @@
 import { API_GROUP, GROUP_VERSION, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
-import { bytesOf } from './decisions.ts';
+import { bytesOf } from './kube-objects.ts';
 import { ANN_STORAGE_CLASS, LABEL_PROVISIONED_BY, PROVISIONER_NAME } from './constants.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 

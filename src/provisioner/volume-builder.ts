@@ -1,5 +1,6 @@
 import { GLUSTER_VOLUME_NAME_MAX, GROUP_VERSION, fitParts, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
 import { ANN_CLAIM_NAME, ANN_CLAIM_NAMESPACE, ANN_STORAGE_CLASS, LABEL_CLAIM_NAME, LABEL_CLAIM_UID, LABEL_PROVISIONED_BY, PROVISIONER_NAME, provisionedName } from './constants.ts';
+import type { CopyOfSource } from './copy-source.ts';
 import type { Claim, StorageClass } from './kube-objects.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 
@@ -51,6 +52,8 @@ export function buildGlusterVolume(input: {
   namespace?: string;
   /** claimLayout directory: the shared GlusterVolume the claim is a directory of (directory-placement.ts). */
   directoryOf?: string;
+  /** A copy (claim dataSource, copy-source.ts): its dataSource, and the layout and snapshot factor of its source. */
+  copy?: CopyOfSource;
 }): GlusterVolume {
   const { claim, storageClass, parameters, size, gid } = input;
   const labels: Record<string, string> = {
@@ -66,10 +69,11 @@ export function buildGlusterVolume(input: {
       : {
           cluster: input.cluster,
           size,
-          durability: parameters.durability,
+          durability: input.copy?.durability ?? parameters.durability,
           glusterVolumeName: glusterVolumeNameFor(parameters, claim),
-          snapshotFactor: parameters.snapshotFactor,
+          snapshotFactor: input.copy?.snapshotFactor ?? parameters.snapshotFactor,
           reclaimPolicy,
+          ...(input.copy ? { dataSource: input.copy.dataSource } : {}),
           ...(Object.keys(parameters.options).length > 0 ? { options: parameters.options } : {}),
           ...(gid !== undefined ? { gid } : {}),
         };

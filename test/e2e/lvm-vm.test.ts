@@ -164,6 +164,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
       await kubectl(['-n', namespace.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
       await kubectl(['delete', 'pv', `lvm-${namespace.name}`.slice(0, 60), '--ignore-not-found', '--wait=true', '--timeout=60s'], { allowFailure: true });
       await kubectl(['delete', 'volumesnapshotclass', `lvm-${namespace.name}`.slice(0, 60), '--ignore-not-found'], { allowFailure: true });
+      await kubectl(['delete', 'storageclass', `lvm-copies-${namespace.name}`.slice(0, 63), '--ignore-not-found'], { allowFailure: true });
     }
     await snapshotComponents?.stop();
     await removeSnapshotCrds();
@@ -393,5 +394,95 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
     const vgs = await sshCheck(server, ['vgs', '--noheadings', '-o', 'vg_name']);
     for (const vg of new Set(bricks.map((b) => b.vg))) expect(vgs).to.include(vg);
     expect(await markerOf(dataDisk), 'the refused disk, after everything').to.equal(MARKER);
+  });
+  const className = () => `lvm-copies-${namespace!.name}`.slice(0, 63);
+  const core = () => config.makeApiClient(k8s.CoreV1Api);
+  const boundClaim = (name: string) =>
+    eventually(`claim ${name} Bound`, async () => {
+      const claim = await core().readNamespacedPersistentVolumeClaim({ namespace: namespace!.name, name });
+      if (claim.status?.phase === 'Bound') return claim;
+      const events = await core().listNamespacedEvent({ namespace: namespace!.name, fieldSelector: `involvedObject.name=${name}` });
+      return notYet({ status: claim.status, events: events.items.slice(-3).map((e) => `${e.reason}: ${e.message}`) });
+    }, 420_000);
+  /** The claim's GlusterVolume, Ready (the provisioner names it as the PV: pvc-<claim uid>). */
+  const volumeOfClaim = async (name: string) => {
+    const claim = await boundClaim(name);
+    return ready(claim.spec!.volumeName!);
+  };
+  const readFiles = async (current: GlusterVolume) => {
+    const target = await mount(current.status!.mountSource!);
+    const { stdout } = await execFileAsync('sh', ['-c', 'cd "$1" && for f in *; do [ -f "$f" ] && printf "%s=%s\\n" "$f" "$(cat "$f")"; done; true', 'sh', target]);
+    await unmount(target);
+    return stdout.split('\n').filter(Boolean).sort();
+  };
+  const writeFile = async (current: GlusterVolume, name: string, content: string) => {
+    const target = await mount(current.status!.mountSource!);
+    writeFileSync(join(target, name), content);
+    await unmount(target);
+  };
+  const claimBody = (name: string, dataSource?: k8s.V1TypedLocalObjectReference) => ({
+    metadata: { name },
+    spec: { storageClassName: className(), accessModes: ['ReadWriteMany'], resources: { requests: { storage: '320Mi' } }, ...(dataSource ? { dataSource } : {}) },
+  });
+
+  it('restores a claim from a VolumeSnapshot (data before the snapshot, not after) and clones a claim (all its data), as thin LVs in the source’s thin pool; deleting the copies removes their LVs and leaves the source as it was', async () => {
+    const storage = config.makeApiClient(k8s.StorageV1Api);
+    await storage.createStorageClass({
+      body: {
+        metadata: { name: className() },
+        provisioner: DRIVER_NAME,
+        reclaimPolicy: 'Delete',
+        parameters: { clusternamespace: namespace!.name, clusterid: 'lvm', volumetype: 'none', snapfactor: '1' },
+      },
+    });
+    await core().createNamespacedPersistentVolumeClaim({ namespace: namespace!.name, body: claimBody('source') });
+    const source = await volumeOfClaim('source');
+    await writeFile(source, 'one', 'before the snapshot');
+    await custom.createNamespacedCustomObject({
+      ...SNAP,
+      namespace: namespace!.name,
+      plural: 'volumesnapshots',
+      body: { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: 'point' }, spec: { volumeSnapshotClassName: pvName(), source: { persistentVolumeClaimName: 'source' } } },
+    });
+    await eventually('VolumeSnapshot point ready to use', async () => {
+      const current = (await custom.getNamespacedCustomObject({ ...SNAP, namespace: namespace!.name, plural: 'volumesnapshots', name: 'point' })) as { status?: { readyToUse?: boolean } };
+      return current.status?.readyToUse === true ? current : notYet({ status: current.status, sidecar: snapshotComponents!.logs.slice(-5) });
+    }, 300_000);
+    await writeFile(source, 'two', 'after the snapshot');
+
+    await core().createNamespacedPersistentVolumeClaim({ namespace: namespace!.name, body: claimBody('restored', { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'point' }) });
+    const restored = await volumeOfClaim('restored');
+    expect(restored.status!.copiedFrom).to.match(/^snapshot snapshot-[0-9a-f-]{36}$/);
+    expect(await readFiles(restored), 'the restored claim: what was written before the snapshot only').to.deep.equal(['one=before the snapshot']);
+
+    await core().createNamespacedPersistentVolumeClaim({ namespace: namespace!.name, body: claimBody('cloned', { kind: 'PersistentVolumeClaim', name: 'source' }) });
+    const cloned = await volumeOfClaim('cloned');
+    expect(cloned.status!.copiedFrom).to.equal(`GlusterVolume ${source.metadata.name}`);
+    expect(await readFiles(cloned), 'the cloned claim: everything').to.deep.equal(['one=before the snapshot', 'two=after the snapshot']);
+    expect(await glusterSnapshots(source.status!.glusterVolumeName!), 'the operator’s own snapshot for the clone is gone; the user’s stays').to.have.length(1);
+
+    // Each copy is the thin LV glusterd cloned, in the source brick's thin pool, and a volume of its own: writes stay in it.
+    const sourceBrick = brickParts(source.status!.bricks![0]!.path);
+    const lvs = await logicalVolumes(sourceBrick.vg);
+    for (const copy of [restored, cloned]) {
+      const lv = `${copy.status!.glusterVolumeId!.replaceAll('-', '')}_0`;
+      expect(lvs.find((candidate) => candidate.name === lv), `${lv} in ${JSON.stringify(lvs)}`).to.include({ pool: sourceBrick.pool });
+    }
+    await writeFile(cloned, 'three', 'only in the clone');
+    expect(await readFiles(source), 'the source, untouched by its copies').to.deep.equal(['one=before the snapshot', 'two=after the snapshot']);
+
+    for (const name of ['restored', 'cloned']) await kubectl(['-n', namespace!.name, 'delete', 'pvc', name, '--wait=true', '--timeout=60s']);
+    for (const copy of [restored, cloned]) {
+      await eventually(`GlusterVolume ${copy.metadata.name} gone`, async () => ((await volume(copy.metadata.name)) === undefined ? true : notYet((await volume(copy.metadata.name))?.status?.conditions)), 420_000);
+    }
+    const left = (await logicalVolumes(sourceBrick.vg)).map((lv) => lv.name).sort();
+    expect(left, 'the source’s LV, its thin pool and the snapshot’s LV only').to.have.length(3);
+    expect(left).to.include.members([sourceBrick.lv, sourceBrick.pool]);
+    expect(await readFiles(source), 'the source, after its copies were deleted').to.deep.equal(['one=before the snapshot', 'two=after the snapshot']);
+
+    await kubectl(['-n', namespace!.name, 'delete', 'volumesnapshot', 'point', '--wait=true', '--timeout=300s']);
+    await kubectl(['-n', namespace!.name, 'delete', 'pvc', 'source', '--wait=true', '--timeout=60s']);
+    await eventually(`GlusterVolume ${source.metadata.name} gone`, async () => ((await volume(source.metadata.name)) === undefined ? true : notYet((await volume(source.metadata.name))?.status?.conditions)), 420_000);
+    expect(await allLogicalVolumes(), 'no LV left in the operator’s volume groups').to.deep.equal([]);
   });
 });

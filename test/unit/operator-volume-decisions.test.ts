@@ -169,7 +169,7 @@ describe('GlusterVolume decisions: convergence', () => {
   });
 
   it('the steps that change the Gluster volume are the ones after which heal is read again; a restart only if a brick came back', () => {
-    expect([...GLUSTER_CHANGING_STEPS].sort()).to.deep.equal(['addBricks', 'create', 'grow', 'markOwner', 'resetOptions', 'setOptions', 'start']);
+    expect([...GLUSTER_CHANGING_STEPS].sort()).to.deep.equal(['addBricks', 'clone', 'create', 'grow', 'markOwner', 'resetOptions', 'setOptions', 'start']);
     expect(changedGlusterBy({ kind: 'setOptions', options: [] }, undefined)).to.equal(true);
     expect(changedGlusterBy({ kind: 'ensureBricks' }, undefined)).to.equal(false);
     expect(changedGlusterBy({ kind: 'observeBricks' }, undefined)).to.equal(false);

@@ -106,13 +106,7 @@ describe('provisioner: claim decisions', () => {
 
   for (const [what, mutate, message] of [
     ['a selector', (raw: Record<string, any>) => (raw.spec.selector = { matchLabels: { a: 'b' } }), 'selector'],
-    ['a data source', (raw: Record<string, any>) => (raw.spec.dataSource = { kind: 'PersistentVolumeClaim', name: 'x' }), 'dataSource'],
-    ['a clone source in dataSourceRef', (raw: Record<string, any>) => (raw.spec.dataSourceRef = { kind: 'PersistentVolumeClaim', name: 'x' }), 'dataSource'],
-    [
-      'a snapshot in dataSourceRef',
-      (raw: Record<string, any>) => (raw.spec.dataSourceRef = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 's' }),
-      'dataSource',
-    ],
+    ['a data source of a kind no copy is made from', (raw: Record<string, any>) => (raw.spec.dataSource = { kind: 'ConfigMap', name: 'x' }), 'is not a VolumeSnapshot or a PersistentVolumeClaim'],
     ['block mode', (raw: Record<string, any>) => (raw.spec.volumeMode = 'Block'), 'Block'],
     ['an access mode Kubernetes does not have', (raw: Record<string, any>) => (raw.spec.accessModes = ['ReadWriteSometimes']), 'ReadWriteSometimes'],
     ['no access modes', (raw: Record<string, any>) => (raw.spec.accessModes = []), 'accessModes'],

@@ -10,7 +10,7 @@ import type { NodeTarget } from '../../gluster/transport.ts';
 import { addVolume, brickGlusterName, brickNode, deviceFree, findCluster, findVolume, removeVolume, replaceVolume, topologyName, volumeCapacity, type TopologyBrick, type TopologyDatabase, type TopologyDevice, type TopologyVolume } from '../../topology/model.ts';
 import { placeVolume } from '../../topology/placement/index.ts';
 import { seededRandom } from '../../topology/random.ts';
-import { rebuildVolume, type Finding } from '../../topology/rebuild/rebuild.ts';
+import { rebuildVolume, type Finding, type NodeObservation } from '../../topology/rebuild/rebuild.ts';
 import { formatBytes } from '../../topology/sizing.ts';
 import { errorMessage } from '../../runtime/error-message.ts';
 import { topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
@@ -67,6 +67,24 @@ export async function placeNewVolume(
  * GlusterVolume (kept by Retain) that held the same Gluster volume.
  */
 export async function adoptVolume(ctx: ReconcileContext, volume: GlusterVolume, cluster: GlusterCluster, info: GlusterVolumeInfo, replacing: string | undefined): Promise<TopologyVolume> {
+  const recorded = await recordLiveVolume(ctx, volume, cluster, info, { replacing, refusal: ['AdoptionFailed', 'adoptExisting: cannot take over'] });
+  await ctx.events.normal(volume, 'VolumeAdopted', `took over Gluster volume ${info.name} (${info.bricks.length} bricks) as it is${replacing ? `, kept by ${replacing}` : ''}`);
+  return recorded;
+}
+
+/**
+ * A Gluster volume into the database as Gluster shows it (rebuildVolume), with LVM's view of the nodes when
+ * given (`observations`, by GlusterNode: how a clone's bricks are found), durable before it returns; refused
+ * with `refusal` (reason, message prefix) when it cannot be recorded. Nothing on the nodes changes.
+ */
+export async function recordLiveVolume(
+  ctx: ReconcileContext,
+  volume: GlusterVolume,
+  cluster: GlusterCluster,
+  info: GlusterVolumeInfo,
+  options: { replacing?: string | undefined; observations?: Map<string, NodeObservation>; refusal: [reason: string, prefix: string] },
+): Promise<TopologyVolume> {
+  const { replacing, refusal } = options;
   const namespace = volume.metadata.namespace ?? 'default';
   const db = ctx.topology.db;
   const clusterRecord = findCluster(db, topologyName(namespace, cluster.metadata.name));
@@ -77,24 +95,24 @@ export async function adoptVolume(ctx: ReconcileContext, volume: GlusterVolume, 
     nodes,
     // LoopFile and Directory bricks live under directoryRoot, not on a device: their space is counted against
     // the node's device with the most room, the one device rebuildVolume is then offered. LVM bricks are
-    // found by the volume group in their path.
+    // found by the volume group in their path, or by their LV in the observations.
     devices: clusterRecord.brickBackend === 'LVM' ? db.devices : nodes.flatMap((node) => roomiestDevice(db, node.name)),
     nodeByAddress: (clusterName, host) => db.nodes.find((node) => node.cluster === clusterName && node.storage === host),
-    observationOf: new Map(),
+    observationOf: options.observations ?? new Map(),
     hint: undefined,
     find: (finding) => findings.push(finding),
   });
-  if (!record) throw new StepRefused('AdoptionFailed', `adoptExisting: cannot take over Gluster volume ${info.name}: ${findings.map((f) => f.message).join('; ') || 'no reason given'}; nothing was changed`);
-  const adopted: TopologyVolume = { ...record, bricks: record.bricks.map((brick, i) => ({ ...brick, path: info.bricks[i]!.path })) };
+  const [reason, prefix] = refusal;
+  if (!record) throw new StepRefused(reason, `${prefix} Gluster volume ${info.name}: ${findings.map((f) => f.message).join('; ') || 'no reason given'}; nothing was changed`);
+  const taken: TopologyVolume = { ...record, bricks: record.bricks.map((brick, i) => ({ ...brick, path: info.bricks[i]!.path })) };
   try {
-    ctx.topology.commit((current) => addVolume(replacing && findVolume(current, replacing) ? removeVolume(current, replacing) : current, adopted));
+    ctx.topology.commit((current) => addVolume(replacing && findVolume(current, replacing) ? removeVolume(current, replacing) : current, taken));
   } catch (error) {
     // The database refuses what it cannot hold (a device without room for the bricks' space, a brick in two volumes).
-    throw new StepRefused('AdoptionFailed', `adoptExisting: cannot record Gluster volume ${info.name}: ${(error as Error).message}; nothing was changed`);
+    throw new StepRefused(reason, `${prefix} Gluster volume ${info.name}: ${(error as Error).message}; nothing was changed`);
   }
   await ctx.topology.flush();
-  await ctx.events.normal(volume, 'VolumeAdopted', `took over Gluster volume ${info.name} (${info.bricks.length} bricks) as it is${replacing ? `, kept by ${replacing}` : ''}`);
-  return findVolume(ctx.topology.db, adopted.name)!;
+  return findVolume(ctx.topology.db, taken.name)!;
 }
 
 function roomiestDevice(db: TopologyDatabase, node: string): TopologyDevice[] {

@@ -8,6 +8,7 @@ import { tlsApplies, wantedTlsOptions, type WantedTls } from './volume-tls.ts';
 import { healRefreshDue, type HealObservation } from './volume-health.ts';
 import { bricksInSetOrder } from './volume-layout.ts';
 import { adoptionMismatch, OWNER_OPTION, ownershipOf } from './volume-ownership.ts';
+import { decideCopy, decideCopyCleanup, type CloneStep, type CopySource, type SourceSnapshot } from './volume-clone-decisions.ts';
 
 /**
  * The GlusterVolume reconcile's decisions, as pure functions of what it observed: the reconciler (volume.ts)
@@ -75,10 +76,15 @@ export interface VolumeWorld {
   heal?: HealObservation;
   /** Why restarting down bricks failed this pass: they are reported offline with it. */
   restartFailure?: string;
+  /**
+   * spec.dataSource: what the volume starts as a copy of (volume-clone-decisions.ts), the snapshot it is
+   * cloned from once observed, and whether status already reports the copy (it has been Ready once).
+   */
+  copy?: { source: CopySource; sourceSnapshot?: SourceSnapshot; reported: boolean };
 }
 
 /** Steps that change the Gluster volume, after which its health is read afresh. */
-export const GLUSTER_CHANGING_STEPS: ReadonlySet<VolumeStep['kind']> = new Set(['create', 'markOwner', 'start', 'setOptions', 'resetOptions', 'grow', 'addBricks']);
+export const GLUSTER_CHANGING_STEPS: ReadonlySet<VolumeStep['kind']> = new Set(['create', 'clone', 'markOwner', 'start', 'setOptions', 'resetOptions', 'grow', 'addBricks']);
 
 /** Did this step, done, change the Gluster volume? A restart does only if a brick it started is online after it. */
 export function changedGlusterBy(step: VolumeStep, online: ReadonlyMap<string, boolean> | undefined): boolean {
@@ -112,6 +118,7 @@ export type VolumeStep =
   | { kind: 'restartBricks'; bricks: string[] }
   | { kind: 'observeRebalance' }
   | { kind: 'observeHeal' }
+  | Exclude<CloneStep, { kind: 'fail' | 'wait' }>
   | { kind: 'ready' };
 
 const fail = (reason: string, message: string, requeueAfterMs: number = REQUEUE.waiting): VolumeStep => ({ kind: 'fail', reason, message, requeueAfterMs });
@@ -145,6 +152,7 @@ export function decideVolume(world: VolumeWorld): VolumeStep {
 /** No placement for this object yet: create one, or adopt what Gluster has, or refuse. */
 function decideUnplaced(world: VolumeWorld, live: LiveVolume): VolumeStep {
   const { gluster } = world;
+  if (world.copy) return decideCopy({ ...world, ...world.copy, clusterAddresses: world.clusterAddresses! }, live);
   if (live.kind === 'missing') {
     if (world.adoptExisting) return fail('NothingToAdopt', `adoptExisting: Gluster volume ${gluster} does not exist; nothing was created (remove adoptExisting to create a new volume)`, REQUEUE.unreachable);
     return { kind: 'place' };
@@ -189,6 +197,8 @@ function decidePlaced(world: VolumeWorld, record: TopologyVolume, live: LiveVolu
   if (ownership.kind === 'unowned') {
     return fail('VolumeExists', `Gluster volume ${gluster} exists with other bricks than the ones placed for this object, and no owner mark; it is left alone`, REQUEUE.unreachable);
   }
+  const cleanup = world.copy && decideCopyCleanup(world.copy, world.copy.reported);
+  if (cleanup) return cleanup;
   const options = optionSteps(world, info);
   if (options.record) return options.record;
   // Bricks read their certificate when they start: the files are on the servers first.

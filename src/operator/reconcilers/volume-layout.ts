@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { GlusterVolume } from '../../api/index.ts';
 import type { BrickRecord } from '../../bricks/index.ts';
 import type { VolumeLayout } from '../../gluster/commands/gluster.ts';
@@ -60,7 +61,8 @@ export function brickRecordOf(db: TopologyDatabase, volume: TopologyVolume, bric
   switch (cluster.brickBackend) {
     case 'LVM': {
       const lv = brickLvName(brick);
-      const target = `${BRICK_MOUNT_ROOT}/${location}/${lv}`;
+      // A recorded path (a clone's, an adopted heketi brick's) is a directory at the root of its LV's mount.
+      const target = brick.path ? posix.dirname(brick.path) : `${BRICK_MOUNT_ROOT}/${location}/${lv}`;
       return {
         ...base,
         backend: 'LVM',

@@ -33,6 +33,7 @@ import { copyTlsFiles, observeTls, tlsStatus } from './volume-tls.ts';
 import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { reconcileDirectory } from './directory.ts';
 import { finalizeVolume } from './volume-deletion.ts';
+import { actCopy, copiedFrom, observeCopy } from './volume-clone.ts';
 import { growBricksInPlace } from './volume-grow-in-place.ts';
 import { planGrowth } from './volume-growth.ts';
 import { StepRefused } from './volume-errors.ts';
@@ -139,6 +140,7 @@ async function observeVolume(ctx: ReconcileContext, volume: GlusterVolume): Prom
     tlsRecorded: false,
     clusterAddresses: undefined,
     readyNodes: new Set(),
+    copy: await observeCopy(ctx, volume),
     now: ctx.clock.now(),
     ...(volume.status?.heal ? { healCheckedAt: volume.status.heal.checkedAt } : {}),
   };
@@ -213,6 +215,19 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       const adopted = await adoptVolume(ctx, volume, cluster!, present(), step.replacing);
       setRecord(ctx, world, adopted);
       world.bricksEnsured = true; // adopted bricks are never created, formatted or mounted by the operator
+      return;
+    }
+    case 'observeSource':
+    case 'takeSourceSnapshot':
+    case 'activateSnapshot':
+    case 'clone':
+    case 'dropSourceSnapshot':
+    case 'recordClone': {
+      const recorded = await actCopy(ctx, { volume, cluster: cluster!, access, worker, world, dbName: observed.dbName }, step);
+      if (recorded) {
+        setRecord(ctx, world, recorded);
+        world.bricksEnsured = true; // glusterd made the clone's bricks; the operator never creates, formats or mounts them
+      }
       return;
     }
     case 'ensureBricks':
@@ -328,7 +343,7 @@ async function report(ctx: ReconcileContext, volume: GlusterVolume, world: Volum
     ctx,
     volume,
     phase,
-    { ...volumeStatusFields(ctx.topology.db, record, info.id, health.brickOnline), ...health.fields, ...(rebalance ? { rebalance } : {}), ...tlsField(world, info) },
+    { ...volumeStatusFields(ctx.topology.db, record, info.id, health.brickOnline), ...health.fields, ...(world.copy ? { copiedFrom: copiedFrom(world.copy.source) } : {}), ...(rebalance ? { rebalance } : {}), ...tlsField(world, info) },
     [...extra, ...health.conditions],
   );
   for (const event of healthEvents(volume.status?.conditions, health, phase)) {

@@ -33,6 +33,21 @@ export function adoptedBrickId(volume: string, brickName: string): string {
 const BRICK_ID_IN_PATH = /\/brick_([0-9a-f]{8,64})\/brick$/;
 const VG_IN_PATH = new RegExp(`^${BRICK_MOUNT_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^/]+)/brick_[0-9a-f]{8,64}/brick$`);
 
+/**
+ * A brick of a volume made by `gluster snapshot clone`: glusterd mounts the clone's thin LV `<clone id>_<i>`
+ * (the volume id without dashes, the brick's 0-based position) at `/run/gluster/snaps/<clone id>/brick<i+1>`
+ * and serves the origin brick's directory under it. The LV is in the origin brick's thin pool. Seen on the VM
+ * nodes with glusterd 10.3: `/run/gluster/snaps/c6a27faf…/brick1/brick` on LV `c6a27faf…_0`. `volume delete`
+ * of a clone leaves the LV and its mount, which the operator removes as it does its own bricks.
+ */
+const CLONE_BRICK_PATH = /^\/run\/gluster\/snaps\/([0-9a-f]{32})\/brick([1-9]\d{0,3})\/[^/]+$/;
+
+/** The thin LV a clone brick at `path` is, or undefined when the path is not a clone brick's. */
+export function cloneBrickLvName(path: string): string | undefined {
+  const match = CLONE_BRICK_PATH.exec(path);
+  return match ? `${match[1]}_${Number(match[2]) - 1}` : undefined;
+}
+
 export function durabilityFromGluster(info: GlusterVolumeInfo): TopologyDurability {
   if (info.disperseCount > 0) return { type: 'Disperse', data: info.disperseCount - info.redundancyCount, redundancy: info.redundancyCount };
   if (info.replicaCount > 1) return { type: 'Replicate', replica: info.replicaCount, arbiter: info.arbiterCount > 0 };
@@ -112,7 +127,8 @@ export function rebuildVolume(cr: GlusterVolume, info: GlusterVolumeInfo, cluste
     const id = idInPath ?? adoptedBrickId(name, live.name);
     const observation = ctx.observationOf.get(node.name);
     const nodeDevices = ctx.devices.filter((d) => d.node === node.name);
-    const lv = idInPath ? observation?.lvs?.find((l) => l.name === `brick_${id}`) : undefined;
+    const cloneLv = cloneBrickLvName(live.path);
+    const lv = idInPath ? observation?.lvs?.find((l) => l.name === `brick_${id}`) : cloneLv ? observation?.lvs?.find((l) => l.name === cloneLv) : undefined;
     const fromHint = hinted?.bricks.find((b) => b.id === id);
     const fromStatus = statusBricks.find((b) => b.path === live.name);
     // Device: the LV's VG, the VG in the path, the GlusterVolume status, the old database, the only device.
