@@ -2,7 +2,7 @@
 # tools brick backends call (LVM, XFS, wipefs, losetup) and GNU timeout (the transports bound every command).
 # The packages and their versions are in packages/glusterd.txt, which hack/build-images installs too.
 # Build from the repository root:
-#   docker build -f hack/images/glusterd.Dockerfile -t ghcr.io/gluster-operator/glusterd:v0.1.0-glusterfs10.3 .
+#   docker build -f hack/images/glusterd.Dockerfile -t gluster-operator.local/glusterd:v0.1.0-glusterfs10.3 .
 # (Not built in this repository's CI: its machines have no Docker engine; they run `npm run images`.)
 
 # Keep equal to DEBIAN_SUITE in build.env (hack/build-images checks).

@@ -1,7 +1,7 @@
 # The operator image: the operator (src/main.ts) and the CSI node plugin (src/csi/main.ts) in one image,
 # run by Node 24's type stripping straight from the TypeScript sources. The Debian packages and their versions
 # are in packages/operator.txt, which hack/build-images installs too.
-# Build from the repository root:  docker build -f hack/images/operator.Dockerfile -t ghcr.io/gluster-operator/gluster-operator:v0.1.0 .
+# Build from the repository root:  docker build -f hack/images/operator.Dockerfile -t gluster-operator.local/gluster-operator:v0.1.0 .
 # (Not built in this repository's CI: its machines have no Docker engine; they run `npm run images`.)
 
 # Keep equal to DEBIAN_SUITE in build.env (hack/build-images checks).

@@ -1,9 +1,12 @@
 /**
  * Container images, pinned by tag to this release. Never `:latest`: gk-deploy's `:latest` tags made every
  * reschedule a silent upgrade. `npm run images` (hack/build-images) builds them under exactly these names; the
- * Dockerfiles in hack/images/ build the same contents with Docker. They are not published to a registry yet.
+ * Dockerfiles in hack/images/ build the same contents with Docker. They are not published to a registry: the
+ * `gluster-operator.local/` prefix is a name no registry answers to (`.local` is never a public domain), like the
+ * test bed's pause image, so the images are imported into each node's containerd (the test bed, `npm run demo`)
+ * or retagged to the registry of whoever publishes them (set the manifests' images and GLUSTERD_IMAGES to match).
  */
 export const OPERATOR_VERSION = '0.1.0';
 export const GLUSTERFS_VERSION = '10.3';
-export const OPERATOR_IMAGE = `ghcr.io/gluster-operator/gluster-operator:v${OPERATOR_VERSION}`;
-export const GLUSTERD_IMAGE = `ghcr.io/gluster-operator/glusterd:v${OPERATOR_VERSION}-glusterfs${GLUSTERFS_VERSION}`;
+export const OPERATOR_IMAGE = `gluster-operator.local/gluster-operator:v${OPERATOR_VERSION}`;
+export const GLUSTERD_IMAGE = `gluster-operator.local/glusterd:v${OPERATOR_VERSION}-glusterfs${GLUSTERFS_VERSION}`;

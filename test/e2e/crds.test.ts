@@ -134,6 +134,10 @@ describe('CRDs on the real apiserver', function () {
     ['a Gluster option value over 4096 characters', volume('bad-option-value', { options: allowedOptions(1, 4097) }), /spec\.options\.performance\.cache-size: Too long: may not be more than 4096/],
     ['a Gluster option outside the allow-list', volume('bad-option-auth', { options: { 'auth.allow': '10.0.0.1' } }), /spec\.options: Invalid value: .*options: auth\.allow is not an option that may be set/],
     ['65 cluster volumeOptions', cluster('bad-volume-options', { volumeOptions: options(65) }), /spec\.volumeOptions: Too many: 65: must have at most 64/],
+    ['a dataSource naming both a snapshot and a volume', volume('bad-source-both', { dataSource: { snapshot: 'snap1', volume: 'data' } }), /spec\.dataSource.*dataSource needs exactly one of snapshot and volume/],
+    ['an empty dataSource', volume('bad-source-empty', { dataSource: {} }), /spec\.dataSource.*dataSource needs exactly one of snapshot and volume/],
+    ['a dataSource snapshot that is not a Gluster snapshot name', volume('bad-source-name', { dataSource: { snapshot: 'my snap' } }), /spec\.dataSource\.snapshot/],
+    ['a dataSource with adoptExisting', volume('bad-source-adopt', { glusterVolumeName: 'data', adoptExisting: true, dataSource: { volume: 'other' } }), /spec\.dataSource.*does not go with directoryOf or adoptExisting/],
     [
       'External access without its SSH settings',
       { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'GlusterCluster', metadata: { name: 'bad-external' }, spec: { access: { mode: 'External' } } },
@@ -162,6 +166,18 @@ describe('CRDs on the real apiserver', function () {
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     expect(await refusal(rename)).to.match(/spec\.glusterVolumeName: Invalid value: "other": glusterVolumeName is immutable once set/);
+  });
+
+  it('refuse adding a dataSource to a volume that exists, and changing the one it has', async () => {
+    const patch = (name: string, spec: Record<string, unknown>) =>
+      custom.patchNamespacedCustomObject(
+        { group: API_GROUP, version: API_VERSION, namespace: namespace.name, plural: 'glustervolumes', name, body: { spec } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    await create(volume('empty-start', {}));
+    expect(await refusal(patch('empty-start', { dataSource: { snapshot: 'snap1' } }))).to.match(/spec\.dataSource.*dataSource cannot be added or removed after creation/);
+    await create(volume('copy-start', { dataSource: { snapshot: 'snap1' } }));
+    expect(await refusal(patch('copy-start', { dataSource: { snapshot: 'snap2' } }))).to.match(/spec\.dataSource.*immutable/);
   });
 
   describe('immutable and grow-only fields', () => {

@@ -112,7 +112,8 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
       await sshRun(server, ['gluster', '--mode=script', 'volume', 'stop', gv, 'force']);
       await sshRun(server, ['gluster', '--mode=script', 'volume', 'delete', gv]);
     }
-    await sshRun(server, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep "^/var/lib/heketi/mounts/" | sort -r); do umount -l "$m"; done; rm -rf /var/lib/heketi/mounts']);
+    // Brick mounts: the operator's, and glusterd's for snapshots and clones (`volume delete` of a clone leaves them).
+    await sshRun(server, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep -E "^(/var/lib/heketi/mounts|/run/gluster/snaps)/" | sort -r); do umount -l "$m"; done; rm -rf /var/lib/heketi/mounts /run/gluster/snaps/*']);
     await sshRun(server, ['sh', '-c', 'for vg in $(vgs --noheadings -o vg_name); do vgremove -f "$vg"; done']);
     for (const disk of vm.disks) {
       await sshRun(server, ['pvremove', '-ff', '-y', disk]);
@@ -160,8 +161,10 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
   after(async () => {
     for (const target of [...mounts]) await unmount(target).catch(() => undefined);
     if (namespace) {
-      await kubectl(['-n', namespace.name, 'delete', 'volumesnapshots', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
+      // Claims first: snapshot-controller keeps a VolumeSnapshot (finalizer volumesnapshot-as-source-protection)
+      // while a claim restored from it is still Pending.
       await kubectl(['-n', namespace.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
+      await kubectl(['-n', namespace.name, 'delete', 'volumesnapshots', '--all', '--wait=true', '--timeout=120s'], { allowFailure: true });
       await kubectl(['delete', 'pv', `lvm-${namespace.name}`.slice(0, 60), '--ignore-not-found', '--wait=true', '--timeout=60s'], { allowFailure: true });
       await kubectl(['delete', 'volumesnapshotclass', `lvm-${namespace.name}`.slice(0, 60), '--ignore-not-found'], { allowFailure: true });
       await kubectl(['delete', 'storageclass', `lvm-copies-${namespace.name}`.slice(0, 63), '--ignore-not-found'], { allowFailure: true });
@@ -323,14 +326,20 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
   });
 
   const pvName = () => `lvm-${namespace!.name}`.slice(0, 60);
+  /** Snapshot CRDs, snapshot-controller, csi-snapshotter and a VolumeSnapshotClass (named as pvName()), once per run. */
+  async function snapshotsServed(): Promise<void> {
+    if (snapshotComponents) return;
+    await installSnapshotCrds();
+    snapshotComponents = await startSnapshotComponents(csiSocket, process.env.OPERATOR_TEST_LOG_DIR);
+    await custom.createClusterCustomObject({ ...SNAP, plural: 'volumesnapshotclasses', body: { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: { name: pvName() }, driver: DRIVER_NAME, deletionPolicy: 'Delete' } });
+  }
   const vsc = async (name: string) => (await custom.getClusterCustomObject({ ...SNAP, plural: 'volumesnapshotcontents', name })) as { status?: { snapshotHandle?: string; readyToUse?: boolean; restoreSize?: number } };
   const glusterSnapshots = async (gv: string) =>
     (await sshCheck(server, ['gluster', '--mode=script', 'snapshot', 'list', gv])).split('\n').filter((line) => line && !line.startsWith('No snapshots'));
 
   it('a VolumeSnapshot of a claim becomes a Gluster snapshot (through snapshot-controller, csi-snapshotter and the operator), ready, with the size to restore', async () => {
     const thin = (await volume('thin'))!;
-    await installSnapshotCrds();
-    snapshotComponents = await startSnapshotComponents(csiSocket, process.env.OPERATOR_TEST_LOG_DIR);
+    await snapshotsServed();
     const core = config.makeApiClient(k8s.CoreV1Api);
     await core.createPersistentVolume({
       body: {
@@ -349,7 +358,6 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
       namespace: namespace!.name,
       body: { metadata: { name: 'thin-claim' }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: pvName(), resources: { requests: { storage: '1Gi' } } } },
     });
-    await custom.createClusterCustomObject({ ...SNAP, plural: 'volumesnapshotclasses', body: { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: { name: pvName() }, driver: DRIVER_NAME, deletionPolicy: 'Delete' } });
     await custom.createNamespacedCustomObject({
       ...SNAP,
       namespace: namespace!.name,
@@ -426,6 +434,7 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
   });
 
   it('restores a claim from a VolumeSnapshot (data before the snapshot, not after) and clones a claim (all its data), as thin LVs in the source’s thin pool; deleting the copies removes their LVs and leaves the source as it was', async () => {
+    await snapshotsServed();
     const storage = config.makeApiClient(k8s.StorageV1Api);
     await storage.createStorageClass({
       body: {

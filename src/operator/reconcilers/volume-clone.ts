@@ -2,7 +2,7 @@ import type { GlusterCluster, GlusterVolume } from '../../api/index.ts';
 import { isConditionTrue } from '../../controller/conditions.ts';
 import { classifyFailure } from '../../gluster/classify.ts';
 import { volumeSet } from '../../gluster/commands/gluster.ts';
-import { lvs } from '../../gluster/commands/lvm.ts';
+import { lvs, pvs } from '../../gluster/commands/lvm.ts';
 import { snapshotActivate, snapshotClone, snapshotCreate, snapshotDelete, snapshotInfo } from '../../gluster/commands/snapshot.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import type { NodeTarget } from '../../gluster/transport.ts';
@@ -148,17 +148,21 @@ async function recordClone(ctx: ReconcileContext, input: CopyActInput): Promise<
   return record;
 }
 
-/** `lvs` of every volume group the operator made on the clone's brick nodes. */
+/**
+ * `lvs` of every volume group the operator made on the clone's brick nodes that exists there (`pvs` says: a
+ * device the database knows may have no VG yet, a refused one never will).
+ */
 async function observeCloneLvs(ctx: ReconcileContext, access: ClusterAccess, info: GlusterVolumeInfo): Promise<{ byNode: Map<string, NodeObservation>; lvs: Set<string> }> {
   const db = ctx.topology.db;
   const byNode = new Map<string, NodeObservation>();
   const names = new Set<string>();
   const hosts = new Set(info.bricks.map((brick) => brick.host));
   for (const node of db.nodes.filter((candidate) => hosts.has(candidate.storage))) {
+    const target = topologyNodeTarget(node);
     const observation: NodeObservation = { node: node.name, lvs: [] };
-    for (const vg of new Set(db.devices.filter((device) => device.node === node.name && device.vg).map((device) => device.vg))) {
-      observation.lvs!.push(...(await access.executor.run(topologyNodeTarget(node), lvs(vg))));
-    }
+    const ours = new Set(db.devices.filter((device) => device.node === node.name && device.vg).map((device) => device.vg));
+    const present = new Set((await access.executor.run(target, pvs())).map((pv) => pv.vgName).filter((vg): vg is string => vg !== null && ours.has(vg)));
+    for (const vg of present) observation.lvs!.push(...(await access.executor.run(target, lvs(vg))));
     for (const lv of observation.lvs!) names.add(lv.name);
     byNode.set(node.name, observation);
   }
