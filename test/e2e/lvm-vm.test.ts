@@ -107,6 +107,8 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
 
   /** Returns the VM's disks to blank, whatever a failed run left: volumes, brick mounts, LVs, VGs, signatures. */
   async function blankTheServer(): Promise<void> {
+    // Snapshots first: glusterd refuses to delete a volume that has any.
+    await sshRun(server, ['gluster', '--mode=script', 'snapshot', 'delete', 'all']);
     const volumes = (await sshRun(server, ['gluster', '--mode=script', 'volume', 'list'])).stdout.split('\n').filter((v) => v && !v.startsWith('No volumes'));
     for (const gv of volumes) {
       await sshRun(server, ['gluster', '--mode=script', 'volume', 'stop', gv, 'force']);
