@@ -10,7 +10,7 @@ import { API_GROUP, API_VERSION, DRIVER_NAME, glusterNodeSchema, glusterVolumeSc
 import { thinPoolSizing } from '../../src/bricks/sizing.ts';
 import { topologyCodec } from '../../src/topology/backup/codec.ts';
 import { SecretBackupStore } from '../../src/topology/backup/secret-store.ts';
-import type { TopologyDatabase } from '../../src/topology/model.ts';
+import { BRICK_MOUNT_ROOT, type TopologyDatabase } from '../../src/topology/model.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl, unlessNotFound } from '../support/kube.ts';
 import { killAllOperators, startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
@@ -115,7 +115,8 @@ describe('LVM bricks on a server with device-mapper (VM node)', function () {
       await sshRun(server, ['gluster', '--mode=script', 'volume', 'delete', gv]);
     }
     // Brick mounts: the operator's, and glusterd's for snapshots and clones (`volume delete` of a clone leaves them).
-    await sshRun(server, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep -E "^(/var/lib/heketi/mounts|/run/gluster/snaps)/" | sort -r); do umount -l "$m"; done; rm -rf /var/lib/heketi/mounts /run/gluster/snaps/*']);
+    const roots = [BRICK_MOUNT_ROOT, '/var/lib/heketi/mounts', '/run/gluster/snaps'];
+    await sshRun(server, ['sh', '-c', 'for m in $(findmnt -rn -o TARGET | grep -E "^($1|$2|$3)/" | sort -r); do umount "$m" || umount -l "$m"; done; rm -rf "$2" "$3"/*', 'sh', ...roots]);
     await sshRun(server, ['sh', '-c', 'for vg in $(vgs --noheadings -o vg_name); do vgremove -f "$vg"; done']);
     for (const disk of vm.disks) {
       await sshRun(server, ['pvremove', '-ff', '-y', disk]);
