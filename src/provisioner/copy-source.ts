@@ -4,8 +4,9 @@ import { isConditionTrue } from '../controller/conditions.ts';
 import { unlessNotFound } from '../controller/api-errors.ts';
 import { parseSnapshotId } from '../operator/snapshot-decisions.ts';
 import type { ProvisionerKube } from './kube-io.ts';
-import { bytesOf, quantityString, type Claim, type PersistentVolume } from './kube-objects.ts';
+import { quantityString, type Claim, type PersistentVolume } from './kube-objects.ts';
 import { parseVolumeHandle } from './pv-builder.ts';
+import { quantityOrUndefined } from '../topology/sizing.ts';
 
 /**
  * Claims that start as a copy: `dataSource` a VolumeSnapshot of this driver (restored from its Gluster
@@ -95,7 +96,7 @@ function fromSnapshot(observed: Extract<ObservedCopySource, { kind: 'snapshot' }
   if (id.namespace !== volumeNamespace) {
     return refuse(`${what} is a snapshot in GlusterCluster ${id.namespace}/${id.cluster}, but this StorageClass provisions in namespace ${volumeNamespace}: a copy stays in its snapshot's cluster`);
   }
-  const restoreBytes = content.status?.restoreSize ?? bytesOf(quantityString(snapshot.status.restoreSize)) ?? 0;
+  const restoreBytes = content.status?.restoreSize ?? quantityOrUndefined(quantityString(snapshot.status.restoreSize)) ?? 0;
   if (requestBytes < restoreBytes) return refuse(`the claim requests ${requestBytes} bytes, less than ${what} restores (${restoreBytes} bytes)`);
   return { ok: true, copy: { dataSource: { snapshot: id.name }, cluster: id.cluster, ...sourceFields(observed.origin, id.cluster) } };
 }
@@ -114,7 +115,7 @@ function fromClaim(observed: Extract<ObservedCopySource, { kind: 'claim' }>, req
   if (!volume) return refuse(`${what}: its GlusterVolume ${handle.namespace}/${handle.name} does not exist`);
   if (volume.spec.directoryOf) return refuse(`${what} is a directory of the shared volume ${volume.spec.directoryOf} (claimLayout: directory), which Gluster cannot clone alone`);
   if (!isConditionTrue(volume.status?.conditions, 'Ready')) return wait(`${what}: GlusterVolume ${handle.name} is not Ready`);
-  const sourceBytes = bytesOf(quantityString(claim.status?.capacity?.storage)) ?? 0;
+  const sourceBytes = quantityOrUndefined(quantityString(claim.status?.capacity?.storage)) ?? 0;
   if (requestBytes < sourceBytes) return refuse(`the claim requests ${requestBytes} bytes, less than ${what} holds (${sourceBytes} bytes)`);
   return { ok: true, copy: { dataSource: { volume: volume.metadata.name }, cluster: volume.spec.cluster, ...sourceFields(volume, volume.spec.cluster) } };
 }

@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DRIVER_NAME, type GlusterCluster, type GlusterVolume } from '../api/index.ts';
 import { findCondition, givenUpReason } from '../controller/conditions.ts';
+import { quantityOrUndefined } from '../topology/sizing.ts';
 import {
   ANN_BETA_STORAGE_PROVISIONER,
   ANN_PERSISTENT_VOLUME_UID,
@@ -16,7 +17,7 @@ import {
 import { claimClassName, classService, inTreeGraceLeftMs, SERVED_BY_OPERATOR_REASON, servedByOperatorMessage } from './claim-class.ts';
 import { resolveCluster } from './cluster-resolution.ts';
 import { copyRequestOf, decideCopySource, type CopyOfSource, type ObservedCopySource } from './copy-source.ts';
-import { bytesOf, quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
+import { quantityString, type Claim, type ClaimCondition, type PersistentVolume, type StorageClass } from './kube-objects.ts';
 import { buildPersistentVolume, isVolumeMountable, parseVolumeHandle, SUPPORTED_ACCESS_MODES, volumeHandleFor } from './pv-builder.ts';
 import { formatParameterErrors, parseStorageClassParameters, type ProvisioningParameters } from './storage-class-parameters.ts';
 
@@ -77,8 +78,6 @@ export interface ClaimWorld {
 export function isOurPersistentVolume(pv: PersistentVolume | undefined): pv is PersistentVolume {
   return pv?.metadata.annotations?.[ANN_PROVISIONED_BY] === PROVISIONER_NAME && pv.spec.csi?.driver === DRIVER_NAME;
 }
-
-export { bytesOf } from './kube-objects.ts';
 
 /** The GlusterVolume's own word on why it is not Ready, when it has given up (Ready False and Degraded True). */
 function volumeFailure(volume: GlusterVolume): string | undefined {
@@ -155,7 +154,7 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
   const unsupported = modes.filter((mode) => !(SUPPORTED_ACCESS_MODES as readonly string[]).includes(mode));
   if (unsupported.length > 0) return fail(`access mode ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_ACCESS_MODES.join(', ')})`);
   const request = quantityString(claim.spec.resources?.requests?.storage);
-  const requestBytes = bytesOf(request);
+  const requestBytes = quantityOrUndefined(request);
   if (request === undefined || requestBytes === undefined || requestBytes <= 0) {
     return fail(`claim.spec.resources.requests.storage ${JSON.stringify(request ?? null)} is not a size this provisioner understands`);
   }
@@ -194,9 +193,9 @@ export function decideClaim(world: ClaimWorld): ClaimDecision {
 export function decideResize(world: { claim: Claim; storageClass: StorageClass; persistentVolume: PersistentVolume; volume: GlusterVolume | undefined }): ClaimDecision {
   const { claim, storageClass, persistentVolume, volume } = world;
   const request = quantityString(claim.spec.resources?.requests?.storage);
-  const requestBytes = bytesOf(request);
+  const requestBytes = quantityOrUndefined(request);
   const pvCapacity = quantityString(persistentVolume.spec.capacity?.storage);
-  const pvBytes = bytesOf(pvCapacity);
+  const pvBytes = quantityOrUndefined(pvCapacity);
   if (request === undefined || requestBytes === undefined || pvCapacity === undefined || pvBytes === undefined) {
     return { action: 'ignore', why: 'bound; sizes not comparable' };
   }
@@ -206,10 +205,10 @@ export function decideResize(world: { claim: Claim; storageClass: StorageClass; 
     if (storageClass.allowVolumeExpansion !== true) return fail(`StorageClass ${storageClass.metadata.name} does not allow volume expansion`);
     if (!volume) return fail(`GlusterVolume of PersistentVolume ${persistentVolume.metadata.name} not found`);
     if (volume.metadata.deletionTimestamp) return fail(`GlusterVolume ${volume.metadata.name} is being deleted`);
-    const specBytes = bytesOf(volume.spec.size) ?? 0;
+    const specBytes = quantityOrUndefined(volume.spec.size) ?? 0;
     if (specBytes < requestBytes) return { action: 'expandVolume', size: request };
     const capacity = volume.status?.capacity;
-    const capacityBytes = bytesOf(capacity);
+    const capacityBytes = quantityOrUndefined(capacity);
     const ready = findCondition(volume.status?.conditions, 'Ready');
     const generation = volume.metadata.generation;
     const current = ready?.observedGeneration === undefined || generation === undefined || ready.observedGeneration >= generation;
@@ -221,7 +220,7 @@ export function decideResize(world: { claim: Claim; storageClass: StorageClass; 
     return { action: 'wait', why: `waiting for GlusterVolume ${volume.metadata.name} to grow to ${request}`, requeueAfterMs: RESIZE_POLL_MS };
   }
 
-  const claimCapacityBytes = bytesOf(quantityString(claim.status?.capacity?.storage));
+  const claimCapacityBytes = quantityOrUndefined(quantityString(claim.status?.capacity?.storage));
   const resizeMarked =
     (claim.status?.conditions ?? []).some((condition) => RESIZE_CONDITION_TYPES.includes(condition.type)) ||
     claim.status?.allocatedResourceStatuses?.storage !== undefined;

@@ -1,5 +1,5 @@
 import { API_GROUP, GROUP_VERSION, type GlusterVolume, type GlusterVolumeSpec } from '../api/index.ts';
-import { bytesOf } from './kube-objects.ts';
+import { quantityOrUndefined } from '../topology/sizing.ts';
 import { ANN_STORAGE_CLASS, LABEL_PROVISIONED_BY, PROVISIONER_NAME } from './constants.ts';
 import type { ProvisioningParameters } from './storage-class-parameters.ts';
 
@@ -38,10 +38,10 @@ export function sharedVolumesOfClass(storageClass: string, namespace: string, vo
     .map((shared) => ({
       name: shared.metadata.name,
       // An unreadable size counts as full: nothing more is put in it.
-      sizeBytes: bytesOf(shared.spec.size) ?? 0,
+      sizeBytes: quantityOrUndefined(shared.spec.size) ?? 0,
       usedBytes: volumes
         .filter((other) => other.metadata.namespace === namespace && other.spec.directoryOf === shared.metadata.name)
-        .reduce((sum, directory) => sum + (bytesOf(directory.spec.size) ?? 0), 0),
+        .reduce((sum, directory) => sum + (quantityOrUndefined(directory.spec.size) ?? 0), 0),
       deleting: shared.metadata.deletionTimestamp !== undefined,
     }))
     .sort((a, b) => a.name.localeCompare(b.name));

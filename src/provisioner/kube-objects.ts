@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { objectMetaSchema, stringMap } from '../api/common.ts';
-import { parseQuantity } from '../topology/sizing.ts';
 
 /**
  * The parts of core Kubernetes objects the provisioner reads, parsed at the boundary (what the API returns
@@ -89,14 +88,4 @@ export function quantityString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
-}
-
-/** A quantity in bytes; undefined when absent or unreadable. */
-export function bytesOf(quantity: string | undefined): number | undefined {
-  if (quantity === undefined) return undefined;
-  try {
-    return parseQuantity(quantity);
-  } catch {
-    return undefined;
-  }
 }

@@ -116,6 +116,16 @@ export function parseQuantity(quantity: string, max: number = Number.MAX_SAFE_IN
   return Number(bytes);
 }
 
+/** parseQuantity, or undefined when the quantity is absent or does not parse (the caller says what it falls back to). */
+export function quantityOrUndefined(quantity: string | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  try {
+    return parseQuantity(quantity);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A GlusterCluster's brick size bounds in bytes, and what had to be changed to get them. */
 export interface BrickSizeBounds {
   minBrickSize: number;

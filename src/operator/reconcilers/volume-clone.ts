@@ -62,7 +62,6 @@ export interface CopyActInput {
   access: ClusterAccess;
   worker: NodeTarget;
   world: VolumeWorld;
-  dbName: string;
 }
 
 /** One step of a copy; what it changed goes into the world. Returns the placement when it recorded one. */

@@ -223,7 +223,7 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
     case 'clone':
     case 'dropSourceSnapshot':
     case 'recordClone': {
-      const recorded = await actCopy(ctx, { volume, cluster: cluster!, access, worker, world, dbName: observed.dbName }, step);
+      const recorded = await actCopy(ctx, { volume, cluster: cluster!, access, worker, world }, step);
       if (recorded) {
         setRecord(ctx, world, recorded);
         world.bricksEnsured = true; // glusterd made the clone's bricks; the operator never creates, formats or mounts them

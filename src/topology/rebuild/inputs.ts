@@ -3,7 +3,6 @@ import { glusterVolumeNameOf, type GlusterCluster, type GlusterNode, type Gluste
 import type { LogicalVolume, PhysicalVolume, VolumeGroup } from '../../gluster/parsers/lvm.ts';
 import type { GlusterVolumeInfo } from '../../gluster/parsers/volume-info.ts';
 import { topologyName, type TopologyDatabase } from '../model.ts';
-import { parseQuantity } from '../sizing.ts';
 import { errorMessage } from '../../runtime/error-message.ts';
 
 /** What a rebuild takes and returns (rebuild.ts), and the small rules its parts share. rebuild.ts re-exports it. */
@@ -71,12 +70,3 @@ export function fits<T>(schema: z.ZodType<T>, record: T, refuse: (problems: stri
   return parsed.success;
 }
 
-/** A quantity in bytes, or undefined when it does not parse (the caller says what it falls back to). */
-export function quantityOrUndefined(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseQuantity(value);
-  } catch {
-    return undefined;
-  }
-}

@@ -16,7 +16,8 @@ import {
   topologyName,
 } from '../model.ts';
 import { clusterRecordOf } from './cluster-record.ts';
-import { fits, glusterNameOrFinding, quantityOrUndefined, type Finding, type RebuildInputs, type RebuildResult } from './inputs.ts';
+import { fits, glusterNameOrFinding, type Finding, type RebuildInputs, type RebuildResult } from './inputs.ts';
+import { quantityOrUndefined } from '../sizing.ts';
 import { rebuildVolume } from './volume.ts';
 import { errorMessage } from '../../runtime/error-message.ts';
 

@@ -16,8 +16,8 @@ import {
   type TopologyNode,
   type TopologyVolume,
 } from '../model.ts';
-import { arbiterBrickSize, formatBytes, parseQuantity } from '../sizing.ts';
-import { quantityOrUndefined, type Finding, type NodeObservation } from './inputs.ts';
+import { arbiterBrickSize, formatBytes, parseQuantity, quantityOrUndefined } from '../sizing.ts';
+import { type Finding, type NodeObservation } from './inputs.ts';
 import { errorMessage } from '../../runtime/error-message.ts';
 
 /**
