@@ -6,7 +6,7 @@ import { DRIVER_NAME } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from './demo-topology.ts';
 import { eventually, notYet } from './eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl } from './kube.ts';
-import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess } from './operator-process.ts';
+import { killAllOperators, removeOperatorKubeconfig, startOperatorProcess, type OperatorProcess } from './operator-process.ts';
 import type { TestbedEnv } from './testbed-env.ts';
 
 /**
@@ -42,13 +42,18 @@ export async function setUpProvisioningCluster(options: {
   const brickRoot = `${env.TESTBED_BRICK_ROOT}/${storageNs.name}`;
   const storageClass = `gluster-${storageNs.name}`;
   const storage = kubeConfig().makeApiClient(k8s.StorageV1Api);
+  let operator: OperatorProcess | undefined;
 
   const tearDown = async () => {
     await kubectl(['-n', appNs.name, 'delete', 'pvc', '--all', '--wait=true', '--timeout=300s'], { allowFailure: true });
     await eventually('provisioned GlusterVolumes gone', async () => {
-      const { stdout } = await kubectl(['-n', storageNs.name, 'get', 'glustervolumes', '-o', 'name']);
-      return stdout.trim() === '' ? true : notYet(stdout.trim().split('\n'));
-    }, 600_000).catch((error: unknown) => console.error(`teardown: ${String(error)}`));
+      const left = await glusterVolumesLeft(storageNs.name);
+      return left.length === 0 ? true : notYet(left);
+    }, 600_000).catch((error: unknown) => {
+      // The operator's last warnings say why (CI keeps no operator log files).
+      const warnings = (operator?.logs ?? []).filter((line) => /"level":"(warn|error)"/.test(line)).slice(-20);
+      console.error(`teardown: ${String(error)}\noperator's last warnings:\n${warnings.join('\n') || '(none)'}`);
+    });
     await kubectl(['-n', storageNs.name, 'delete', 'glustervolumes,glusternodes,glusterclusters', '--all', '--wait=true', '--timeout=60s'], { allowFailure: true });
     await killAllOperators();
     await kubectl(['delete', 'storageclass', storageClass, '--ignore-not-found'], { allowFailure: true });
@@ -90,7 +95,25 @@ export async function setUpProvisioningCluster(options: {
         volumeBindingMode: 'Immediate',
       },
     });
-    await startOperatorProcess(`operator-${prefix}`, options.healthPortBase + Math.floor(Math.random() * 200));
+    operator = await startOperatorProcess(`operator-${prefix}`, options.healthPortBase + Math.floor(Math.random() * 200));
     await kubectl(['-n', storageNs.name, 'wait', '--for=condition=Ready', '--timeout=180s', `glustercluster/${cluster}`]);
   }
+}
+
+/**
+ * What a teardown waiting for the operator to delete its volumes last saw of each one left: whether its
+ * deletion has started (the provisioner deletes it once its PV is Released), its PV's phase, and the
+ * operator's own word (the Ready condition's reason and message), so a timeout says where deletion stopped.
+ */
+async function glusterVolumesLeft(namespace: string): Promise<string[]> {
+  const { stdout } = await kubectl(['-n', namespace, 'get', 'glustervolumes', '-o', 'json']);
+  const volumes = (JSON.parse(stdout) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string }; status?: { conditions?: Array<{ type: string; reason?: string; message?: string }> } }> }).items;
+  if (volumes.length === 0) return [];
+  const pvs = (await kubeConfig().makeApiClient(k8s.CoreV1Api).listPersistentVolume()).items;
+  const phaseOf = new Map(pvs.map((pv) => [pv.metadata?.name ?? '', pv.status?.phase ?? 'unknown']));
+  return volumes.map(({ metadata, status }) => {
+    const ready = status?.conditions?.find((condition) => condition.type === 'Ready');
+    const deleting = metadata.deletionTimestamp ? `deleting since ${metadata.deletionTimestamp}` : 'not deleted';
+    return `${metadata.name}: ${deleting}; PV ${phaseOf.get(metadata.name) ?? 'none'}; Ready ${ready?.reason ?? '-'}: ${ready?.message ?? '-'}`;
+  });
 }
