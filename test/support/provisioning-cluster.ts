@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { DRIVER_NAME } from '../../src/api/index.ts';
+import { DRIVER_NAME, type GlusterVolume } from '../../src/api/index.ts';
 import { importTopology, testbedHeketiTopology } from './demo-topology.ts';
 import { eventually, notYet } from './eventually.ts';
 import { createTestNamespace, kubeConfig, kubectl } from './kube.ts';
@@ -107,7 +107,7 @@ export async function setUpProvisioningCluster(options: {
  */
 async function glusterVolumesLeft(namespace: string): Promise<string[]> {
   const { stdout } = await kubectl(['-n', namespace, 'get', 'glustervolumes', '-o', 'json']);
-  const volumes = (JSON.parse(stdout) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string }; status?: { conditions?: Array<{ type: string; reason?: string; message?: string }> } }> }).items;
+  const volumes = (JSON.parse(stdout) as { items: GlusterVolume[] }).items;
   if (volumes.length === 0) return [];
   const pvs = (await kubeConfig().makeApiClient(k8s.CoreV1Api).listPersistentVolume()).items;
   const phaseOf = new Map(pvs.map((pv) => [pv.metadata?.name ?? '', pv.status?.phase ?? 'unknown']));
