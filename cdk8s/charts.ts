@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { customResourceDefinition, KINDS } from '../src/crd/definitions.ts';
-import { GLUSTERD_IMAGE, OPERATOR_IMAGE } from '../src/deploy/images.ts';
+import { CSI_SNAPSHOTTER_IMAGE, GLUSTERD_IMAGE, OPERATOR_IMAGE } from '../src/deploy/images.ts';
 import { OPERATOR_MEMORY_LIMIT_MIB, OPERATOR_NODE_OPTIONS } from '../src/deploy/operator-runtime.ts';
 import { PART_OF } from '../src/deploy/labels.ts';
 import { addCsiDriver, addCsiNodeDaemonSet, addSampleStorageClass } from './csi.ts';
@@ -36,9 +36,22 @@ export const PRIVILEGED_POD_SECURITY = { 'pod-security.kubernetes.io/enforce': '
 export interface ImageReferences {
   operatorImage: string;
   glusterdImage: string;
+  snapshotterImage: string;
 }
 
-export const DEFAULT_IMAGES: ImageReferences = { operatorImage: OPERATOR_IMAGE, glusterdImage: GLUSTERD_IMAGE };
+export const DEFAULT_IMAGES: ImageReferences = { operatorImage: OPERATOR_IMAGE, glusterdImage: GLUSTERD_IMAGE, snapshotterImage: CSI_SNAPSHOTTER_IMAGE };
+
+/**
+ * The operator's CSI controller socket (snapshots), in a directory the operator and its csi-snapshotter
+ * sidecar share. An emptyDir outlives container restarts; the operator replaces a stale socket file.
+ */
+const CSI_CONTROLLER_DIR = '/csi';
+const CSI_CONTROLLER_SOCKET = `${CSI_CONTROLLER_DIR}/controller.sock`;
+/**
+ * The sidecar's timeout of each call: a Gluster snapshot of a big volume takes a while, and the operator
+ * holds a standby's Probe for up to 60 s (src/main.ts), which must end before this does.
+ */
+const SNAPSHOTTER_TIMEOUT = '120s';
 
 /** One CRD per kind, emitted as plain objects: the typed CRD construct drops `x-kubernetes-*` keys. */
 export class CrdsChart extends Chart {
@@ -118,6 +131,7 @@ export class OperatorChart extends Chart {
     // No namespaces: the term then applies to the pod's own namespace.
     const operatorPods = kplus.Pods.select(this, 'operator-pods', { labels: { 'app.kubernetes.io/name': OPERATOR_NAME } });
     deployment.scheduling.separate(operatorPods, { topology: kplus.Topology.HOSTNAME, weight: 100 });
+    const controllerSocketDir = kplus.Volume.fromEmptyDir(this, 'csi-controller-dir', 'csi-controller');
     deployment.addContainer({
       name: 'operator',
       image: images.operatorImage,
@@ -135,7 +149,10 @@ export class OperatorChart extends Chart {
         GLUSTER_NAMESPACES: kplus.EnvValue.fromValue(glusterNamespaces.join(',')),
         // A capped heap (src/deploy/operator-runtime.ts says why).
         NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
+        // CreateSnapshot/DeleteSnapshot/ListSnapshots for the csi-snapshotter container below.
+        CSI_CONTROLLER_ENDPOINT: kplus.EnvValue.fromValue(`unix://${CSI_CONTROLLER_SOCKET}`),
       },
+      volumeMounts: [{ path: CSI_CONTROLLER_DIR, volume: controllerSocketDir }],
       ports: [{ name: 'health', number: OPERATOR_HEALTH_PORT }],
       securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 65532, group: 65532 },
       resources: {
@@ -147,6 +164,28 @@ export class OperatorChart extends Chart {
       // (src/main.ts). A standby must count, or a 2-replica Deployment would never be fully available and
       // `kubectl rollout status` would never return.
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(10) }),
+    });
+    // Kubernetes' own sidecar turns VolumeSnapshotContents into the operator's snapshot calls (the README's
+    // "Why the standard sidecar"). In a standby pod it waits on the operator's Probe until that pod leads; its
+    // own Lease keeps two of them from acting at once during a hand-over. Without the snapshot CRDs in the
+    // cluster it idles, logging that it cannot list them.
+    deployment.addContainer({
+      name: 'csi-snapshotter',
+      image: images.snapshotterImage,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      args: [
+        `--csi-address=${CSI_CONTROLLER_SOCKET}`,
+        `--timeout=${SNAPSHOTTER_TIMEOUT}`,
+        '--leader-election',
+        '--leader-election-namespace=$(POD_NAMESPACE)',
+      ],
+      envVariables: { POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE) },
+      volumeMounts: [{ path: CSI_CONTROLLER_DIR, volume: controllerSocketDir }],
+      securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 65532, group: 65532 },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
+        memory: { request: Size.mebibytes(32), limit: Size.mebibytes(256) },
+      },
     });
     // cdk8s tags pods with its construct path; keep the template to labels we chose.
     ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));

@@ -2,7 +2,7 @@
  * `npm run synth`: regenerates crds/ and manifests/ from the zod API and the cdk8s charts. The test
  * "generated files are current" fails when the committed files differ from what this writes.
  *
- * `npm run synth -- --out DIR [--operator-image REF] [--glusterd-image REF] [--gluster-namespaces NS,NS]` writes
+ * `npm run synth -- --out DIR [--operator-image REF] [--glusterd-image REF] [--snapshotter-image REF] [--gluster-namespaces NS,NS]` writes
  * the same files to DIR/crds and DIR/manifests with other image references (a private registry, images loaded
  * into kind) or other namespaces where GlusterClusters are served (each gets the operator's namespaceGrants,
  * and the operator its GLUSTER_NAMESPACES; those namespaces must exist before the manifests are applied);
@@ -24,15 +24,16 @@ const argsSchema = z
     out: z.string().min(1).optional(),
     'operator-image': imageReference.optional(),
     'glusterd-image': imageReference.optional(),
+    'snapshotter-image': imageReference.optional(),
     'gluster-namespaces': glusterNamespacesSetting.optional(),
   })
-  .refine((a) => a.out !== undefined || (a['operator-image'] === undefined && a['glusterd-image'] === undefined && a['gluster-namespaces'] === undefined), {
+  .refine((a) => a.out !== undefined || (a['operator-image'] === undefined && a['glusterd-image'] === undefined && a['snapshotter-image'] === undefined && a['gluster-namespaces'] === undefined), {
     message: 'other images or namespaces need --out DIR: the repository\'s crds/ and manifests/ keep the defaults',
   });
 
 const parsed = argsSchema.safeParse(
   parseArgs({
-    options: { out: { type: 'string' }, 'operator-image': { type: 'string' }, 'glusterd-image': { type: 'string' }, 'gluster-namespaces': { type: 'string' } },
+    options: { out: { type: 'string' }, 'operator-image': { type: 'string' }, 'glusterd-image': { type: 'string' }, 'snapshotter-image': { type: 'string' }, 'gluster-namespaces': { type: 'string' } },
     strict: true,
   }).values,
 );
@@ -48,6 +49,7 @@ const files = synthesizeFiles(
   {
     operatorImage: args['operator-image'] ?? DEFAULT_IMAGES.operatorImage,
     glusterdImage: args['glusterd-image'] ?? DEFAULT_IMAGES.glusterdImage,
+    snapshotterImage: args['snapshotter-image'] ?? DEFAULT_IMAGES.snapshotterImage,
   },
   namespaces !== undefined && namespaces.length > 0 ? namespaces : DEFAULT_GLUSTER_NAMESPACES,
 );

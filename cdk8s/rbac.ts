@@ -45,7 +45,12 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['persistentvolumeclaims/status'], verbs: ['update', 'patch'] },
   { apiGroups: [''], resources: ['persistentvolumes'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },
   // Claims with a dataSource: the VolumeSnapshot (and its content's snapshot handle) a claim is restored from, read only.
-  { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots', 'volumesnapshotcontents'], verbs: ['get'] },
+  { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots'], verbs: ['get'] },
+  // The csi-snapshotter sidecar in the operator's pods (same ServiceAccount): it watches the contents of
+  // every driver and the classes, and records on our contents the snapshot the operator made.
+  { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshotclasses'], verbs: READ },
+  { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshotcontents'], verbs: [...READ, 'update', 'patch'] },
+  { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshotcontents/status'], verbs: ['update', 'patch'] },
 ];
 
 /** The operator's own state, in its own namespace. */

@@ -15,6 +15,8 @@ import { LeaderElector } from './runtime/leader-election.ts';
 import { retryUntilStarted } from './runtime/retry-start.ts';
 import { createLogger } from './runtime/logger.ts';
 import { withPooledConnections } from './controller/pooled-connections.ts';
+import { ControllerService, LeaderSnapshotBackend, startControllerServer } from './csi/controller.ts';
+import { IdentityService } from './csi/identity.ts';
 
 const config = loadOperatorConfig(process.env);
 const logger = createLogger(config.logLevel);
@@ -95,6 +97,22 @@ const health = await startHealthServer(
   operatorMetrics,
 );
 operatorMetrics.collectProcessMetrics();
+
+/**
+ * How long a Probe on the snapshot endpoint is held while this replica is not ready: below the sidecar's
+ * --timeout (120 s in the shipped manifests), where a held probe would count as a failure and be logged.
+ */
+const SNAPSHOT_PROBE_WAIT_MS = 60_000;
+// Served by every replica from the start (LeaderSnapshotBackend says why); only the leader's answers.
+const snapshotServer = config.csiControllerEndpoint
+  ? await startControllerServer({
+      endpoint: config.csiControllerEndpoint,
+      identity: new IdentityService(() => running?.hasSynced() ?? false, { controller: true, notReadyWaitMs: SNAPSHOT_PROBE_WAIT_MS }),
+      controller: new ControllerService(new LeaderSnapshotBackend(() => running?.snapshots)),
+      logger,
+    })
+  : undefined;
+if (snapshotServer) logger.info('serving CSI snapshots', { endpoint: config.csiControllerEndpoint });
 logger.info('health endpoints up', { port: config.healthPort, paths: ['/healthz', '/readyz', '/metrics'] });
 
 if (elector) elector.start();
@@ -112,6 +130,8 @@ async function shutdown(code: number): Promise<void> {
   await starting?.catch(() => undefined);
   await running?.stop().catch((error: unknown) => logger.error('shutdown error', { error: String(error) }));
   await elector?.stop();
+  // A held Probe would keep a graceful shutdown waiting for up to a minute.
+  snapshotServer?.forceShutdown();
   health.close();
   process.exit(code);
 }

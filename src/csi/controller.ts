@@ -108,6 +108,42 @@ export class ControllerService {
   }
 }
 
+/**
+ * The snapshot backend of the replica that leads. The operator serves its controller endpoint for the whole
+ * life of the process, leader or standby, because the csi-snapshotter sidecar in the same pod gives up (and
+ * the container restarts, on and on) when no socket answers within 30 s. A standby has no access to the
+ * clusters, so until it leads every call is UNAVAILABLE, which the sidecar retries; its Probe answers "not
+ * ready" meanwhile, so the sidecar never gets that far.
+ */
+export class LeaderSnapshotBackend implements SnapshotBackend {
+  readonly #current: () => SnapshotBackend | undefined;
+  constructor(current: () => SnapshotBackend | undefined) {
+    this.#current = current;
+  }
+
+  #backend(): SnapshotBackend {
+    const backend = this.#current();
+    if (!backend) throw new CsiError(grpc.status.UNAVAILABLE, 'this operator replica is not leading (or is still starting); the call is retried');
+    return backend;
+  }
+
+  create(sourceVolumeId: string, name: string): Promise<SnapshotRecord> {
+    return this.#backend().create(sourceVolumeId, name);
+  }
+
+  delete(snapshotId: string): Promise<void> {
+    return this.#backend().delete(snapshotId);
+  }
+
+  get(snapshotId: string): Promise<SnapshotRecord | undefined> {
+    return this.#backend().get(snapshotId);
+  }
+
+  list(sourceVolumeId?: string): Promise<SnapshotRecord[]> {
+    return this.#backend().list(sourceVolumeId);
+  }
+}
+
 export interface ControllerServerOptions {
   endpoint: string;
   identity: IdentityService;

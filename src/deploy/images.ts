@@ -10,3 +10,10 @@ export const OPERATOR_VERSION = '0.1.0';
 export const GLUSTERFS_VERSION = '10.3';
 export const OPERATOR_IMAGE = `gluster-operator.local/gluster-operator:v${OPERATOR_VERSION}`;
 export const GLUSTERD_IMAGE = `gluster-operator.local/glusterd:v${OPERATOR_VERSION}-glusterfs${GLUSTERFS_VERSION}`;
+/**
+ * The csi-snapshotter sidecar of the operator's pods (VolumeSnapshots → the operator's CSI snapshot calls),
+ * built by hack/build-images from the external-snapshotter version hack/build-snapshotter pins; the tag is
+ * that version (the build refuses a mismatch).
+ */
+export const CSI_SNAPSHOTTER_VERSION = 'v8.7.0';
+export const CSI_SNAPSHOTTER_IMAGE = `gluster-operator.local/csi-snapshotter:${CSI_SNAPSHOTTER_VERSION}`;

@@ -1,7 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { GlusterNode } from '../api/index.ts';
-import { ControllerService, startControllerServer } from '../csi/controller.ts';
-import { IdentityService } from '../csi/identity.ts';
+import type { SnapshotBackend } from '../csi/controller.ts';
 import { GlusterSnapshots } from './snapshots.ts';
 import { ControllerManager, type ControllerDefinition, type WatchSource } from '../controller/manager.ts';
 import { objectKey } from '../runtime/informer.ts';
@@ -39,6 +38,8 @@ export interface RunningOperator {
   stop(): Promise<void>;
   /** Extra controllers (the provisioner) started against the same context. */
   context: ReconcileContext;
+  /** What a VolumeSnapshot is on Gluster, for the CSI controller endpoint (src/main.ts serves it). */
+  snapshots: SnapshotBackend;
 }
 
 /**
@@ -200,23 +201,13 @@ export async function startOperator(options: {
       topologyGeneration: () => (topology.started ? topology.db.generation : undefined),
     });
 
-    // Snapshots (VolumeSnapshot → csi-snapshotter → here): served by the leader, which holds the clusters' access.
-    const snapshotServer = config.csiControllerEndpoint
-      ? await startControllerServer({
-          endpoint: config.csiControllerEndpoint,
-          identity: new IdentityService(() => started.hasSynced, { controller: true }),
-          controller: new ControllerService(new GlusterSnapshots(context)),
-          logger,
-        })
-      : undefined;
-    if (snapshotServer) logger.info('serving CSI snapshots', { endpoint: config.csiControllerEndpoint });
-
     return {
       context,
+      // Snapshots (VolumeSnapshot → csi-snapshotter → here) need the clusters' access, which only the leader holds.
+      snapshots: new GlusterSnapshots(context),
       hasSynced: () => started.hasSynced,
       stop: async () => {
         operatorMetrics.setClusterState(undefined);
-        if (snapshotServer) await new Promise<void>((resolve) => snapshotServer.tryShutdown(() => resolve()));
         await started.stop();
         await topology.flush().catch((error: unknown) => logger.error('last topology backup failed', { error: String(error) }));
         await topology.stop();

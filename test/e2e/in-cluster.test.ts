@@ -14,6 +14,7 @@ import {
 } from '../support/in-cluster.ts';
 import { eventually, notYet } from '../support/eventually.ts';
 import { kubectl } from '../support/kube.ts';
+import { installSnapshotCrds, removeSnapshotCrds, startSnapshotComponents, type SnapshotComponents } from '../support/snapshotter.ts';
 import { crictl, glusterMountsOnNode, kubeNodesEnv, onNode, startKubeNode, stopKubeNode, type KubeNode } from '../support/kube-nodes.ts';
 
 /** Every brick of the node's address online in `gluster volume status`, as glusterd in that pod reports it. */
@@ -156,6 +157,74 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
           return mounts.some((t) => t.includes(volumeName.trim())) ? notYet(mounts) : true;
         }, 60_000);
       }
+    });
+  });
+
+  describe('VolumeSnapshots through the csi-snapshotter sidecar of the shipped operator pods', () => {
+    const snapshotClass = 'incluster-snapshots';
+    const snapshot = 'shared-snapshot';
+    let controller: SnapshotComponents | undefined;
+
+    before(async function () {
+      this.timeout(180_000);
+      // What a distribution installs: the snapshot CRDs and snapshot-controller (a host process here). The
+      // sidecar is the shipped Deployment's own.
+      await installSnapshotCrds();
+      controller = await startSnapshotComponents(undefined, process.env.OPERATOR_TEST_LOG_DIR);
+    });
+
+    after(async function () {
+      this.timeout(300_000);
+      await kubectl(['-n', gluster!.appNamespace, 'delete', 'volumesnapshot', snapshot, '--ignore-not-found', '--wait=true', '--timeout=120s'], { allowFailure: true });
+      await kubectl(['delete', 'volumesnapshotclass', snapshotClass, '--ignore-not-found'], { allowFailure: true });
+      await controller?.stop();
+      await removeSnapshotCrds();
+    });
+
+    const sidecarRestarts = async () => {
+      const { stdout } = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=gluster-operator', '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={range .status.containerStatuses[?(@.name=="csi-snapshotter")]}{.restartCount}{end}{"\\n"}{end}']);
+      return Object.fromEntries(stdout.trim().split('\n').filter(Boolean).map((line) => line.split('=') as [string, string]));
+    };
+
+    it('the leader\'s sidecar takes a claim\'s VolumeSnapshot to the operator, which refuses it with its reason (these bricks are loop files, not thin LVs)', async () => {
+      const ns = gluster!.appNamespace;
+      await applyObjects([
+        { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: { name: snapshotClass }, driver: DRIVER_NAME, deletionPolicy: 'Delete' },
+        {
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: { name: snapshot, namespace: ns },
+          spec: { volumeSnapshotClassName: snapshotClass, source: { persistentVolumeClaimName: 'shared' } },
+        },
+      ]);
+      // Only the sidecar calls CreateSnapshot, and only the operator knows this reason: the message on the
+      // VolumeSnapshot proves the whole way, sidecar → socket shared with the operator container → the
+      // leader's snapshot backend, with the shipped RBAC.
+      const message = await eventually('the operator\'s refusal on the VolumeSnapshot', async () => {
+        const { stdout } = await kubectl(['-n', ns, 'get', 'volumesnapshot', snapshot, '-o', 'jsonpath={.status.readyToUse} {.status.error.message}']);
+        return /need thin LVM bricks/.test(stdout) ? stdout.trim() : notYet({ status: stdout.trim() });
+      }, 180_000);
+      expect(message).to.match(/brickBackend LoopFile/);
+      expect(message).to.not.match(/^true/);
+    });
+
+    it('the standby pod\'s sidecar waits for its operator to lead instead of restarting (its connect gives up after 30 s)', async () => {
+      // Both pods have run for minutes by now, the standby's sidecar unconnected all along.
+      const restarts = await sidecarRestarts();
+      expect(Object.keys(restarts)).to.have.length(2);
+      expect(restarts, JSON.stringify(restarts)).to.deep.equal(Object.fromEntries(Object.keys(restarts).map((pod) => [pod, '0'])));
+    });
+
+    it('deleting the VolumeSnapshot removes its content: nothing is left to clean up on Gluster', async () => {
+      const ns = gluster!.appNamespace;
+      const { stdout: content } = await kubectl(['-n', ns, 'get', 'volumesnapshot', snapshot, '-o', 'jsonpath={.status.boundVolumeSnapshotContentName}']);
+      expect(content.trim()).to.not.equal('');
+      await kubectl(['-n', ns, 'delete', 'volumesnapshot', snapshot, '--wait=true', '--timeout=120s']);
+      await eventually(`VolumeSnapshotContent ${content.trim()} gone`, async () => {
+        const { stdout } = await kubectl(['get', 'volumesnapshotcontent', content.trim(), '--ignore-not-found', '-o', 'name']);
+        return stdout.trim() === '' ? true : notYet(stdout.trim());
+      }, 120_000);
     });
   });
 

@@ -33,7 +33,12 @@ export async function removeSnapshotCrds(): Promise<void> {
   await kubectl(['delete', '--ignore-not-found', '--wait=true', '--timeout=60s', '-f', join(snapshotterDir(), 'crds')], { allowFailure: true });
 }
 
-export async function startSnapshotComponents(csiSocket: string, logDir?: string): Promise<SnapshotComponents> {
+/**
+ * The components as host processes: snapshot-controller, and (given the operator's CSI socket) the
+ * csi-snapshotter sidecar. Without a socket only the controller runs: the shipped operator's pods bring
+ * their own sidecar.
+ */
+export async function startSnapshotComponents(csiSocket: string | undefined, logDir?: string): Promise<SnapshotComponents> {
   const dir = snapshotterDir();
   const kubeconfig = process.env.KUBECONFIG!;
   const logs: string[] = [];
@@ -50,7 +55,7 @@ export async function startSnapshotComponents(csiSocket: string, logDir?: string
     children.push(child);
   };
   start('snapshot-controller', [`--kubeconfig=${kubeconfig}`, '--leader-election=false', '--v=3']);
-  start('csi-snapshotter', [`--csi-address=${csiSocket}`, `--kubeconfig=${kubeconfig}`, '--leader-election=false', '--timeout=120s', '--v=3']);
+  if (csiSocket !== undefined) start('csi-snapshotter', [`--csi-address=${csiSocket}`, `--kubeconfig=${kubeconfig}`, '--leader-election=false', '--timeout=120s', '--v=3']);
   return {
     logs,
     stop: async () => {

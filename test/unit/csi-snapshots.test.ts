@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GlusterCluster, GlusterVolume } from '../../src/api/index.ts';
-import { ControllerService, startControllerServer, type SnapshotBackend, type SnapshotRecord } from '../../src/csi/controller.ts';
+import { ControllerService, LeaderSnapshotBackend, startControllerServer, type SnapshotBackend, type SnapshotRecord } from '../../src/csi/controller.ts';
 import { IdentityService } from '../../src/csi/identity.ts';
 import { loadCsiPackage } from '../../src/csi/server.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
@@ -161,5 +161,43 @@ describe('snapshots: the CSI Controller service', () => {
       server.forceShutdown();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a standby replica answers UNAVAILABLE (retried by the sidecar) until it leads, then its own backend answers', async () => {
+    let current: SnapshotBackend | undefined;
+    const service = new ControllerService(new LeaderSnapshotBackend(() => current));
+    const refused = await service.createSnapshot({ source_volume_id: 'apps/data', name: 'snapshot-1' }).then(() => undefined, (e: unknown) => e);
+    expect((refused as CsiError).code).to.equal(status.UNAVAILABLE);
+    expect((refused as CsiError).message).to.match(/not leading/);
+    const deleted = await service.deleteSnapshot({ snapshot_id: 'apps/lvm/snap-1' }).then(() => undefined, (e: unknown) => e);
+    expect((deleted as CsiError).code).to.equal(status.UNAVAILABLE);
+    current = backend([]);
+    const created = await service.createSnapshot({ source_volume_id: 'apps/data', name: 'snapshot-1' });
+    expect(created.snapshot.snapshot_id).to.equal('apps/lvm/snap-1');
+  });
+});
+
+describe('snapshots: the Probe of a replica that is not ready yet', () => {
+  it('answers at once when ready, and by default at once when not', async () => {
+    expect(await new IdentityService(() => true, { controller: true, notReadyWaitMs: 5_000 }).probe()).to.deep.equal({ ready: { value: true } });
+    const started = Date.now();
+    expect(await new IdentityService(() => false).probe()).to.deep.equal({ ready: { value: false } });
+    expect(Date.now() - started).to.be.below(100);
+  });
+
+  it('is held while not ready and answers "ready" as soon as readiness comes', async () => {
+    let ready = false;
+    setTimeout(() => (ready = true), 300);
+    const started = Date.now();
+    expect(await new IdentityService(() => ready, { controller: true, notReadyWaitMs: 10_000 }).probe()).to.deep.equal({ ready: { value: true } });
+    const held = Date.now() - started;
+    expect(held).to.be.at.least(250);
+    expect(held).to.be.below(2_000);
+  });
+
+  it('answers "not ready" when the wait runs out', async () => {
+    const started = Date.now();
+    expect(await new IdentityService(() => false, { controller: true, notReadyWaitMs: 300 }).probe()).to.deep.equal({ ready: { value: false } });
+    expect(Date.now() - started).to.be.at.least(290);
   });
 });
