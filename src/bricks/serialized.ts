@@ -3,11 +3,13 @@ import { KeyedLock } from '../runtime/keyed-lock.ts';
 import type { BrickBackend, BrickRecord, BrickRequest, DeviceRequest, PreparedDevice } from './backend.ts';
 
 /**
- * One operation at a time per brick (node + brick id). Two reconcilers can reach the same brick at once —
- * the volume reconciler creating its bricks while a node evacuation creates the replacement it planned —
- * and the backends' observe-then-act steps are idempotent only one caller at a time: two LoopFile creates
- * of one brick attached the file twice and ran mkfs.xfs through both loop devices (seen on the test bed,
- * "Metadata CRC error"). Other bricks, and other nodes, still proceed in parallel.
+ * One operation at a time per brick (node + brick id). The backends' observe-then-act steps are idempotent
+ * only one caller at a time: two LoopFile creates of one brick attached the file twice and ran mkfs.xfs
+ * through both loop devices (seen on the test bed, "Metadata CRC error", when node evacuation still created
+ * replacement bricks from the node reconciler while the volume's own reconcile created them too). Only a
+ * volume's own reconcile changes its bricks now, one reconcile per volume at a time; this stays as the
+ * guard that makes a second caller harmless rather than a disk corrupted. Other bricks, and other nodes,
+ * still proceed in parallel.
  */
 export function serializedPerBrick(backend: BrickBackend): BrickBackend {
   const lock = new KeyedLock();

@@ -7,6 +7,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { TopologyStore } from '../topology/store.ts';
 import type { Condition } from '../api/common.ts';
 import type { ClusterAccessPool } from './cluster-access.ts';
+import type { EvacuationReports } from './evacuation-reports.ts';
 
 /** Finalizer the operator puts on all three kinds: deletion waits until Gluster state is cleaned up. */
 export const FINALIZER = 'storage.gluster-operator.dev/finalizer';
@@ -33,6 +34,8 @@ export interface ReconcileContext {
    * PVs): the deletion guards read it instead of a LIST of every PV per deleted volume.
    */
   cachedPersistentVolumes?(): readonly unknown[] | undefined;
+  /** What each volume's reconcile last did about its bricks on each leaving node, for the nodes' status. */
+  evacuations: EvacuationReports;
   events: EventRecorder;
   logger: Logger;
   clock: Clock;

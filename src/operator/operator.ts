@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { GlusterNode } from '../api/index.ts';
 import type { SnapshotBackend } from '../csi/controller.ts';
 import { GlusterSnapshots } from './snapshots.ts';
+import { EvacuationReports } from './evacuation-reports.ts';
 import { ControllerManager, type ControllerDefinition, type WatchSource } from '../controller/manager.ts';
 import { objectKey } from '../runtime/informer.ts';
 import { KubeEventRecorder } from '../controller/events.ts';
@@ -28,6 +29,7 @@ import { servedObservation } from './reconcilers/cluster-policy.ts';
 import { reconcileNode } from './reconcilers/node.ts';
 import { reconcileVolume } from './reconcilers/volume.ts';
 import { directoryKeysOf } from './reconcilers/directory-decisions.ts';
+import { volumeKeysToWake } from './reconcilers/evacuation-handover.ts';
 
 /**
  * The leader's work: restore (or rebuild) the topology, then run one controller per kind. Returned handle
@@ -48,6 +50,9 @@ export interface RunningOperator {
  * (bench:provision showed them doubling a single provision's Gluster time).
  */
 const RELATED_VOLUME_DELAY_MS = 5_000;
+
+/** Volumes woken by a leaving node wait this long: its own reconcile marks it Failed first. */
+const LEAVING_NODE_DELAY_MS = 1_000;
 /** Nodes joining together (a pool scaled up) update each volume's auth.allow once, not once per node. */
 const KUBE_NODES_DELAY_MS = 2_000;
 
@@ -101,6 +106,7 @@ export async function startOperator(options: {
       access,
       glusterdImage: config.glusterdImage,
       kubernetesNodeAddresses: () => kubeNodes.current(),
+      evacuations: new EvacuationReports(),
       cachedPersistentVolumes: () => manager?.syncedObjects(PERSISTENT_VOLUMES_SOURCE),
       events: warningsOnce(
         new KubeEventRecorder(kubeConfig, {
@@ -164,6 +170,10 @@ export async function startOperator(options: {
         reconcile: (key) => reconcileVolume(context, key),
         primary: source(clients.volumes),
         related: [
+          // A node that leaves (deleted, or spec.state Failed) asks the volumes it holds bricks of to move them:
+          // only a volume's own reconcile changes its bricks. A moment later, so the node's reconcile has marked
+          // it Failed in the database first (evacuation-handover.ts waits for that anyway).
+          { source: source(clients.nodes), toKeys: (node) => volumeKeysToWake(context.topology.db, node as GlusterNode), delayMs: LEAVING_NODE_DELAY_MS },
           // A volume becoming Ready (or going) moves the directories made in it (claimLayout: directory).
           { source: source(clients.volumes), toKeys: (volume) => directoryKeysOf(manager?.cachedObjects(clients.volumes.plural) ?? [], volume) },
           // auth.allow of every volume lists the Kubernetes nodes: a changed set of addresses updates them all.

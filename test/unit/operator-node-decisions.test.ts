@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { GlusterPeer } from '../../src/gluster/parsers/peer-status.ts';
 import { REQUEUE } from '../../src/operator/context.ts';
-import type { EvacuationProgress } from '../../src/operator/reconcilers/node-evacuation.ts';
+import type { EvacuationProgress } from '../../src/operator/reconcilers/evacuation-handover.ts';
 import {
   classifyDeviceFailure,
   decideAccessGuard,

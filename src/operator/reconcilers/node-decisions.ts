@@ -4,7 +4,7 @@ import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import { REQUEUE } from '../context.ts';
 import type { ClusterRefusal } from './cluster-policy.ts';
 import type { HeldChange } from '../topology-sync.ts';
-import type { EvacuationProgress } from './node-evacuation.ts';
+import type { EvacuationProgress } from './evacuation-handover.ts';
 
 /**
  * The GlusterNode reconcile's decisions, as pure functions of what it observed (node.ts observes, acts and

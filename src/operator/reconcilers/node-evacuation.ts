@@ -1,4 +1,4 @@
-import type { GlusterNode } from '../../api/index.ts';
+import type { GlusterNode, GlusterVolume } from '../../api/index.ts';
 import { errorMessage } from '../../controller/manager.ts';
 import { poolList, volumeHealFull, volumeHealInfo, volumeHealStatistics, volumeReplaceBrick } from '../../gluster/commands/gluster.ts';
 import { isRetryable } from '../../gluster/errors.ts';
@@ -6,57 +6,78 @@ import { failureReason } from '../../gluster/executor.ts';
 import { totalPendingHeals } from '../../gluster/parsers/heal-info.ts';
 import type { GlusterPeer } from '../../gluster/parsers/peer-status.ts';
 import type { NodeTarget } from '../../gluster/transport.ts';
-import { brickCountOnNode, retiredBricksOnNode, volumesOnNode, withoutRetired } from '../../topology/evacuation.ts';
+import { retiredBricksOnNode, withoutRetired } from '../../topology/evacuation.ts';
 import { brickGlusterName, brickNode, findVolume, replaceVolume, topologyName, type TopologyVolume } from '../../topology/model.ts';
-import { topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
-import type { ReconcileContext } from '../context.ts';
+import { AccessConfigError, topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
+import { REQUEUE, type ReconcileContext } from '../context.ts';
 import { decideVolumeEvacuation, type EvacuationStep, type HealObservation } from './evacuation-decisions.ts';
+import { leavingNodesToEvacuate, summarizeEvacuation, type EvacuationProgress } from './evacuation-handover.ts';
 import { brickRecordOf } from './volume-layout.ts';
-import { createBrick, findLiveVolume } from './volume.ts';
+import { createBrick, findLiveVolume } from './volume-actions.ts';
 
 /**
- * Moves every brick off a GlusterNode (being deleted, or spec.state Failed). Per volume, a loop of observe
- * (the database, `volume info` from another node, heal state when asked), decide (evacuation-decisions.ts,
- * pure), act (one step), until the decision is to wait, is blocked or is done. The steps: plan the
- * replacements and make the plan durable, create the new bricks, `replace-brick … commit force`, heal, and
- * only then remove the old bricks' remains. A crash anywhere is finished by the next pass, which observes
- * again; an old brick's data stays on the node until Gluster shows its replacement in place and healed.
+ * Moves a volume's bricks off its leaving GlusterNodes (being deleted, or spec.state Failed), from the
+ * volume's own reconcile: the volume reconciler alone changes a volume's bricks; the node reconciler wakes
+ * the volumes it holds bricks of and reports what they say (evacuation-handover.ts). Per volume and node, a
+ * loop of observe (the database, `volume info` from another node, heal state when asked), decide
+ * (evacuation-decisions.ts, pure), act (one step), until the decision is to wait, is blocked or is done. The
+ * steps: plan the replacements and make the plan durable, create the new bricks, `replace-brick … commit
+ * force`, heal, and only then remove the old bricks' remains. A crash anywhere is finished by the next pass,
+ * which observes again; an old brick's data stays on the node until Gluster shows its replacement in place
+ * and healed.
  */
-export interface EvacuationProgress {
-  done: boolean;
-  remainingBricks: number;
-  healingVolumes: string[];
-  blocked: Array<{ volume: string; reason: string }>;
-  message: string;
-}
 
 /** Steps one volume may take in one pass; each ends in a wait long before this in practice. */
 const MAX_STEPS = 16;
 
-export async function evacuateNode(ctx: ReconcileContext, access: ClusterAccess, node: GlusterNode): Promise<EvacuationProgress> {
-  const leaving = topologyName(node.metadata.namespace, node.metadata.name);
-  const peerUuids = await peerUuidsOf(ctx, node.metadata.namespace);
-  const healingVolumes: string[] = [];
-  const blocked: Array<{ volume: string; reason: string }> = [];
-  const waiting: string[] = [];
-
-  for (const { name } of volumesOnNode(ctx.topology.db, leaving)) {
-    const step = await evacuateVolume(ctx, access, node, leaving, name, peerUuids);
-    if (step.kind === 'done') continue;
-    if (step.kind === 'blocked') blocked.push({ volume: step.gluster, reason: step.reason });
-    else waiting.push(`${step.gluster}: ${step.reason}`);
-    if (step.kind === 'healing') healingVolumes.push(step.gluster);
+/**
+ * This volume's pass over its leaving nodes; what each said is left in ctx.evacuations for the node's
+ * status. Returns when to look again (undefined: nothing left to move). A failed command is reported, not
+ * thrown: the rest of the volume's reconcile (options, health, growth) goes on meanwhile.
+ */
+export async function evacuateFromLeavingNodes(ctx: ReconcileContext, volume: GlusterVolume): Promise<number | undefined> {
+  const namespace = volume.metadata.namespace ?? 'default';
+  const dbName = topologyName(namespace, volume.metadata.name);
+  const record = findVolume(ctx.topology.db, dbName);
+  if (!record) return undefined;
+  const nodes = await ctx.nodes.list(namespace);
+  const decision = leavingNodesToEvacuate(ctx.topology.db, record, nodes);
+  if (decision.kind === 'none') return undefined;
+  if (decision.kind === 'wait') {
+    ctx.logger.debug('evacuation waits', { volume: dbName, why: decision.why });
+    return REQUEUE.waiting;
   }
+  const cluster = await ctx.clusters.get(namespace, volume.spec.cluster);
+  let access: ClusterAccess | undefined;
+  try {
+    access = cluster ? await ctx.access.forCluster(cluster) : undefined;
+  } catch (error) {
+    if (!(error instanceof AccessConfigError)) throw error;
+  }
+  // The node's own status says "deletion waits: … not reachable" (node-decisions.ts); nothing can move.
+  if (!access) return REQUEUE.unreachable;
+  const peerUuids = peerUuidsOf(nodes);
+  let next: number | undefined;
+  for (const node of decision.nodes) {
+    const leaving = topologyName(node.metadata.namespace, node.metadata.name);
+    let step: VolumeStep;
+    try {
+      step = await evacuateVolume(ctx, access, node as GlusterNode, leaving, dbName, peerUuids);
+    } catch (error) {
+      ctx.logger.warn('evacuation step failed', { node: leaving, volume: dbName, error: errorMessage(error) });
+      step = { kind: 'waiting', gluster: record.gluster, reason: `a step failed, retried: ${errorMessage(error)}` };
+    }
+    const { gluster, ...state } = step;
+    ctx.evacuations.record(leaving, dbName, { gluster, state });
+    if (step.kind !== 'done') next = Math.min(next ?? Infinity, step.kind === 'blocked' ? REQUEUE.unreachable : REQUEUE.waiting);
+  }
+  return next;
+}
 
-  const remainingBricks = brickCountOnNode(ctx.topology.db, leaving);
-  const parts = [...blocked.map(({ volume, reason }) => `cannot move ${volume}: ${reason}`), ...waiting];
-  return {
-    done: remainingBricks === 0,
-    remainingBricks,
-    healingVolumes,
-    blocked,
-    message: remainingBricks === 0 ? 'no bricks left on this node' : `${remainingBricks} brick(s) still on this node; ${parts.join('; ') || 'moving'}`,
-  };
+/** The node's progress, for its status: the database and what its volumes' reconciles said. */
+export function evacuationProgress(ctx: ReconcileContext, node: GlusterNode): EvacuationProgress {
+  const leaving = topologyName(node.metadata.namespace, node.metadata.name);
+  return summarizeEvacuation(ctx.topology.db, leaving, ctx.evacuations.of(leaving));
 }
 
 type VolumeStep = { kind: 'done'; gluster: string } | { kind: 'blocked' | 'waiting' | 'healing'; gluster: string; reason: string };
@@ -219,7 +240,6 @@ function workerFor(ctx: ReconcileContext, volume: TopologyVolume, leaving: strin
 }
 
 /** Peer UUID each GlusterNode's own glusterd reports (its status.peerUUID), by topology name. */
-async function peerUuidsOf(ctx: ReconcileContext, namespace: string | undefined): Promise<Map<string, string>> {
-  const nodes = await ctx.nodes.list(namespace);
+function peerUuidsOf(nodes: readonly GlusterNode[]): Map<string, string> {
   return new Map(nodes.flatMap((n) => (n.status?.peerUUID ? [[topologyName(n.metadata.namespace, n.metadata.name), n.status.peerUUID] as const] : [])));
 }

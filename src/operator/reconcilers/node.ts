@@ -16,7 +16,7 @@ import { ensureFinalizer, removeFinalizer } from '../finalizers.ts';
 import { filesystemSize } from '../node-commands.ts';
 import { describeHeldChange, heldNodeChanges, syncDevice, syncNode } from '../topology-sync.ts';
 import { brickCountOnNode, volumesOnNode } from '../../topology/evacuation.ts';
-import { evacuateNode } from './node-evacuation.ts';
+import { evacuationProgress } from './node-evacuation.ts';
 import { carriedRecord, statusesAfterWipe, type DeviceRecord } from '../../bricks/device-decisions.ts';
 import {
   classifyDeviceFailure,
@@ -45,7 +45,8 @@ import {
  * GlusterNode: joins the node to its cluster's trusted pool (probing from a node already in it), prepares
  * its devices (wiping only with destroyData; a device with data on it is refused and reported, untouched),
  * records them in the topology database and reports per-device size, free space and bricks. Deleting a node
- * (or spec.state Failed) moves its bricks to other nodes first; the finalizer holds the deletion until then.
+ * (or spec.state Failed) moves its bricks to other nodes first, done by each volume's own reconcile (which
+ * this node's watch wakes; it never edits a volume's bricks itself); the finalizer holds the deletion until then.
  * A node of a cluster the operator does not serve (cluster-policy.ts) only has that said in its status.
  * Every branch is decided in node-decisions.ts (pure, unit-tested); this file observes, acts and reports.
  */
@@ -76,7 +77,9 @@ export async function reconcileNode(ctx: ReconcileContext, key: string): Promise
   ctx.topology.commit((db) => syncNode(db, node));
   const held = heldNodeChanges(ctx.topology.db, node);
   const route = decideNodeRoute({ specState: node.spec.state, held, heldMessage: held.map((change) => describeHeldChange(change, 'on this node')).join('; ') });
-  if (route.kind === 'evacuate') return report(ctx, node, failedNodeReport(await evacuateNode(ctx, clusterAccess, node)));
+  // The volumes move their own bricks off a Failed node (woken by this node's watch); this reports their progress.
+  if (route.kind === 'evacuate') return report(ctx, node, failedNodeReport(evacuationProgress(ctx, node)));
+  ctx.evacuations.forgetNode(topologyName(node.metadata.namespace, node.metadata.name));
   if (route.kind === 'stop') return report(ctx, node, route.report);
 
   const target = nodeTarget(node);
@@ -241,7 +244,7 @@ function withUsage(db: TopologyDatabase, node: GlusterNode, device: PreparedDevi
 }
 
 /**
- * Deletion: the node's bricks move to other nodes first (node-evacuation.ts); then the node leaves the
+ * Deletion: the node's bricks move to other nodes first (the volumes' reconciles, node-evacuation.ts); then the node leaves the
  * trusted pool and the topology database, and the finalizer goes. A volume whose bricks cannot move keeps
  * the deletion waiting, with the reason in status and an Event: nothing is dropped.
  */
@@ -279,7 +282,8 @@ async function finalizeNode(ctx: ReconcileContext, node: GlusterNode): Promise<R
       case 'report':
         return report(ctx, node, step.report);
       case 'evacuate':
-        world.evacuation = await orNoAccess(() => evacuateNode(ctx, access!, node));
+        // What the volumes' own reconciles have done so far (they move the bricks; see node-evacuation.ts).
+        world.evacuation = evacuationProgress(ctx, node);
         break;
       case 'detach':
         world.detached = await orNoAccess(() => leavePool(ctx, access!, node, detachAddress(known, node.spec.storageAddress)));
@@ -299,6 +303,7 @@ async function removeNodeRecord(ctx: ReconcileContext, node: GlusterNode, dbName
     return findNode(next, dbName) ? removeNode(next, dbName) : next;
   });
   await ctx.topology.flush();
+  ctx.evacuations.forgetNode(dbName);
   await removeFinalizer(ctx.nodes, node);
   return;
 }

@@ -360,3 +360,9 @@ export async function readRebalance(access: ClusterAccess, node: NodeTarget, glu
     throw error;
   }
 }
+
+/** Only the volume asked for: `volume info NAME` answers for that name, but a list is what it parses. */
+export async function findLiveVolume(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<GlusterVolumeInfo | undefined> {
+  const live = await observeLive(access, node, gluster);
+  return live.kind === 'present' ? live.info : undefined;
+}

@@ -33,6 +33,7 @@ import { copyTlsFiles, observeTls, tlsStatus } from './volume-tls.ts';
 import { changedGlusterBy, decideVolume, type VolumeStep, type VolumeWorld } from './volume-decisions.ts';
 import { reconcileDirectory } from './directory.ts';
 import { finalizeVolume } from './volume-deletion.ts';
+import { evacuateFromLeavingNodes } from './node-evacuation.ts';
 import { actCopy, copiedFrom, observeCopy } from './volume-clone.ts';
 import { growBricksInPlace } from './volume-grow-in-place.ts';
 import { planGrowth } from './volume-growth.ts';
@@ -61,6 +62,14 @@ export async function reconcileVolume(ctx: ReconcileContext, key: string): Promi
   if (volume.metadata.deletionTimestamp) return finalizeVolume(ctx, volume);
   volume = await ensureFinalizer(ctx.volumes, volume);
 
+  // Bricks on leaving nodes move first, here and nowhere else (node-evacuation.ts); then the volume converges
+  // as usual from what that left in the database.
+  const evacuating = await evacuateFromLeavingNodes(ctx, volume);
+  const result = await convergeVolume(ctx, key, volume);
+  return evacuating === undefined ? result : { requeueAfterMs: Math.min(evacuating, result?.requeueAfterMs ?? Infinity) };
+}
+
+async function convergeVolume(ctx: ReconcileContext, key: string, volume: GlusterVolume): Promise<ReconcileResult> {
   const observed = await observeVolume(ctx, volume);
   const { world } = observed;
   const extra: ConditionUpdate[] = [];
@@ -312,12 +321,6 @@ async function act(ctx: ReconcileContext, volume: GlusterVolume, observed: Obser
       return;
     }
   }
-}
-
-/** Only the volume asked for: `volume info NAME` answers for that name, but a list is what it parses. */
-export async function findLiveVolume(access: ClusterAccess, node: NodeTarget, gluster: string): Promise<GlusterVolumeInfo | undefined> {
-  const live = await observeLive(access, node, gluster);
-  return live.kind === 'present' ? live.info : undefined;
 }
 
 
