@@ -18,6 +18,14 @@ import type { BrickCrawlStatistics, HealCrawl } from './parsers/heal-statistics.
  */
 export const DISPERSE_SETTLE_MS = 60_000;
 
+/**
+ * Crawl statistics still unavailable this long after the replacement is no restart any more: glusterd 10 can
+ * leave a node's self-heal daemon detached from the volume for good (a node that missed the replace imports
+ * it during its handshake, and staging then refuses heal statistics there). The operator does not restart
+ * glusterd itself (inside an InCluster glusterd pod that restarts the bricks too); it says so and waits.
+ */
+export const STUCK_STATISTICS_MS = 10 * 60_000;
+
 export type HealVerdict = { healed: true } | { healed: false; startFullHeal: boolean; why: string };
 
 export interface HealVerdictInput {
@@ -35,7 +43,7 @@ export interface HealVerdictInput {
 
 export function replacementHealVerdict(input: HealVerdictInput): HealVerdict {
   if (input.pending === null) return { healed: false, startFullHeal: false, why: 'a brick of the volume is not connected to self-heal' };
-  if (input.durability === 'Replicate') return replicateVerdict(input.pending, input.statistics, input.replacedAt);
+  if (input.durability === 'Replicate') return replicateVerdict(input.pending, input.statistics, input.replacedAt, input.now);
   if (input.fullHealStartedAt === undefined || input.fullHealStartedAt <= input.replacedAt) {
     return { healed: false, startFullHeal: true, why: 'starting a full self-heal after the replacement' };
   }
@@ -44,9 +52,20 @@ export function replacementHealVerdict(input: HealVerdictInput): HealVerdict {
   return { healed: true };
 }
 
-function replicateVerdict(pending: number, statistics: HealVerdictInput['statistics'], replacedAt: number): HealVerdict {
+function replicateVerdict(pending: number, statistics: HealVerdictInput['statistics'], replacedAt: number, now: number): HealVerdict {
   // Usually brief (glusterd restarts the self-heal daemons after a replace-brick); glusterd's words say where when it lasts.
-  if (!Array.isArray(statistics)) return { healed: false, startFullHeal: false, why: `crawl statistics unavailable: ${statistics?.unavailable ?? 'no answer'}` };
+  if (!Array.isArray(statistics)) {
+    const why = `crawl statistics unavailable: ${statistics?.unavailable ?? 'no answer'}`;
+    if (now - replacedAt < STUCK_STATISTICS_MS) return { healed: false, startFullHeal: false, why };
+    return {
+      healed: false,
+      startFullHeal: false,
+      why:
+        `${why}; ${Math.floor((now - replacedAt) / 60_000)} minutes since the replacement, so the self-heal daemon of the node glusterd names is ` +
+        'likely detached from the volume: restart glusterd there (systemctl restart glusterd on an External server, whose bricks keep running; ' +
+        'on an InCluster node, deleting its glusterd pod restarts that node\'s bricks too, so only while the volume\'s other bricks are up)',
+    };
+  }
   const full = statistics.flatMap((brick) => brick.crawls.filter((crawl) => crawl.type === 'FULL').map((crawl) => ({ brick: brick.brick, crawl })));
   if (full.some(({ crawl }) => crawl.inProgress)) return { healed: false, startFullHeal: false, why: 'full self-heal crawl running' };
   const after = full.filter(({ crawl }) => startedAfter(crawl, replacedAt));

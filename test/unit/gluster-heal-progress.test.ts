@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DISPERSE_SETTLE_MS, replacementHealVerdict } from '../../src/gluster/heal-progress.ts';
+import { DISPERSE_SETTLE_MS, replacementHealVerdict, STUCK_STATISTICS_MS } from '../../src/gluster/heal-progress.ts';
 import { fullCrawlState, parseHealStatistics } from '../../src/gluster/parsers/heal-statistics.ts';
 import { fixture } from './gluster-fake-transport.ts';
 
@@ -74,6 +74,15 @@ describe('when a replaced brick counts as filled', () => {
       startFullHeal: false,
       why: `crawl statistics unavailable: ${unavailable}`,
     });
+  });
+
+  it('replicate: statistics unavailable long after the replacement say what to do about a detached self-heal daemon, and still wait', () => {
+    const unavailable = 'Staging failed on 10.77.0.13. Error: Self-heal daemon is not running. Check self-heal daemon log file.';
+    const justBefore = replacementHealVerdict({ ...replicate, now: replacedAt + STUCK_STATISTICS_MS - 1, pending: 0, statistics: { unavailable } });
+    expect(justBefore).to.have.property('why', `crawl statistics unavailable: ${unavailable}`);
+    const stuck = replacementHealVerdict({ ...replicate, now: replacedAt + STUCK_STATISTICS_MS + 60_000, pending: 0, statistics: { unavailable } });
+    expect(stuck).to.include({ healed: false, startFullHeal: false });
+    expect(stuck).to.have.property('why').that.includes(unavailable).and.matches(/11 minutes since the replacement/).and.matches(/restart glusterd there/);
   });
 
   it('disperse: full heal started after the replacement, nothing pending, and a settle time passed', () => {
