@@ -4,9 +4,13 @@ import { volumeClientList, volumeDelete, volumeSet, volumeStop } from '../../glu
 import { userClients } from '../../gluster/parsers/client-list.ts';
 import type { ReconcileResult } from '../../runtime/work-queue.ts';
 import { errorMessage } from '../../runtime/error-message.ts';
+import { NodeCommandError } from '../../gluster/errors.ts';
 import { brickGlusterName, brickNode, findVolume, objectNameOf, removeVolume, topologyName } from '../../topology/model.ts';
 import { parseVolumeHandle } from '../../provisioner/pv-builder.ts';
-import { AccessConfigError, topologyNodeTarget } from '../cluster-access.ts';
+import type { BrickRecord } from '../../bricks/backend.ts';
+import type { NodeTarget } from '../../gluster/transport.ts';
+import { AccessConfigError, topologyNodeTarget, type ClusterAccess } from '../cluster-access.ts';
+import { stopOrphanedBrickProcesses } from './orphan-brick-processes.ts';
 import { REQUEUE, type ReconcileContext } from '../context.ts';
 import { removeFinalizer } from '../finalizers.ts';
 import { namespaceTerminating } from '../namespace-state.ts';
@@ -100,7 +104,15 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
         const db = ctx.topology.db;
         // Remains of bricks replaced by a node evacuation that had not been removed yet go too.
         for (const brick of [...record!.bricks, ...(record!.retiredBricks ?? [])]) {
-          await access!.backend.deleteBrick(topologyNodeTarget(brickNode(db, brick)), brickRecordOf(db, record!, brick));
+          const target = topologyNodeTarget(brickNode(db, brick));
+          const brickRecord = brickRecordOf(db, record!, brick);
+          try {
+            await removeBrickOfDeletedVolume(ctx, volume, access!, target, brickRecord, brickGlusterName(db, brick));
+          } catch (error) {
+            if (!(error instanceof NodeCommandError)) throw error;
+            // Said on the object: the volume is gone from Gluster but not yet from its disks, and why.
+            return failDeletion(ctx, volume, 'BrickRemovalFailed', brickRemovalMessage(world.gluster ?? record!.gluster, brickGlusterName(db, brick), error), REQUEUE.unreachable);
+          }
         }
         ctx.topology.commit((current) => removeVolume(current, record!.name));
         await ctx.topology.flush();
@@ -110,6 +122,45 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
     }
   }
   throw new Error(`volume ${dbName}: no deletion decision after 16 steps`);
+}
+
+/** Time for a stopped glusterfsd to close its bricks and exit before the brick is removed again. */
+const ORPHAN_EXIT_MS = 2_000;
+
+/**
+ * Removes a brick of a Gluster volume already deleted. A "target is busy" umount is tried once more after
+ * stopping the glusterfsd processes that hold the brick and serve no brick glusterd knows of
+ * (orphan-brick-processes.ts); anything else is thrown to the caller, which reports it.
+ */
+async function removeBrickOfDeletedVolume(ctx: ReconcileContext, volume: GlusterVolume, access: ClusterAccess, node: NodeTarget, record: BrickRecord, name: string): Promise<void> {
+  try {
+    await access.backend.deleteBrick(node, record);
+    return;
+  } catch (error) {
+    if (!(error instanceof NodeCommandError) || !/target is busy/i.test(error.message)) throw error;
+    const stopped = await stopOrphanedBrickProcesses(access, node, record);
+    if (stopped.length === 0) throw error;
+    await ctx.events.warning(
+      volume,
+      'OrphanedBrickProcessStopped',
+      `brick ${name}: glusterfsd ${stopped.join(', ')} on ${node.name} held it open and served no brick glusterd lists (a multiplexed brick process left behind); stopped`,
+    );
+  }
+  await new Promise((resolve) => setTimeout(resolve, ORPHAN_EXIT_MS));
+  await access.backend.deleteBrick(node, record);
+}
+
+/**
+ * A brick that could not be removed after its Gluster volume was deleted. "target is busy" has one cause
+ * seen on the test bed: with brick multiplexing, a glusterfsd whose node had restarted kept a brick open
+ * after glusterd had detached it (and after every volume it served was deleted); the operator does not kill
+ * brick processes, since one process serves many volumes' bricks.
+ */
+export function brickRemovalMessage(gluster: string, brick: string, error: NodeCommandError): string {
+  const busy = /target is busy/i.test(error.message)
+    ? ' (a process other than an orphaned glusterfsd, which the operator stops itself, still has it open: `fuser -vm` on the brick\'s mount names it)'
+    : '';
+  return `Gluster volume ${gluster} is deleted, but removing its brick ${brick} failed${busy}: ${error.message}; retried every 30 s`;
 }
 
 async function keep(ctx: ReconcileContext, volume: GlusterVolume, reason: string, message: string, warning: boolean): Promise<ReconcileResult> {
