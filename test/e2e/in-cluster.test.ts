@@ -371,4 +371,23 @@ describe('in cluster: the shipped manifests on real Kubernetes nodes', function 
       await stillWriting(`after ${node.name} came back`);
     });
   });
+
+  describe('at the end: every claim deleted', () => {
+    it('removes every provisioned GlusterVolume, and no brick process is left on any node (also when a node restart left a multiplexed glusterfsd behind)', async () => {
+      const ns = gluster!.appNamespace;
+      const storage = gluster!.storageNamespace;
+      await kubectl(['-n', ns, 'delete', 'pods,pvc', '--all', '--wait=true', '--timeout=180s']);
+      await eventually('the provisioned GlusterVolumes gone', async () => {
+        const { stdout } = await kubectl(['-n', storage, 'get', 'glustervolumes', '-o',
+          'jsonpath={range .items[*]}{.metadata.name}: {.status.conditions[?(@.type=="Ready")].reason} {.status.conditions[?(@.type=="Ready")].message}{"\\n"}{end}']);
+        return stdout.trim() === '' ? true : notYet(stdout.trim());
+      }, 300_000);
+      for (const [nodeName, pod] of await glusterdPodsByNode(gluster!)) {
+        await eventually(`no glusterfsd left in ${pod} on ${nodeName}`, async () => {
+          const { stdout } = await podExec(storage, pod, ['pgrep', '-a', '-x', 'glusterfsd'], { allowFailure: true });
+          return stdout.trim() === '' ? true : notYet(stdout.trim().slice(0, 400));
+        }, 60_000);
+      }
+    });
+  });
 });
