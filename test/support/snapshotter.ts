@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl } from './kube.ts';
 
@@ -41,6 +41,8 @@ export async function removeSnapshotCrds(): Promise<void> {
 export async function startSnapshotComponents(csiSocket: string | undefined, logDir?: string): Promise<SnapshotComponents> {
   const dir = snapshotterDir();
   const kubeconfig = process.env.KUBECONFIG!;
+  // The operator's log directory, which no operator process may have made yet (the in-cluster suite runs none).
+  if (logDir) mkdirSync(logDir, { recursive: true });
   const logs: string[] = [];
   const children: ChildProcess[] = [];
   const start = (name: string, args: string[]) => {
