@@ -30,7 +30,7 @@ export function volumeKeysToWake(db: TopologyDatabase, node: NodeLike): string[]
   return volumesOnNode(db, topologyName(node.metadata.namespace, node.metadata.name)).map((volume) => volume.name);
 }
 
-export type LeavingNodesDecision = { kind: 'none' } | { kind: 'evacuate'; nodes: NodeLike[] } | { kind: 'wait'; why: string };
+export type LeavingNodesDecision<N extends NodeLike = NodeLike> = { kind: 'none' } | { kind: 'evacuate'; nodes: N[] } | { kind: 'wait'; why: string };
 
 /**
  * Which leaving nodes of the volume's namespace this reconcile moves the volume's bricks off. Only once the
@@ -38,7 +38,7 @@ export type LeavingNodesDecision = { kind: 'none' } | { kind: 'evacuate'; nodes:
  * placed on Online nodes only, and a node deleted a moment ago but not marked yet would otherwise be chosen
  * to receive bricks it must give away again.
  */
-export function leavingNodesToEvacuate(db: TopologyDatabase, volume: TopologyVolume, nodes: readonly NodeLike[]): LeavingNodesDecision {
+export function leavingNodesToEvacuate<N extends NodeLike>(db: TopologyDatabase, volume: TopologyVolume, nodes: readonly N[]): LeavingNodesDecision<N> {
   const leaving = nodes.filter(isLeavingNode);
   const holding = new Set(nodesOfVolume(db, volume));
   const mine = leaving.filter((node) => holding.has(topologyName(node.metadata.namespace, node.metadata.name)));

@@ -62,7 +62,7 @@ export async function evacuateFromLeavingNodes(ctx: ReconcileContext, volume: Gl
     const leaving = topologyName(node.metadata.namespace, node.metadata.name);
     let step: VolumeStep;
     try {
-      step = await evacuateVolume(ctx, access, node as GlusterNode, leaving, dbName, peerUuids);
+      step = await evacuateVolume(ctx, access, node, leaving, dbName, peerUuids);
     } catch (error) {
       ctx.logger.warn('evacuation step failed', { node: leaving, volume: dbName, error: errorMessage(error) });
       step = { kind: 'waiting', gluster: record.gluster, reason: `a step failed, retried: ${errorMessage(error)}` };
