@@ -5,16 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processHoldsPath, processIds, terminateProcess } from '../../src/gluster/commands/process.ts';
 import type { NodeCommand } from '../../src/gluster/commands/command.ts';
+import { runNodeCommand } from '../../src/gluster/executor.ts';
+import type { Transport } from '../../src/gluster/transport.ts';
 import { heldPathOf, orphanedBrickProcesses } from '../../src/operator/reconcilers/orphan-brick-processes.ts';
 import type { BrickRecord } from '../../src/bricks/backend.ts';
 
-/** Runs a command's argv here, as a node would, and parses its output as the executor does. */
-function runHere<T>(cmd: NodeCommand<T>): T {
-  const run = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { encoding: 'utf8' });
-  const ok = run.status === 0 || (cmd.okExitCodes ?? []).includes(run.status ?? -1);
-  if (!ok) throw new Error(`${cmd.argv.join(' ')} exited ${run.status}: ${run.stderr}`);
-  return cmd.parse(run.stdout, run.status ?? 0, run.stderr);
-}
+/** This machine as a node: the executor runs the argv here and judges its exit code and output as on any node. */
+const here: Transport = {
+  run: async (_node, argv) => {
+    const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    return { exitCode: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+  },
+  close: async () => undefined,
+};
+const runHere = <T>(cmd: NodeCommand<T>): Promise<T> => runNodeCommand(here, { name: 'here', manageAddress: '127.0.0.1' }, cmd);
 
 describe('orphaned brick processes: which glusterfsd may be stopped', () => {
   it('only one that holds the brick open and that glusterd lists for no brick', () => {
@@ -50,22 +54,22 @@ describe('process commands, run for real on this machine', () => {
     const holder = spawn('sh', ['-c', 'exec 3<"$1"; exec sleep 30', 'sh', join(brick, '.glusterfs', 'held')], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(runHere(processHoldsPath(holder.pid!, brick))).to.equal(true);
-      expect(runHere(processHoldsPath(holder.pid!, `${brick}0`))).to.equal(false);
-      expect(runHere(processHoldsPath(holder.pid!, join(dir, 'other')))).to.equal(false);
+      expect(await runHere(processHoldsPath(holder.pid!, brick))).to.equal(true);
+      expect(await runHere(processHoldsPath(holder.pid!, `${brick}0`))).to.equal(false);
+      expect(await runHere(processHoldsPath(holder.pid!, join(dir, 'other')))).to.equal(false);
     } finally {
       holder.kill('SIGKILL');
     }
     await new Promise((resolve) => holder.once('exit', resolve));
-    expect(runHere(processHoldsPath(holder.pid!, brick))).to.equal(false);
+    expect(await runHere(processHoldsPath(holder.pid!, brick))).to.equal(false);
   });
 
   it('processIds: the PIDs of an exact name, none as an empty list; terminateProcess is SIGTERM by PID', async () => {
-    expect(runHere(processIds('no-such-proc-x'))).to.deep.equal([]);
+    expect(await runHere(processIds('no-such-proc-x'))).to.deep.equal([]);
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(runHere(processIds('sleep'))).to.include(sleeper.pid);
+      expect(await runHere(processIds('sleep'))).to.include(sleeper.pid);
     } finally {
       sleeper.kill('SIGKILL');
     }

@@ -18,7 +18,7 @@ export const processIds = (name: string): NodeCommand<number[]> => {
     argv: ['pgrep', '-x', name],
     outcome: 'exit-code',
     mutatesCluster: false,
-    okExitCodes: [1],
+    okExitCodes: [0, 1],
     parse: (stdout) => stdout.split('\n').map((line) => line.trim()).filter(Boolean).map(pidOf),
   });
 };
@@ -35,7 +35,7 @@ export const processHoldsPath = (pid: number, path: string): NodeCommand<boolean
     argv: ['find', `/proc/${pid}/fd`, '-mindepth', '1', '-maxdepth', '1', '(', '-lname', path, '-o', '-lname', `${path}/*`, ')', '-print', '-quit'],
     outcome: 'exit-code',
     mutatesCluster: false,
-    okExitCodes: [1],
+    okExitCodes: [0, 1],
     parse: (stdout, exitCode) => exitCode === 0 && stdout.trim() !== '',
   });
 };
