@@ -93,6 +93,8 @@ describe('gluster parsers on real glusterd 10 output', () => {
     const [withTask] = parseVolumeStatusXml(fixture('gluster/volume-status-dist-rebalance-task.xml'));
     expect(withTask!.tasks).to.deep.equal([{ type: 'Rebalance', id: '5289b7d7-017a-47d7-9920-daf6e98319ac', status: 3, statusStr: 'completed' }]);
     expect(() => parseVolumeStatusXml(fixture('gluster/error-volume-not-started.xml'))).to.throw(ParseError);
+    // `volume status all` on a pool with no started volume (captured on the test bed).
+    expect(parseVolumeStatusXml(fixture('gluster/volume-status-none.xml'))).to.deep.equal([]);
   });
 
   it('parses heal info: pending entries per brick, unknown (null) for a disconnected brick', () => {

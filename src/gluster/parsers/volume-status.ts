@@ -69,12 +69,13 @@ const volumeSchema = z.object({
 
 const volumeStatusSchema = z.object({
   opRet: z.literal('0'),
-  volStatus: z.object({ volumes: z.object({ volume: z.array(volumeSchema) }) }),
+  // `volume status all` with no started volume answers <volumes/> (captured: volume-status-none.xml).
+  volStatus: z.object({ volumes: xmlList('volume', volumeSchema) }),
 });
 
 export function parseVolumeStatusXml(xml: string): GlusterVolumeStatusInfo[] {
   const parsed = parseCliXml('gluster volume status --xml', xml, volumeStatusSchema);
-  return parsed.volStatus.volumes.volume.map((volume) => {
+  return parsed.volStatus.volumes.map((volume) => {
     const bricks: GlusterBrickStatus[] = [];
     const daemons: GlusterDaemonStatus[] = [];
     for (const node of volume.node) {
