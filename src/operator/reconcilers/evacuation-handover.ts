@@ -1,6 +1,6 @@
 import type { GlusterNode } from '../../api/index.ts';
 import { brickCountOnNode, volumesOnNode } from '../../topology/evacuation.ts';
-import { findNode, topologyName, type TopologyDatabase, type TopologyVolume } from '../../topology/model.ts';
+import { brickNode, findNode, topologyName, type TopologyDatabase, type TopologyVolume } from '../../topology/model.ts';
 import type { VolumeEvacuationReport } from '../evacuation-reports.ts';
 
 /**
@@ -55,8 +55,7 @@ export function leavingNodesToEvacuate<N extends NodeLike>(db: TopologyDatabase,
 
 /** Topology names of the nodes holding a brick (or a replaced brick's remains) of the volume. */
 function nodesOfVolume(db: TopologyDatabase, volume: TopologyVolume): string[] {
-  const devices = new Map(db.devices.map((device) => [device.id, device.node]));
-  return [...volume.bricks, ...(volume.retiredBricks ?? [])].map((brick) => devices.get(brick.device)).filter((node): node is string => node !== undefined);
+  return [...volume.bricks, ...(volume.retiredBricks ?? [])].map((brick) => brickNode(db, brick).name);
 }
 
 /** The node's progress from the database (what is left on it) and what each volume's last pass said. */

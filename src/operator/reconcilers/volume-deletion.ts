@@ -104,14 +104,13 @@ export async function finalizeVolume(ctx: ReconcileContext, volume: GlusterVolum
         const db = ctx.topology.db;
         // Remains of bricks replaced by a node evacuation that had not been removed yet go too.
         for (const brick of [...record!.bricks, ...(record!.retiredBricks ?? [])]) {
-          const target = topologyNodeTarget(brickNode(db, brick));
-          const brickRecord = brickRecordOf(db, record!, brick);
+          const name = brickGlusterName(db, brick);
           try {
-            await removeBrickOfDeletedVolume(ctx, volume, access!, target, brickRecord, brickGlusterName(db, brick));
+            await removeBrickOfDeletedVolume(ctx, volume, access!, topologyNodeTarget(brickNode(db, brick)), brickRecordOf(db, record!, brick), name);
           } catch (error) {
             if (!(error instanceof NodeCommandError)) throw error;
             // Said on the object: the volume is gone from Gluster but not yet from its disks, and why.
-            return failDeletion(ctx, volume, 'BrickRemovalFailed', brickRemovalMessage(world.gluster ?? record!.gluster, brickGlusterName(db, brick), error), REQUEUE.unreachable);
+            return failDeletion(ctx, volume, 'BrickRemovalFailed', brickRemovalMessage(world.gluster ?? record!.gluster, name, error), REQUEUE.unreachable);
           }
         }
         ctx.topology.commit((current) => removeVolume(current, record!.name));
@@ -137,7 +136,7 @@ async function removeBrickOfDeletedVolume(ctx: ReconcileContext, volume: Gluster
     await access.backend.deleteBrick(node, record);
     return;
   } catch (error) {
-    if (!(error instanceof NodeCommandError) || !/target is busy/i.test(error.message)) throw error;
+    if (!(error instanceof NodeCommandError) || !isBusyMount(error)) throw error;
     const stopped = await stopOrphanedBrickProcesses(access, node, record);
     if (stopped.length === 0) throw error;
     await ctx.events.warning(
@@ -150,14 +149,18 @@ async function removeBrickOfDeletedVolume(ctx: ReconcileContext, volume: Gluster
   await access.backend.deleteBrick(node, record);
 }
 
+/** umount refused because a process still has files open on the mount. */
+function isBusyMount(error: NodeCommandError): boolean {
+  return /target is busy/i.test(error.message);
+}
+
 /**
- * A brick that could not be removed after its Gluster volume was deleted. "target is busy" has one cause
- * seen on the test bed: with brick multiplexing, a glusterfsd whose node had restarted kept a brick open
- * after glusterd had detached it (and after every volume it served was deleted); the operator does not kill
- * brick processes, since one process serves many volumes' bricks.
+ * A brick that could not be removed after its Gluster volume was deleted. A "target is busy" that is left
+ * after removeBrickOfDeletedVolume stopped any orphaned glusterfsd is some other process's: the operator
+ * stops no process that glusterd lists for a brick, nor any that is not a glusterfsd.
  */
 export function brickRemovalMessage(gluster: string, brick: string, error: NodeCommandError): string {
-  const busy = /target is busy/i.test(error.message)
+  const busy = isBusyMount(error)
     ? ' (a process other than an orphaned glusterfsd, which the operator stops itself, still has it open: `fuser -vm` on the brick\'s mount names it)'
     : '';
   return `Gluster volume ${gluster} is deleted, but removing its brick ${brick} failed${busy}: ${error.message}; retried every 30 s`;
